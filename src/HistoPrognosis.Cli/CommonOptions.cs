@@ -1,0 +1,19 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace HistoPrognosis.Cli;
+
+/// <summary>Options shared by every command that computes.</summary>
+public static class CommonOptions
+{
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "cpu or cuda (default cpu)",
+        DefaultValueFactory = _ => "cpu",
+    };
+}
+
+public static class CliJson
+{
+    public static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+}
