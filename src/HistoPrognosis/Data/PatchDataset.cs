@@ -33,6 +33,8 @@ public sealed class PatchDataset : IDisposable
         if (imageSize < 32) throw new UserInputException($"image size must be at least 32 px, got {imageSize}");
         var pixels = new byte[patches.Count * 3 * imageSize * imageSize];
         int done = 0;
+        try
+        {
         Parallel.For(0, patches.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var record = patches[i];
@@ -50,6 +52,12 @@ public sealed class PatchDataset : IDisposable
             int n = Interlocked.Increment(ref done);
             log.Progress(stage, n, patches.Count, every: 500);
         });
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.FirstOrDefault(e => e is UserInputException) is { } first)
+        {
+            // Report the first bad file as itself, not wrapped by the parallel loop.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+        }
         var images = tensor(pixels, [patches.Count, 3, imageSize, imageSize], dtype: ScalarType.Byte);
         return new PatchDataset(images, patches.Select(p => p.Label ?? -1).ToArray(),
             patches.Select(p => p.PatientId).ToArray(), patches.Select(p => p.Path).ToArray(), imageSize);
