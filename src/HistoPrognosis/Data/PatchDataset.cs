@@ -63,6 +63,14 @@ public sealed class PatchDataset : IDisposable
             patches.Select(p => p.PatientId).ToArray(), patches.Select(p => p.Path).ToArray(), imageSize);
     }
 
+    /// <summary>The patches at the given indices (a copy of their pixels), e.g. the patients drawn for one run.</summary>
+    public PatchDataset Select(long[] indices)
+    {
+        using var index = tensor(indices, dtype: ScalarType.Int64);
+        return new PatchDataset(Images.index_select(0, index), indices.Select(i => Labels[i]).ToArray(),
+            indices.Select(i => PatientIds[i]).ToArray(), indices.Select(i => Paths[i]).ToArray(), ImageSize);
+    }
+
     /// <summary>Pads to a white square, then resizes bilinearly (antialiased when shrinking) to size × size, channel-first.</summary>
     public static byte[] ToSquareChw(RgbImage image, int size)
     {

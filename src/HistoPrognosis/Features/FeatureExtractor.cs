@@ -7,7 +7,7 @@ namespace HistoPrognosis.Features;
 /// <summary>Per-patch backbone features (N × 512, float32), computed in eval mode without gradients.</summary>
 public static class FeatureExtractor
 {
-    public static float[][] Extract(CntkResNet18 backbone, PatchDataset data, Device device, PipelineLog log, string stage, int batchSize = 128)
+    public static float[][] Extract(Backbone backbone, PatchDataset data, Device device, PipelineLog log, string stage, int batchSize = 128)
     {
         backbone.eval();
         var features = new float[data.Count][];
@@ -16,9 +16,9 @@ public static class FeatureExtractor
         {
             using var scope = NewDisposeScope();
             int n = Math.Min(batchSize, data.Count - start);
-            var x = BackbonePreprocessing.FromRgb(data.Images.narrow(0, start, n).to(device));
+            var x = backbone.Preprocess(data.Images.narrow(0, start, n).to(device));
             var f = backbone.forward(x).cpu().data<float>().ToArray();
-            for (int i = 0; i < n; i++) features[start + i] = f.AsSpan(i * CntkResNet18.FeatureDimension, CntkResNet18.FeatureDimension).ToArray();
+            for (int i = 0; i < n; i++) features[start + i] = f.AsSpan(i * backbone.FeatureDimension, backbone.FeatureDimension).ToArray();
             log.Progress(stage, start + n, data.Count, every: batchSize * 8);
         }
         return features;

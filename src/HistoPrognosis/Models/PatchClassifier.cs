@@ -7,20 +7,20 @@ namespace HistoPrognosis.Models;
 /// <summary>A backbone and a linear head giving one logit per patch (IDC vs not).</summary>
 public sealed class PatchClassifier : Module<Tensor, Tensor>
 {
-    private readonly CntkResNet18 backbone;
+    private readonly Backbone backbone;
     private readonly Linear head;
 
-    public PatchClassifier(CntkResNet18 backbone) : base("patch_classifier")
+    public PatchClassifier(Backbone backbone) : base("patch_classifier")
     {
         this.backbone = backbone;
-        head = Linear(CntkResNet18.FeatureDimension, 1);
+        head = Linear(backbone.FeatureDimension, 1);
         RegisterComponents();
     }
 
-    public CntkResNet18 Backbone => backbone;
+    public Backbone Backbone => backbone;
     public Linear Head => head;
 
-    /// <summary>Preprocessed input (see <see cref="BackbonePreprocessing"/>) → logits, shape [N].</summary>
+    /// <summary>Preprocessed input (see <see cref="Backbone.Preprocess"/>) → logits, shape [N].</summary>
     public override Tensor forward(Tensor x) => head.forward(backbone.forward(x)).squeeze(1);
 
     /// <summary>Logits from features already computed by a frozen backbone.</summary>

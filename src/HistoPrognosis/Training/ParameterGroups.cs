@@ -17,7 +17,7 @@ public static class ParameterGroups
     {
         var groups = new List<ParameterGroupSpec>();
         AddSplitByDecay(groups, "head", model.Head.parameters(), headLearningRate, weightDecay);
-        var stages = CntkResNet18.StageNames.Reverse().ToArray(); // layer4 first: closest to the head
+        var stages = model.Backbone.StageNames.Reverse().ToArray(); // layer4 first: closest to the head
         for (int depth = 0; depth < stages.Length; depth++)
             AddSplitByDecay(groups, stages[depth], model.Backbone.StageParameters(stages[depth]),
                 headLearningRate * Math.Pow(decay, depth + 1), weightDecay);
