@@ -1,7 +1,8 @@
 namespace HistoPrognosis.Survival;
 
 /// <summary>
-/// Cox proportional hazards regression as R's <c>coxph</c>: covariates centred on their means, Newton–Raphson from
+/// Cox proportional hazards regression as R's <c>coxph</c>: covariates centred on their means (except columns of
+/// −1/0/1 values, R's <c>nocenter</c>), Newton–Raphson from
 /// β = 0 with step halving when the log-likelihood falls, converged when |1 − ℓ_old/ℓ_new| ≤ 1e-9 (coxph.control
 /// defaults: eps = 1e-9, iter.max = 20, toler.chol = eps^0.75, toler.inf = sqrt(eps)). Where R would only warn, this
 /// throws a <see cref="CoxFitException"/> naming the covariate: a constant or collinear column, no convergence within
@@ -41,14 +42,17 @@ public static class CoxRegression
         for (int c = 0; c < p; c++)
         {
             double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+            bool indicator = true;
             for (int i = 0; i < n; i++)
             {
                 double v = x[i, c];
                 if (!double.IsFinite(v)) throw new CoxFitException($"Covariate '{terms[c]}' has a non-finite value ({v}) in row {i}.", terms[c]);
                 sum += v; min = Math.Min(min, v); max = Math.Max(max, v);
+                indicator &= v is -1 or 0 or 1;
             }
             if (min == max) throw new CoxFitException($"Covariate '{terms[c]}' is constant ({min}); its coefficient is not identifiable.", terms[c]);
-            means[c] = sum / n;
+            // coxph's nocenter = c(-1, 0, 1): indicator columns keep mean 0, which fixes the centring of predict(type="lp").
+            means[c] = indicator ? 0 : sum / n;
         }
 
         // Rows in ascending time order, centred; blocks of equal (timefix-merged) times.
