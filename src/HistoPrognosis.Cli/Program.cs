@@ -4,4 +4,5 @@ using HistoPrognosis.Cli.Commands;
 var root = new RootCommand("histoprog: computational pathology for five-year breast-cancer prognosis (.NET, TorchSharp)");
 root.Subcommands.Add(BackboneCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(StatsCommand.Create());
 return await CliRunner.InvokeAsync(root, args);
