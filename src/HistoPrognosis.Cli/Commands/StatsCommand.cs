@@ -21,7 +21,7 @@ public static class StatsCommand
             Need.Risk | Need.At, RunTdAuc));
         stats.Subcommands.Add(Sub("brier", "Brier score at --at of predicted event probabilities in --risk (riskRegression::Score).",
             Need.Risk | Need.At, RunBrier));
-        stats.Subcommands.Add(Sub("km", "Kaplan-Meier curve with log-transformed 95% limits, or the estimate at --at; median survival.",
+        stats.Subcommands.Add(Sub("km", "Kaplan-Meier curve with log-transformed 95% limits, or the estimate at --at; median survival. std.err is that of S, as in summary.survfit.",
             Need.None, RunKaplanMeier));
         stats.Subcommands.Add(Sub("logrank", "Log-rank test between the groups of --group (survival::survdiff).",
             Need.Group, RunLogRank));

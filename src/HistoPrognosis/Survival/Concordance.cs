@@ -119,7 +119,7 @@ public static class Concordance
 
     /// <summary>
     /// 1/G(t−)² at each distinct event time (ascending), 0 beyond tau; G as in R's fastkm1 (censorings tied with
-    /// events happen after them). With fewer than two events R falls back to unit weights, and so do we.
+    /// events happen after them). With fewer than two events R falls back to unit weights (still 0 beyond tau), and so do we.
     /// </summary>
     private static double[] UnoWeights(double[] t, ReadOnlySpan<bool> @event, int[] order, double tau)
     {
@@ -136,7 +136,7 @@ public static class Concordance
             {
                 double et = t[order[k]];
                 double g = censoring.SurvivalBefore(et);
-                weights.Add(events < 2 ? 1.0 : et > tau ? 0.0 : 1.0 / (g * g));
+                weights.Add(et > tau ? 0.0 : events < 2 ? 1.0 : 1.0 / (g * g));
             }
             k = end;
         }

@@ -14,9 +14,11 @@ public sealed class KaplanMeierCurve
         Time = time; NRisk = nRisk; NEvent = nEvent; NCensor = nCensor; Survival = survival; StdErr = stdErr;
         ConfidenceLevel = confidenceLevel;
         _z = Normal.Quantile(1 - (1 - confidenceLevel) / 2);
-        Lower = new double[time.Length];
-        Upper = new double[time.Length];
-        for (int i = 0; i < time.Length; i++) (Lower[i], Upper[i]) = Limits(survival[i], stdErr[i]);
+        var lower = new double[time.Length];
+        var upper = new double[time.Length];
+        for (int i = 0; i < time.Length; i++) (lower[i], upper[i]) = Limits(survival[i], stdErr[i]);
+        Lower = lower;
+        Upper = upper;
     }
 
     public IReadOnlyList<double> Time { get; }
@@ -25,8 +27,8 @@ public sealed class KaplanMeierCurve
     public IReadOnlyList<int> NCensor { get; }
     public IReadOnlyList<double> Survival { get; }
     public IReadOnlyList<double> StdErr { get; }
-    public double[] Lower { get; }
-    public double[] Upper { get; }
+    public IReadOnlyList<double> Lower { get; }
+    public IReadOnlyList<double> Upper { get; }
     public double ConfidenceLevel { get; }
 
     /// <summary>Last observed time; estimates beyond it are not defined.</summary>
