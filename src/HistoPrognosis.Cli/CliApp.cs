@@ -11,6 +11,7 @@ public static class CliApp
         var root = new RootCommand("histoprog: computational pathology for five-year breast-cancer prognosis (.NET, TorchSharp)");
         root.Subcommands.Add(BackboneCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(StatsCommand.Create());
         return root;
     }
 }
