@@ -12,6 +12,8 @@ public static class CliApp
         root.Subcommands.Add(BackboneCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(StatsCommand.Create());
+        root.Subcommands.Add(FinetuneCommand.Create());
+        root.Subcommands.Add(StudyCommand.Create());
         return root;
     }
 }

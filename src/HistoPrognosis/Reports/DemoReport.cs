@@ -28,6 +28,9 @@ public static class DemoReport
         foreach (var a in r.Backbones)
             s.AppendLine(inv, $"| {a.Backbone} | {a.Training} | {a.PatchAucTest:F3} | {a.CIndex:F3} ({a.CIndexCi95[0]:F3}–{a.CIndexCi95[1]:F3}) | {a.UnoC:F3} | {a.Auc5y:F3} | {a.CIndexFractionOfOracle:P0} | {a.TrainingSeconds:F0} s |");
         s.AppendLine();
+        var d = r.CIndexTransferMinusScratch;
+        s.AppendLine(inv, $"C-index difference, transfer − scratch, on the same test patients: {d.Estimate:+0.000;-0.000} (paired bootstrap 95% CI {d.Lower:+0.000;-0.000} to {d.Upper:+0.000;-0.000}).");
+        s.AppendLine();
         s.AppendLine("References on the same test patients (Harrell's C-index):");
         s.AppendLine();
         s.AppendLine(inv, $"- oracle (true linear predictor η): {r.References.OracleCIndex:F3}");

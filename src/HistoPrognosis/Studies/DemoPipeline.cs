@@ -20,6 +20,7 @@ namespace HistoPrognosis.Studies;
 public sealed class DemoPipeline(DemoConfig config, Device device, PipelineLog log)
 {
     public const double FiveYearsMonths = 60;
+    private readonly Dictionary<string, double[]> _testRisks = [];
 
     public DemoResults Run()
     {
@@ -54,6 +55,7 @@ public sealed class DemoPipeline(DemoConfig config, Device device, PipelineLog l
             arms.Add(EvaluateArm(arm, classifier, history, train, validation, test, split, cohort, oracle));
         }
 
+        var difference = PairedCIndexDifference(split.Test, cohort);
         var references = new ReferenceResult(oracle,
             CIndexOn(split.Test, id => cohort[id].TumourBurden, cohort),
             CIndexOn(split.Test, id => cohort[id].Age, cohort));
@@ -63,7 +65,24 @@ public sealed class DemoPipeline(DemoConfig config, Device device, PipelineLog l
             Median(subjects.Select(s => s.TimeMonths)));
         var splitSummary = new SplitSummary(split.Train.ToArray(), split.Validation.ToArray(), split.Test.ToArray(), train.Count, validation.Count, test.Count);
         return new DemoResults("histoprog demo", DateTime.UtcNow, device.type.ToString().ToLowerInvariant(), config.Seed, config,
-            splitSummary, cohortSummary, arms, references, clock.Elapsed.TotalSeconds);
+            splitSummary, cohortSummary, arms, difference, references, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>C(transfer) − C(scratch) on the same test patients, with a paired bootstrap interval.</summary>
+    private PairedDifference PairedCIndexDifference(IReadOnlyList<string> test, IReadOnlyDictionary<string, CohortSubject> cohort)
+    {
+        var (time, @event) = Outcomes(test, cohort);
+        double[] a = _testRisks["transfer"], b = _testRisks["scratch"];
+        IndexStatistic C(double[] risk) => idx =>
+        {
+            var (t, e, r) = Bootstrap.Gather(idx, time, @event, risk);
+            return Concordance.Harrell(t, e, r).Value;
+        };
+        if (config.BootstrapSamples == 0)
+            return new PairedDifference(C(a)(Enumerable.Range(0, time.Length).ToArray()) - C(b)(Enumerable.Range(0, time.Length).ToArray()), double.NaN, double.NaN);
+        var interval = Bootstrap.PairedDifference(time.Length, C(a), C(b), config.BootstrapSamples, config.Seed + 37);
+        log.Info($"C-index transfer − scratch: {interval.Estimate:+0.000;-0.000} (95% CI {interval.Lower:+0.000;-0.000} to {interval.Upper:+0.000;-0.000})");
+        return new PairedDifference(interval.Estimate, interval.Lower, interval.Upper);
     }
 
     private PatchClassifier CreateClassifier(string arm)
@@ -96,7 +115,10 @@ public sealed class DemoPipeline(DemoConfig config, Device device, PipelineLog l
         double c = Concordance.Harrell(testTime, testEvent, risk).Value;
         double uno = Concordance.Uno(testTime, testEvent, risk, FiveYearsMonths);
         double auc5 = TimeDependentAuc.At(testTime, testEvent, risk, FiveYearsMonths);
-        var ci = SurvivalBootstrap.CIndexPercentileInterval(testTime, testEvent, risk, config.BootstrapSamples, config.Seed + 31);
+        double[] ci = config.BootstrapSamples > 0
+            ? Bootstrap.HarrellC(testTime, testEvent, risk, config.BootstrapSamples, config.Seed + 31) is var b ? [b.Lower, b.Upper] : []
+            : [double.NaN, double.NaN];
+        _testRisks[arm] = risk;
         log.Info($"{arm}: test C-index {c:F3} (95% CI {ci[0]:F3}–{ci[1]:F3}), Uno C {uno:F3}, 5-year AUC {auc5:F3}; oracle {oracle:F3}");
         return new BackboneArmResult(arm,
             arm == "transfer" ? $"ImageNet ResNet18: head only {config.Finetune.HeadOnlySteps} steps, then all layers {config.Finetune.FullSteps} steps (discriminative LR, decay {config.Finetune.LayerDecay})"

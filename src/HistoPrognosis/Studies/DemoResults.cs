@@ -19,6 +19,9 @@ public sealed record BackboneArmResult(
     double[] MilTrainLoss,
     double[] MilValidationLoss);
 
+/// <summary>A paired difference of two models on the same patients, with a paired-bootstrap 95% interval.</summary>
+public sealed record PairedDifference(double Estimate, double Lower, double Upper);
+
 /// <summary>C-index of the ground-truth references on the test patients.</summary>
 public sealed record ReferenceResult(double OracleCIndex, double BurdenCIndex, double AgeCIndex);
 
@@ -36,5 +39,6 @@ public sealed record DemoResults(
     SplitSummary Split,
     CohortSummary Cohort,
     IReadOnlyList<BackboneArmResult> Backbones,
+    PairedDifference CIndexTransferMinusScratch,
     ReferenceResult References,
     double TotalSeconds);
