@@ -1,0 +1,62 @@
+using System.Text.Json;
+using HistoPrognosis.Cli;
+using HistoPrognosis.Data;
+
+namespace HistoPrognosis.Tests.Studies;
+
+/// <summary>The transfer study end to end on a tiny budget of the embedded real patches.</summary>
+public sealed class TransferStudyTests
+{
+    private static (string Pool, string Test, int TestPatches) WriteTables(string dir)
+    {
+        var lines = File.ReadAllLines(TestPaths.DemoLabels);
+        var root = Path.GetDirectoryName(TestPaths.DemoLabels)!;
+        var table = PatchTable.Load(TestPaths.DemoLabels, requireLabel: true);
+        var ids = table.PatientIds;
+        var pool = ids.Take(8).ToHashSet();
+        var test = ids.Skip(50).Take(3).ToHashSet();
+        string Absolute(string line) => Path.Combine(root, line.Split(',')[0]) + line[line.IndexOf(',')..];
+        var poolPath = Path.Combine(dir, "pool.csv");
+        var testPath = Path.Combine(dir, "test.csv");
+        File.WriteAllLines(poolPath, lines.Take(1).Concat(lines.Skip(1).Where(l => pool.Contains(l.Split(',')[1])).Select(Absolute)));
+        var testLines = lines.Skip(1).Where(l => test.Contains(l.Split(',')[1])).Select(Absolute).ToList();
+        File.WriteAllLines(testPath, lines.Take(1).Concat(testLines));
+        return (poolPath, testPath, testLines.Count);
+    }
+
+    [Fact]
+    public async Task StudyWritesRunsPredictionsTableAndPlot()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var (pool, test, testPatches) = WriteTables(dir);
+        var outDir = Path.Combine(dir, "study");
+        int code = await CliRunner.InvokeAsync(CliApp.BuildRoot(), ["study", "transfer", "--train-table", pool, "--test-table", test,
+            "--sizes", "3,6", "--repeats", "1", "--methods", "scratch,finetune", "--steps", "4", "--batch", "6", "--image-size", "32", "--out", outDir]);
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "study.json")));
+        var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal(4, runs.Count);
+        foreach (var run in runs)
+        {
+            Assert.InRange(run.GetProperty("auc").GetDouble(), 0, 1);
+            Assert.InRange(run.GetProperty("balanced_accuracy").GetDouble(), 0, 1);
+            // Convergence: AUC at 10/25/50/100% of the 4 steps → steps 1, 2 (25% and 50% coincide with 1 and 2), 4.
+            Assert.Contains(4, run.GetProperty("auc_during_training").EnumerateArray().Select(e => e.GetProperty("step").GetInt32()));
+        }
+        Assert.Equal(1 + 4 * testPatches, File.ReadAllLines(Path.Combine(outDir, "predictions.csv")).Length);
+        Assert.Contains("<svg", File.ReadAllText(Path.Combine(outDir, "learning-curve.svg")));
+        Assert.Contains("| 6 |", File.ReadAllText(Path.Combine(outDir, "table.md")));
+    }
+
+    [Fact]
+    public async Task OverlappingTablesAndOversizedDrawsAreRejected()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var (pool, test, _) = WriteTables(dir);
+        var outDir = Path.Combine(dir, "study");
+        Assert.Equal(2, await CliRunner.InvokeAsync(CliApp.BuildRoot(), ["study", "transfer", "--train-table", pool, "--test-table", pool, "--sizes", "3", "--out", outDir]));
+        Assert.Equal(2, await CliRunner.InvokeAsync(CliApp.BuildRoot(), ["study", "transfer", "--train-table", pool, "--test-table", test, "--sizes", "3,50", "--out", outDir]));
+        Assert.Equal(2, await CliRunner.InvokeAsync(CliApp.BuildRoot(), ["study", "transfer", "--train-table", pool, "--test-table", test, "--sizes", "3,x", "--out", outDir]));
+        Assert.False(Directory.Exists(outDir));
+    }
+}
