@@ -2,6 +2,6 @@ using System.CommandLine;
 using HistoPrognosis.Cli.Commands;
 
 var root = new RootCommand("histoprog: computational pathology for five-year breast-cancer prognosis (.NET, TorchSharp)");
-root.Subcommands.Add(BackboneCommand.Create());
-root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(SlideCommand.Create());
+root.Subcommands.Add(TileCommand.Create());
 return await CliRunner.InvokeAsync(root, args);
