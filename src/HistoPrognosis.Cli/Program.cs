@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HistoPrognosis.Cli;
 using HistoPrognosis.Cli.Commands;
 
 var root = new RootCommand("histoprog: computational pathology for five-year breast-cancer prognosis (.NET, TorchSharp)");
