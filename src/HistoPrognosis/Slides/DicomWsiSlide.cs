@@ -80,24 +80,37 @@ public sealed class DicomWsiSlide : SlideBase
                     if (sibling.Dataset.String(0x0020000E) == series) files.Add(sibling);
                 }
         }
+        // The file that was named (or, for a folder, every file) must be a valid level; siblings found next to a named
+        // file join only when valid, so one broken instance in a folder does not hide a good slide.
+        var named = Directory.Exists(path) ? files : files.Take(1).ToList();
+        if (named.Any(f => !IsVolume(f.Dataset)) && !Directory.Exists(path))
+            throw new UserInputException($"{path}: not a whole-slide pyramid level (a label or overview image, or no pixel data)");
         var volume = files.Where(f => IsVolume(f.Dataset)).ToList();
         if (volume.Count == 0)
             throw new UserInputException($"{path}: no whole-slide pyramid level found (instances are label/overview images or not tiled)");
         var seriesUid = volume[0].Dataset.String(0x0020000E);
         if (Directory.Exists(path) && volume.Any(v => v.Dataset.String(0x0020000E) != seriesUid))
             throw new UserInputException($"{path}: the folder holds more than one DICOM series; pass one instance file instead");
-        // One instance per level size, largest first.
-        volume = volume.GroupBy(f => (f.Dataset.Integer(0x00480006), f.Dataset.Integer(0x00480007))).Select(g => g.First())
-            .OrderByDescending(f => RequireInteger(f, 0x00480006, "TotalPixelMatrixColumns")).ToList();
         var handles = new List<SafeFileHandle>();
         try
         {
-            var instances = volume.Select(f =>
+            var described = new List<Instance>();
+            foreach (var f in volume)
             {
-                var inst = Describe(f, File.OpenHandle(f.Path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess));
-                handles.Add(inst.Handle);
-                return inst;
-            }).ToArray();
+                var handle = File.OpenHandle(f.Path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+                try
+                {
+                    var inst = Describe(f, handle);
+                    handles.Add(inst.Handle);
+                    described.Add(inst);
+                }
+                catch (UserInputException) when (!named.Contains(f))
+                {
+                    // an invalid sibling is skipped (Describe disposed its handle)
+                }
+            }
+            // One instance per level size, largest first.
+            var instances = described.GroupBy(i => (i.Width, i.Height)).Select(g => g.First()).OrderByDescending(i => i.Width).ToArray();
             double w0 = instances[0].Width, h0 = instances[0].Height;
             var levels = instances.Select((i, n) => new SlideLevel(i.Width, i.Height, n == 0 ? 1.0 : (w0 / i.Width + h0 / i.Height) / 2)).ToArray();
             var ds = instances[0].File.Dataset;
