@@ -114,6 +114,7 @@ public static class SlideTiler
         string geojson = System.IO.Path.Combine(outDir, stem + ".tissue.geojson");
         string tilesDir = System.IO.Path.Combine(outDir, stem + "_tiles");
         string key = options.SettingsKey();
+        Directory.CreateDirectory(outDir);
         RemoveStaleTemporaries(outDir, stem);
 
         if (File.Exists(h5) && TryResume(h5, key) is { } done)
