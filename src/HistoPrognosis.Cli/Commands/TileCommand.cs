@@ -31,7 +31,7 @@ public static class TileCommand
         {
             paths, outDir, mpp, size, overlap, minTissue, maxBackground, blur, slideMpp, saveTiles, workers, json, backend,
         };
-        command.SetAction(parse =>
+        command.SetAction(parse => CommandErrors.Guard(() =>
         {
             var options = new TilingOptions
             {
@@ -50,14 +50,14 @@ public static class TileCommand
             var bar = Console.IsErrorRedirected ? null : new ProgressBar();
             var results = SlideTiler.RunBatch(files, parse.GetValue(outDir)!, options, bar);
             bar?.Finish();
-            if (asJson) Console.WriteLine(ToJson(results).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            if (asJson) Console.WriteLine(ToJson(results).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             else
                 foreach (var r in results.Where(r => r.Error is null))
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{r.Path}: {r.Tiles} tiles{(r.Resumed ? " (already done)" : "")}, dropped {string.Join(", ", r.Dropped.Select(d => $"{d.Key} {d.Value}"))}, {r.Seconds:0.0} s -> {r.H5}"));
             foreach (var r in results.Where(r => r.Error is not null)) Console.Error.WriteLine($"error: {r.Error}");
             return results.Any(r => r.Error is not null) ? 2 : 0;
-        });
+        }));
         return command;
     }
 
