@@ -12,7 +12,7 @@ slide="$work/big.tif"
 [ -f "$slide" ] || "$here/make_big_slide.sh" "$slide"
 dotnet build -c Release "$repo/src/HistoPrognosis.Cli" -o "$work/cli" >/dev/null
 cli="$work/cli/histoprog"
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load: $(cut -d" " -f1-3 /proc/loadavg)"
 measure() { # label, command...
   local label=$1; shift
   /usr/bin/time -f "%M %e" -o "$work/time.txt" "$@" > "$work/out.json"
