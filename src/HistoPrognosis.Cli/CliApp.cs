@@ -14,6 +14,8 @@ public static class CliApp
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(StudyCommand.Create());
+        root.Subcommands.Add(SlideCommand.Create());
+        root.Subcommands.Add(TileCommand.Create());
         return root;
     }
 }

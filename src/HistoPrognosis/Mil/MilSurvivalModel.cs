@@ -52,7 +52,9 @@ public sealed class MilSurvivalModel : IDisposable
         var validationBags = model.ToTensors(validation);
         var optimizer = optim.AdamW(network.parameters(), lr: config.LearningRate, weight_decay: config.WeightDecay);
         var curve = new List<(double, double)>();
-        double best = double.PositiveInfinity;
+        // Model selection on the validation patients' Harrell C: it measures the ranking we report and, with
+        // tens of patients, is far less erratic than the Cox loss, whose scale grows with overconfident risks.
+        double best = double.NegativeInfinity;
         int bestEpoch = 0;
         Dictionary<string, Tensor>? bestState = null;
         for (int epoch = 1; epoch <= config.Epochs; epoch++)
@@ -70,9 +72,10 @@ public sealed class MilSurvivalModel : IDisposable
             }
             double validationLoss = validation.Count == 0 ? trainLoss : model.Loss(validationBags, validationTime, validationEvent);
             curve.Add((trainLoss, validationLoss));
-            if (validationLoss < best - 1e-9)
+            double score = validation.Count == 0 ? -trainLoss : model.Score(validationBags, validationTime, validationEvent, validationLoss);
+            if (score >= best)
             {
-                best = validationLoss;
+                best = score;
                 bestEpoch = epoch;
                 foreach (var t in bestState?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
                 bestState = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
@@ -86,7 +89,7 @@ public sealed class MilSurvivalModel : IDisposable
         }
         optimizer.Dispose();
         foreach (var t in trainBags.Concat(validationBags)) t.Dispose();
-        log.Info($"{label} MIL: kept epoch {bestEpoch} (lowest validation Cox loss {best:F3})");
+        log.Info($"{label} MIL: kept epoch {bestEpoch} (validation C-index {best:F3}; the latest epoch among ties)");
         return new MilSurvivalModel(network, mean, std, projection, device, bestEpoch, curve, clock.Elapsed.TotalSeconds);
     }
 
@@ -111,6 +114,24 @@ public sealed class MilSurvivalModel : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         return Network.ForwardWithAttention(ToTensor(bag)).Attention.cpu().data<float>().ToArray();
+    }
+
+    /// <summary>Validation Harrell C; when undefined (no events or no comparable pair) the negative loss instead.</summary>
+    private double Score(List<Tensor> bags, double[] time, bool[] @event, double loss)
+    {
+        Network.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var risks = bags.Select(b => (double)Network.forward(b).item<float>()).ToArray();
+        try
+        {
+            var c = Survival.Concordance.Harrell(time, @event, risks).Value;
+            return double.IsFinite(c) ? c : -loss;
+        }
+        catch (ArgumentException)
+        {
+            return -loss;
+        }
     }
 
     private double Loss(List<Tensor> bags, double[] time, bool[] @event)

@@ -1,0 +1,52 @@
+using HistoPrognosis.Imaging;
+
+namespace HistoPrognosis.Slides;
+
+/// <summary>Shared bookkeeping of the backends: bounds checks, level-0 → level coordinates, µm/px override.</summary>
+public abstract class SlideBase : ISlide
+{
+    protected SlideBase(string path) => Path = path;
+
+    public string Path { get; }
+    public abstract SlideBackend Backend { get; }
+    public abstract string Vendor { get; }
+    public abstract IReadOnlyList<SlideLevel> Levels { get; }
+    public double? MppX => MppOverride ?? NativeMppX;
+    public double? MppY => MppOverride ?? NativeMppY;
+    public abstract double? ObjectivePower { get; }
+
+    /// <summary>µm/px read from the file (null when absent).</summary>
+    protected abstract double? NativeMppX { get; }
+    protected abstract double? NativeMppY { get; }
+
+    /// <summary>A user-supplied level-0 µm/px that replaces the file's (e.g. <c>--slide-mpp</c>).</summary>
+    public double? MppOverride { get; internal set; }
+
+    public RgbImage ReadRegion(int level, long x, long y, int width, int height)
+    {
+        var (lx, ly) = ToLevel(level, x, y, width, height);
+        return ReadLevelRegion(level, lx, ly, width, height);
+    }
+
+    /// <summary>Checks a request and maps its level-0 corner to the nearest pixel of the level.</summary>
+    protected (long X, long Y) ToLevel(int level, long x, long y, int width, int height)
+    {
+        var levels = Levels;
+        if (level < 0 || level >= levels.Count)
+            throw new UserInputException($"{Path}: level {level} does not exist (the slide has {levels.Count} level(s))");
+        if (width <= 0 || height <= 0)
+            throw new UserInputException($"{Path}: region size {width}x{height} must be positive");
+        var l = levels[level];
+        long lx = (long)Math.Round(x / l.Downsample), ly = (long)Math.Round(y / l.Downsample);
+        if (x < 0 || y < 0 || lx + width > l.Width || ly + height > l.Height)
+            throw new UserInputException(
+                $"{Path}: region ({x}, {y}) {width}x{height} at level {level} lies outside the slide " +
+                $"(level {level} is {l.Width}x{l.Height} px, downsample {l.Downsample:0.###})");
+        return (lx, ly);
+    }
+
+    /// <summary>Reads a region given in the level's own pixel coordinates, already checked to be inside.</summary>
+    protected abstract RgbImage ReadLevelRegion(int level, long x, long y, int width, int height);
+
+    public abstract void Dispose();
+}

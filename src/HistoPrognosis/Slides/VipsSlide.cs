@@ -1,0 +1,152 @@
+using HistoPrognosis.Imaging;
+using NetVips;
+
+namespace HistoPrognosis.Slides;
+
+/// <summary>
+/// A slide read through the bundled libvips (no system install): pyramidal TIFF/SVS with JPEG, LZW, deflate, WebP or
+/// uncompressed tiles, and plain PNG/JPEG/TIFF images as one-level slides. JPEG-2000 slides need
+/// <see cref="OpenSlideSlide"/>.
+/// </summary>
+public sealed class VipsSlide : SlideBase
+{
+    private readonly Image[] _pages;
+    private readonly SlideLevel[] _levels;
+    // Per thread and level, a libvips region: fetching pixels through it skips building an operation pipeline (and
+    // its thread pool and cache entries) per tile, which makes tile reads several times cheaper and keeps memory flat.
+    // Each thread also opens its own copy of the page, so the per-file lock of libvips' TIFF reader is not shared.
+    private readonly ThreadLocal<(Image Image, Region Region)?[]> _regions;
+    private readonly bool[] _direct;
+    private readonly int?[] _pageIndex;
+
+    private VipsSlide(string path, Image[] pages, int?[] pageIndex, SlideLevel[] levels, string vendor, double? mppX, double? mppY, double? power) : base(path)
+    {
+        _pageIndex = pageIndex;
+        _pages = pages;
+        _levels = levels;
+        _direct = pages.Select(p => p.Bands == 3 && p.Format == Enums.BandFormat.Uchar
+                                     && p.Interpretation is Enums.Interpretation.Srgb or Enums.Interpretation.Rgb).ToArray();
+        _regions = new ThreadLocal<(Image, Region)?[]>(() => new (Image, Region)?[pages.Length], trackAllValues: true);
+        Vendor = vendor;
+        NativeMppX = mppX;
+        NativeMppY = mppY;
+        ObjectivePower = power;
+    }
+
+    public override SlideBackend Backend => SlideBackend.Vips;
+    public override string Vendor { get; }
+    public override IReadOnlyList<SlideLevel> Levels => _levels;
+    public override double? ObjectivePower { get; }
+    protected override double? NativeMppX { get; }
+    protected override double? NativeMppY { get; }
+
+    /// <summary>Opens a TIFF pyramid (levels found from its directories) or any single image libvips reads.</summary>
+    public static VipsSlide Open(string path)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"slide file not found: {path}");
+        Span<byte> head = stackalloc byte[8];
+        using (var f = File.OpenRead(path)) head = head[..f.Read(head)];
+        return TiffDirectory.HasTiffMagic(head) ? OpenTiff(path, TiffDirectory.Read(path)) : OpenImage(path);
+    }
+
+    internal static VipsSlide OpenTiff(string path, IReadOnlyList<TiffPage> allPages)
+    {
+        var pyramid = TiffDirectory.PyramidPages(allPages);
+        foreach (var p in pyramid)
+            if (!TiffDirectory.VipsCompressions.Contains(p.Compression))
+                throw new UserInputException($"{path}: TIFF compression {p.Compression}{CompressionName(p.Compression)} is not decoded by libvips; open it with OpenSlide");
+        var images = new Image[pyramid.Count];
+        try
+        {
+            for (int i = 0; i < pyramid.Count; i++)
+                images[i] = Load(path, pyramid[i].Index);
+            var first = pyramid[0];
+            var levels = pyramid.Select((p, i) => new SlideLevel(images[i].Width, images[i].Height,
+                i == 0 ? 1.0 : ((double)first.Width / p.Width + (double)first.Height / p.Height) / 2)).ToArray();
+            var aperio = TiffDirectory.AperioProperties(first.Description);
+            double? mppX, mppY, power = null;
+            string vendor;
+            if (aperio is not null)
+            {
+                vendor = "aperio";
+                mppX = mppY = TiffDirectory.ParsePositive(aperio.GetValueOrDefault("MPP"));
+                power = TiffDirectory.ParsePositive(aperio.GetValueOrDefault("AppMag"));
+            }
+            else
+            {
+                vendor = "generic-tiff";
+                (mppX, mppY) = first.ResolutionMpp();
+            }
+            return new VipsSlide(path, images, pyramid.Select(p => (int?)p.Index).ToArray(), levels, vendor, mppX, mppY, power);
+        }
+        catch
+        {
+            foreach (var im in images) im?.Dispose();
+            throw;
+        }
+    }
+
+    internal static VipsSlide OpenImage(string path)
+    {
+        var image = Load(path, null);
+        var loader = image.Contains("vips-loader") ? image.Get("vips-loader") as string : null;
+        var vendor = loader?.Replace("load", "", StringComparison.Ordinal).Replace("_source", "", StringComparison.Ordinal) ?? "image";
+        return new VipsSlide(path, [image], [null], [new SlideLevel(image.Width, image.Height, 1.0)], vendor, null, null, null);
+    }
+
+    private static Image Load(string path, int? page)
+    {
+        try
+        {
+            var options = page is { } p ? new VOption { { "page", p } } : null;
+            return Image.NewFromFile(path, access: Enums.Access.Random, kwargs: options);
+        }
+        catch (VipsException ex)
+        {
+            throw new UserInputException($"{path}: libvips cannot read it ({ex.Message.Split('\n', 2)[0].Trim()})", ex);
+        }
+    }
+
+    private static string CompressionName(int c) => c switch
+    {
+        33003 or 33005 or 34712 => " (JPEG 2000)",
+        34713 => " (Nikon NEF)",
+        _ => "",
+    };
+
+    protected override RgbImage ReadLevelRegion(int level, long x, long y, int width, int height)
+    {
+        try
+        {
+            if (_direct[level])
+            {
+                var regions = _regions.Value!;
+                if (regions[level] is null)
+                {
+                    var own = Load(Path, _pageIndex[level]);
+                    regions[level] = (own, Region.New(own));
+                }
+                var bytes = regions[level]!.Value.Region.Fetch((int)x, (int)y, width, height);
+                if (bytes is not null && bytes.Length == width * height * 3) return new RgbImage(width, height, bytes);
+            }
+            using var crop = _pages[level].Crop((int)x, (int)y, width, height);
+            return ImageCodec.FromVips(crop);
+        }
+        catch (VipsException ex)
+        {
+            throw new InvalidDataException($"{Path}: cannot decode level {level} at ({x}, {y}): {ex.Message.Split('\n', 2)[0].Trim()}", ex);
+        }
+    }
+
+    public override void Dispose()
+    {
+        foreach (var perThread in _regions.Values)
+            foreach (var r in perThread)
+            {
+                r?.Region.Dispose();
+                r?.Image.Dispose();
+            }
+        _regions.Dispose();
+        foreach (var p in _pages) p.Dispose();
+    }
+}

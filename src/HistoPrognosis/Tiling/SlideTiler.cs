@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using HistoPrognosis.Imaging;
+using HistoPrognosis.Slides;
+
+namespace HistoPrognosis.Tiling;
+
+/// <summary>Settings of a tiling run (one per batch).</summary>
+public sealed record TilingOptions
+{
+    public double TargetMpp { get; init; } = 0.5;
+    public int TileSize { get; init; } = 256;
+    public int Overlap { get; init; }
+
+    /// <summary>Minimum tissue fraction (from the mask) for a grid position to be read at all.</summary>
+    public double MinTissueFraction { get; init; } = 0.5;
+
+    /// <summary>Relative distance between a level's µm/px and the target within which the level is read without resampling.</summary>
+    public double MppTolerance { get; init; } = 0.02;
+
+    public TileQcOptions Qc { get; init; } = new();
+    public TissueDetectorOptions Tissue { get; init; } = new();
+
+    /// <summary>Level-0 µm/px for slides that do not state it (replaces the file's when set).</summary>
+    public double? SlideMpp { get; init; }
+
+    public SlideBackend Backend { get; init; } = SlideBackend.Auto;
+
+    /// <summary>Also write every kept tile as <c>&lt;slide&gt;_tiles/&lt;x&gt;_&lt;y&gt;.png</c>.</summary>
+    public bool SaveTiles { get; init; }
+
+    /// <summary>Parallel tile readers (default: the processor count).</summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The settings that decide the output, as a canonical string stored in the h5 (a changed setting never reuses an old file).</summary>
+    public string SettingsKey() => JsonSerializer.Serialize(new SortedDictionary<string, object?>
+    {
+        ["format"] = 1,
+        ["target_mpp"] = TargetMpp,
+        ["tile_size"] = TileSize,
+        ["overlap"] = Overlap,
+        ["min_tissue"] = MinTissueFraction,
+        ["mpp_tolerance"] = MppTolerance,
+        ["slide_mpp"] = SlideMpp,
+        ["backend"] = Backend.ToString(),
+        ["qc"] = Qc,
+        ["tissue"] = Tissue,
+        ["save_tiles"] = SaveTiles,
+    });
+}
+
+/// <summary>What tiling one slide produced (the JSON names are a stable interface of <c>histoprog tile --json</c>).</summary>
+public sealed record SlideTilingResult
+{
+    public required string Path { get; init; }
+    public int Tiles { get; init; }
+    public IReadOnlyDictionary<string, long> Dropped { get; init; } = new Dictionary<string, long>();
+    public double Seconds { get; init; }
+    public string? H5 { get; init; }
+    public string? MaskPng { get; init; }
+    public string? GeoJson { get; init; }
+
+    /// <summary>True when a finished output with the same settings was found and the slide was not redone.</summary>
+    public bool Resumed { get; init; }
+
+    public string? Error { get; init; }
+    public int Level { get; init; }
+    public double EffectiveMpp { get; init; }
+}
+
+/// <summary>Progress of a batch: which slide, and how many of its candidate tiles are done.</summary>
+public readonly record struct TilingProgress(int SlideIndex, int SlideCount, string Path, long Done, long Total);
+
+/// <summary>
+/// Tissue detection → grid at a target µm/px → parallel read + QC of each tissue tile → coordinates h5, mask PNG and
+/// GeoJSON for each slide of a batch. Streaming: only the overview and the tiles in flight are in memory. A slide whose
+/// h5 exists with the same settings is skipped; every output is written to a temporary name and renamed, the h5 last,
+/// so its presence means the slide is complete.
+/// </summary>
+public static class SlideTiler
+{
+    public static IReadOnlyList<SlideTilingResult> RunBatch(IReadOnlyList<string> paths, string outDir, TilingOptions options,
+        IProgress<TilingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var stems = paths.GroupBy(OutputStem).FirstOrDefault(g => g.Count() > 1);
+        if (stems is not null)
+            throw new UserInputException($"slides {string.Join(" and ", stems)} would write the same output name '{stems.Key}'; tile them into different --out folders");
+        Directory.CreateDirectory(outDir);
+        var results = new List<SlideTilingResult>();
+        for (int i = 0; i < paths.Count; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            int index = i;
+            var p = progress is null ? null : new Progress<(long, long)>(d => progress.Report(new TilingProgress(index, paths.Count, paths[index], d.Item1, d.Item2)));
+            try { results.Add(TileSlide(paths[i], outDir, options, p, cancel)); }
+            catch (UserInputException ex) { results.Add(new SlideTilingResult { Path = paths[i], Error = ex.Message }); }
+            catch (InvalidDataException ex) { results.Add(new SlideTilingResult { Path = paths[i], Error = ex.Message }); }
+        }
+        return results;
+    }
+
+    /// <summary>The output base name of a slide: its file name without the last extension.</summary>
+    public static string OutputStem(string slidePath) =>
+        System.IO.Path.GetFileNameWithoutExtension(System.IO.Path.TrimEndingDirectorySeparator(slidePath));
+
+    public static SlideTilingResult TileSlide(string slidePath, string outDir, TilingOptions options,
+        IProgress<(long Done, long Total)>? progress = null, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        string stem = OutputStem(slidePath);
+        string h5 = System.IO.Path.Combine(outDir, stem + ".h5");
+        string maskPng = System.IO.Path.Combine(outDir, stem + ".mask.png");
+        string geojson = System.IO.Path.Combine(outDir, stem + ".tissue.geojson");
+        string tilesDir = System.IO.Path.Combine(outDir, stem + "_tiles");
+        string key = options.SettingsKey();
+        Directory.CreateDirectory(outDir);
+        RemoveStaleTemporaries(outDir, stem);
+
+        if (File.Exists(h5) && TryResume(h5, key) is { } done)
+            return done with { Path = slidePath, H5 = h5, MaskPng = maskPng, GeoJson = geojson, Seconds = clock.Elapsed.TotalSeconds };
+
+        using var slide = SlideFactory.Open(slidePath, new SlideOpenOptions { Backend = options.Backend, MppOverride = options.SlideMpp });
+        var grid = TileGrid.Plan(slide, options.TargetMpp, options.TileSize, options.Overlap, options.MppTolerance);
+        // Mask resolution: about 16 mask pixels across a tile (bounded by MaxMaskSide in the detector).
+        var (mask, _) = TissueDetector.Detect(slide, Math.Max(1, grid.SizeLevel0 / 16), options.Tissue);
+
+        var candidates = new List<(long X, long Y)>();
+        long lowTissue = 0;
+        for (int r = 0; r < grid.Rows; r++)
+        for (int c = 0; c < grid.Columns; c++)
+        {
+            var (x, y) = grid.Position(c, r);
+            if (mask.Fraction(x, y, grid.SizeLevel0, grid.SizeLevel0) >= options.MinTissueFraction) candidates.Add((x, y));
+            else lowTissue++;
+        }
+
+        var status = new string?[candidates.Count];
+        string? tilesTemp = null;
+        if (options.SaveTiles)
+        {
+            tilesTemp = tilesDir + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+            Directory.CreateDirectory(tilesTemp);
+        }
+        try
+        {
+            long finished = 0;
+            progress?.Report((0, candidates.Count));
+            Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers), CancellationToken = cancel }, i =>
+            {
+                var (x, y) = candidates[i];
+                var tile = slide.ReadRegion(grid.Level, x, y, grid.ReadSize, grid.ReadSize);
+                if (grid.ReadSize != grid.TileSize) tile = Resampler.Area(tile, grid.TileSize, grid.TileSize);
+                status[i] = TileQc.Check(tile, options.Qc);
+                if (status[i] is null && tilesTemp is not null)
+                    ImageCodec.WritePng(tile, System.IO.Path.Combine(tilesTemp, $"{x}_{y}.png"));
+                long n = Interlocked.Increment(ref finished);
+                if (progress is not null && (n % 64 == 0 || n == candidates.Count)) progress.Report((n, candidates.Count));
+            });
+
+            var kept = Enumerable.Range(0, candidates.Count).Where(i => status[i] is null).ToArray();
+            var coords = new long[kept.Length, 2];
+            for (int k = 0; k < kept.Length; k++) { coords[k, 0] = candidates[kept[k]].X; coords[k, 1] = candidates[kept[k]].Y; }
+            var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal)
+            {
+                [DropReason.LowTissue] = lowTissue,
+                [DropReason.Background] = status.Count(s => s == DropReason.Background),
+                [DropReason.Blur] = status.Count(s => s == DropReason.Blur),
+            };
+
+            WriteMaskPng(mask, maskPng);
+            WriteAtomically(geojson, MaskContours.ToGeoJson(mask));
+            if (tilesTemp is not null)
+            {
+                if (Directory.Exists(tilesDir)) Directory.Delete(tilesDir, recursive: true);
+                Directory.Move(tilesTemp, tilesDir);
+                tilesTemp = null;
+            }
+            var attrs = new Dictionary<string, object>(StringComparer.Ordinal)
+            {
+                ["patch_size"] = (long)grid.ReadSize,
+                ["patch_level"] = (long)grid.Level,
+                ["downsample"] = grid.LevelDownsample,
+                ["level_dim"] = $"{grid.LevelWidth}x{grid.LevelHeight}",
+                ["name"] = stem,
+                ["target_mpp"] = grid.TargetMpp,
+                ["effective_mpp"] = grid.EffectiveMpp,
+                ["slide_mpp"] = grid.SlideMpp,
+                ["tile_size"] = (long)grid.TileSize,
+                ["overlap"] = (long)grid.Overlap,
+                ["patch_size_level0"] = grid.SizeLevel0,
+                ["min_tissue_fraction"] = options.MinTissueFraction,
+                ["max_background_fraction"] = options.Qc.MaxBackgroundFraction,
+                ["blur_threshold"] = options.Qc.BlurThreshold,
+                ["tissue_threshold"] = (long)mask.Threshold,
+                ["dropped_low_tissue"] = dropped[DropReason.LowTissue],
+                ["dropped_background"] = dropped[DropReason.Background],
+                ["dropped_blur"] = dropped[DropReason.Blur],
+                ["backend"] = slide.Backend.ToString(),
+                ["settings"] = key,
+            };
+            CoordinatesFile.Write(h5, coords, attrs); // last: its presence marks the slide as finished
+            return new SlideTilingResult
+            {
+                Path = slidePath, Tiles = kept.Length, Dropped = dropped, Seconds = clock.Elapsed.TotalSeconds, H5 = h5,
+                MaskPng = maskPng, GeoJson = geojson, Level = grid.Level, EffectiveMpp = grid.EffectiveMpp,
+            };
+        }
+        finally
+        {
+            if (tilesTemp is not null && Directory.Exists(tilesTemp)) Directory.Delete(tilesTemp, recursive: true);
+        }
+    }
+
+    private static SlideTilingResult? TryResume(string h5, string key)
+    {
+        try
+        {
+            var existing = CoordinatesFile.Read(h5);
+            if (!existing.Attributes.TryGetValue("settings", out var s) || s as string != key) return null;
+            long Get(string name) => existing.Attributes.TryGetValue(name, out var v) ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
+            return new SlideTilingResult
+            {
+                Path = "", Tiles = existing.Count, Resumed = true,
+                Level = (int)existing.PatchLevel,
+                EffectiveMpp = existing.Attributes.TryGetValue("effective_mpp", out var e) ? Convert.ToDouble(e, CultureInfo.InvariantCulture) : 0,
+                Dropped = new SortedDictionary<string, long>(StringComparer.Ordinal)
+                {
+                    [DropReason.LowTissue] = Get("dropped_low_tissue"),
+                    [DropReason.Background] = Get("dropped_background"),
+                    [DropReason.Blur] = Get("dropped_blur"),
+                },
+            };
+        }
+        catch (UserInputException)
+        {
+            return null; // unreadable: redo it
+        }
+    }
+
+    private static void RemoveStaleTemporaries(string outDir, string stem)
+    {
+        foreach (var f in Directory.EnumerateFiles(outDir, stem + "*.tmp-*")) File.Delete(f);
+        foreach (var d in Directory.EnumerateDirectories(outDir, stem + "_tiles.tmp-*")) Directory.Delete(d, recursive: true);
+    }
+
+    public static void WriteMaskPng(TissueMask mask, string path)
+    {
+        var rgb = new byte[mask.Width * mask.Height * 3];
+        for (int i = 0; i < mask.Pixels.Length; i++) if (mask.Pixels[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = 255;
+        ImageCodec.WritePng(new RgbImage(mask.Width, mask.Height, rgb), path);
+    }
+
+    private static void WriteAtomically(string path, string text)
+    {
+        var temp = path + $".tmp-{Environment.ProcessId}";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,208 @@
+using HistoPrognosis.Imaging;
+using HistoPrognosis.Slides;
+
+namespace HistoPrognosis.Tiling;
+
+/// <summary>Settings of <see cref="TissueDetector"/>.</summary>
+public sealed record TissueDetectorOptions
+{
+    /// <summary>Box-filter radius (mask pixels) applied to the saturation before thresholding.</summary>
+    public int BlurRadius { get; init; } = 2;
+
+    /// <summary>Lowest saturation threshold (0–255) allowed, so an almost empty slide does not turn its noise into tissue.</summary>
+    public int MinThreshold { get; init; } = 15;
+
+    /// <summary>Morphological closing then opening radius (mask pixels, square element).</summary>
+    public int MorphologyRadius { get; init; } = 2;
+
+    /// <summary>Tissue pieces smaller than this (µm²) are dropped; holes smaller than <see cref="MinHoleAreaUm2"/> are filled.</summary>
+    public double MinTissueAreaUm2 { get; init; } = 20_000;
+
+    public double MinHoleAreaUm2 { get; init; } = 10_000;
+
+    /// <summary>Used instead of the areas above when the slide's µm/px is unknown (mask pixels).</summary>
+    public int MinTissuePixels { get; init; } = 64;
+
+    public int MinHolePixels { get; init; } = 32;
+
+    /// <summary>Largest mask side; the overview is made coarser when needed (bounds memory on huge slides).</summary>
+    public int MaxMaskSide { get; init; } = 4096;
+}
+
+/// <summary>
+/// Tissue detection on a low-resolution overview: HSV saturation, box blur, Otsu threshold (never below
+/// <see cref="TissueDetectorOptions.MinThreshold"/>), closing + opening, small holes filled and small pieces removed.
+/// </summary>
+public static class TissueDetector
+{
+    /// <summary>Detects tissue at (at most) <paramref name="downsample"/> level-0 pixels per mask pixel.</summary>
+    public static (TissueMask Mask, SlideOverview Overview) Detect(ISlide slide, double downsample, TissueDetectorOptions? options = null)
+    {
+        options ??= new TissueDetectorOptions();
+        var l0 = slide.Levels[0];
+        downsample = Math.Max(downsample, Math.Max(1, (double)Math.Max(l0.Width, l0.Height) / options.MaxMaskSide));
+        var overview = LowResolution.Read(slide, downsample);
+        double? mpp = slide.MppX is { } mx && slide.MppY is { } my ? Math.Sqrt(mx * overview.DownsampleX * my * overview.DownsampleY) : null;
+        return (Detect(overview.Image, overview.DownsampleX, overview.DownsampleY, mpp, options), overview);
+    }
+
+    /// <summary>Detects tissue in an RGB image; <paramref name="maskMpp"/> (µm per mask pixel) converts the area limits.</summary>
+    public static TissueMask Detect(RgbImage image, double downsampleX, double downsampleY, double? maskMpp, TissueDetectorOptions? options = null)
+    {
+        options ??= new TissueDetectorOptions();
+        int w = image.Width, h = image.Height, n = w * h;
+        var sat = new byte[n];
+        var px = image.Pixels;
+        for (int i = 0; i < n; i++)
+        {
+            int r = px[3 * i], g = px[3 * i + 1], b = px[3 * i + 2];
+            int max = Math.Max(r, Math.Max(g, b)), min = Math.Min(r, Math.Min(g, b));
+            sat[i] = max == 0 ? (byte)0 : (byte)((max - min) * 255 / max);
+        }
+        var blurred = BoxBlur(sat, w, h, options.BlurRadius);
+        int threshold = Math.Max(options.MinThreshold, Otsu(blurred));
+        var mask = new bool[n];
+        for (int i = 0; i < n; i++) mask[i] = blurred[i] > threshold;
+        mask = Morphology(mask, w, h, options.MorphologyRadius, dilateFirst: true);  // closing
+        mask = Morphology(mask, w, h, options.MorphologyRadius, dilateFirst: false); // opening
+        int minTissue = options.MinTissuePixels, minHole = options.MinHolePixels;
+        if (maskMpp is { } m && m > 0)
+        {
+            minTissue = (int)Math.Ceiling(options.MinTissueAreaUm2 / (m * m));
+            minHole = (int)Math.Ceiling(options.MinHoleAreaUm2 / (m * m));
+        }
+        FillHoles(mask, w, h, minHole);
+        RemoveSmall(mask, w, h, minTissue);
+        return new TissueMask(w, h, mask, downsampleX, downsampleY, threshold);
+    }
+
+    /// <summary>Otsu's threshold of an 8-bit sample (the value t maximising between-class variance of ≤ t vs &gt; t).</summary>
+    public static int Otsu(byte[] values)
+    {
+        var hist = new long[256];
+        foreach (var v in values) hist[v]++;
+        long total = values.Length;
+        double sumAll = 0;
+        for (int i = 0; i < 256; i++) sumAll += i * (double)hist[i];
+        double sumB = 0, best = -1;
+        long wB = 0;
+        int threshold = 0;
+        for (int t = 0; t < 256; t++)
+        {
+            wB += hist[t];
+            if (wB == 0) continue;
+            long wF = total - wB;
+            if (wF == 0) break;
+            sumB += t * (double)hist[t];
+            double mB = sumB / wB, mF = (sumAll - sumB) / wF;
+            double between = (double)wB * wF * (mB - mF) * (mB - mF);
+            if (between > best) { best = between; threshold = t; }
+        }
+        return threshold;
+    }
+
+    private static byte[] BoxBlur(byte[] src, int w, int h, int r)
+    {
+        if (r <= 0) return src;
+        var tmp = new int[w * h];
+        for (int y = 0; y < h; y++)
+        {
+            int sum = 0, row = y * w;
+            for (int x = -r; x <= r; x++) sum += src[row + Math.Clamp(x, 0, w - 1)];
+            for (int x = 0; x < w; x++)
+            {
+                tmp[row + x] = sum;
+                sum += src[row + Math.Min(w - 1, x + r + 1)] - src[row + Math.Max(0, x - r)];
+            }
+        }
+        var dst = new byte[w * h];
+        int area = (2 * r + 1) * (2 * r + 1);
+        for (int x = 0; x < w; x++)
+        {
+            int sum = 0;
+            for (int y = -r; y <= r; y++) sum += tmp[Math.Clamp(y, 0, h - 1) * w + x];
+            for (int y = 0; y < h; y++)
+            {
+                dst[y * w + x] = (byte)((sum + area / 2) / area);
+                sum += tmp[Math.Min(h - 1, y + r + 1) * w + x] - tmp[Math.Max(0, y - r) * w + x];
+            }
+        }
+        return dst;
+    }
+
+    // Square-element dilation/erosion via separable running counts; dilateFirst=true gives closing, false opening.
+    private static bool[] Morphology(bool[] mask, int w, int h, int r, bool dilateFirst)
+    {
+        if (r <= 0) return mask;
+        return dilateFirst ? Erode(Dilate(mask, w, h, r), w, h, r) : Dilate(Erode(mask, w, h, r), w, h, r);
+    }
+
+    private static bool[] Dilate(bool[] m, int w, int h, int r) => Pass(Pass(m, w, h, r, horizontal: true, any: true), w, h, r, horizontal: false, any: true);
+
+    // Outside the image counts as background for dilation and as tissue for erosion (no erosion from the border).
+    private static bool[] Erode(bool[] m, int w, int h, int r) => Pass(Pass(m, w, h, r, horizontal: true, any: false), w, h, r, horizontal: false, any: false);
+
+    private static bool[] Pass(bool[] m, int w, int h, int r, bool horizontal, bool any)
+    {
+        var dst = new bool[m.Length];
+        int lines = horizontal ? h : w, len = horizontal ? w : h;
+        for (int line = 0; line < lines; line++)
+        {
+            int Index(int i) => horizontal ? line * w + i : i * w + line;
+            int count = 0; // tissue pixels within the window (outside = !any)
+            for (int i = -r; i <= r; i++) count += i < 0 || i >= len ? (any ? 0 : 1) : (m[Index(i)] ? 1 : 0);
+            for (int i = 0; i < len; i++)
+            {
+                dst[Index(i)] = any ? count > 0 : count == 2 * r + 1;
+                int add = i + r + 1, rem = i - r;
+                count += add >= len ? (any ? 0 : 1) : (m[Index(add)] ? 1 : 0);
+                count -= rem < 0 ? (any ? 0 : 1) : (m[Index(rem)] ? 1 : 0);
+            }
+        }
+        return dst;
+    }
+
+    /// <summary>Labels 4-connected regions of pixels equal to <paramref name="value"/>; returns labels (0 = other) and region sizes.</summary>
+    internal static (int[] Labels, List<int> Sizes, List<bool> TouchesBorder) Label(bool[] m, int w, int h, bool value)
+    {
+        var labels = new int[m.Length];
+        var sizes = new List<int> { 0 };
+        var border = new List<bool> { false };
+        var stack = new Stack<int>();
+        for (int start = 0; start < m.Length; start++)
+        {
+            if (m[start] != value || labels[start] != 0) continue;
+            int label = sizes.Count, size = 0;
+            bool touches = false;
+            labels[start] = label;
+            stack.Push(start);
+            while (stack.Count > 0)
+            {
+                int p = stack.Pop();
+                size++;
+                int x = p % w, y = p / w;
+                if (x == 0 || y == 0 || x == w - 1 || y == h - 1) touches = true;
+                if (x > 0 && m[p - 1] == value && labels[p - 1] == 0) { labels[p - 1] = label; stack.Push(p - 1); }
+                if (x < w - 1 && m[p + 1] == value && labels[p + 1] == 0) { labels[p + 1] = label; stack.Push(p + 1); }
+                if (y > 0 && m[p - w] == value && labels[p - w] == 0) { labels[p - w] = label; stack.Push(p - w); }
+                if (y < h - 1 && m[p + w] == value && labels[p + w] == 0) { labels[p + w] = label; stack.Push(p + w); }
+            }
+            sizes.Add(size);
+            border.Add(touches);
+        }
+        return (labels, sizes, border);
+    }
+
+    private static void RemoveSmall(bool[] m, int w, int h, int minPixels)
+    {
+        var (labels, sizes, _) = Label(m, w, h, true);
+        for (int i = 0; i < m.Length; i++) if (labels[i] > 0 && sizes[labels[i]] < minPixels) m[i] = false;
+    }
+
+    private static void FillHoles(bool[] m, int w, int h, int maxHolePixels)
+    {
+        var (labels, sizes, border) = Label(m, w, h, false);
+        for (int i = 0; i < m.Length; i++)
+            if (labels[i] > 0 && !border[labels[i]] && sizes[labels[i]] < maxHolePixels) m[i] = true;
+    }
+}
