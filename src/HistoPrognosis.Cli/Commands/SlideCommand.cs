@@ -17,7 +17,7 @@ public static class SlideCommand
         var backend = BackendOption();
         var slideMpp = new Option<double?>("--slide-mpp") { Description = "Level-0 µm/px to use when the file does not state it (replaces the file's value)" };
         var info = new Command("info", "Print a slide's backend, vendor, size, levels and µm/px") { path, json, backend, slideMpp };
-        info.SetAction(parse => CommandErrors.Guard(() =>
+        info.SetAction(parse =>
         {
             using var slide = SlideFactory.Open(parse.GetValue(path)!, new SlideOpenOptions
             {
@@ -28,7 +28,7 @@ public static class SlideCommand
             if (parse.GetValue(json)) Console.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             else PrintText(slide);
             return 0;
-        }));
+        });
         command.Subcommands.Add(info);
         return command;
     }

@@ -31,7 +31,7 @@ public static class TileCommand
         {
             paths, outDir, mpp, size, overlap, minTissue, maxBackground, blur, slideMpp, saveTiles, workers, json, backend,
         };
-        command.SetAction(parse => CommandErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var options = new TilingOptions
             {
@@ -57,7 +57,7 @@ public static class TileCommand
                         $"{r.Path}: {r.Tiles} tiles{(r.Resumed ? " (already done)" : "")}, dropped {string.Join(", ", r.Dropped.Select(d => $"{d.Key} {d.Value}"))}, {r.Seconds:0.0} s -> {r.H5}"));
             foreach (var r in results.Where(r => r.Error is not null)) Console.Error.WriteLine($"error: {r.Error}");
             return results.Any(r => r.Error is not null) ? 2 : 0;
-        }));
+        });
         return command;
     }
 
