@@ -1,0 +1,143 @@
+namespace HistoPrognosis.Stain;
+
+/// <summary>
+/// OpenCV's 8-bit sRGB ↔ CIE L*a*b* conversions (cvtColor RGB2LAB / LAB2RGB on uint8, OpenCV 4.x), reproduced
+/// bit for bit: fixed-point tables, the same rounding. TIAToolbox's Reinhard and tissue mask are defined on these
+/// 8-bit values (L scaled to 0..255, a and b offset by 128), so matching the reference needs them, not textbook LAB.
+/// </summary>
+public static class OpenCvLab
+{
+    private const int LabShift = 12;             // xyz_shift
+    private const int GammaShift = 3;
+    private const int LabShift2 = LabShift + GammaShift;
+    private const int CbrtTabSize = 256 * 3 / 2 * (1 << GammaShift);
+    private const int InvGammaShift = 12;
+    private const int InvGammaTabSize = 1 << InvGammaShift;
+    private const int LutBase = 1 << 14;
+    private const int MinAbValue = -8145;
+    private const int Lab2RgbShift = LabShift + (14 - InvGammaShift);
+
+    // OpenCV keeps these constants as raw IEEE doubles; the same bits give the same rounded coefficients.
+    private static readonly double[] Srgb2XyzD65 = Raw(
+        0x3fda65a14488c60d, 0x3fd6e297396d0918, 0x3fc71819d2391d58,
+        0x3fcb38cda6e75ff6, 0x3fe6e297396d0918, 0x3fb279aae6c8f755,
+        0x3f93cc4ac6cdaf4b, 0x3fbe836eb4e98138, 0x3fee68427418d691);
+    private static readonly double[] Xyz2SrgbD65 = Raw(
+        0x4009ec804102ff8f, 0xbff8982a9930be0e, 0xbfdfe7ff583a53b9,
+        0xbfef042528ae74f3, 0x3ffe040f23897204, 0x3fa546d3f9e7b80b,
+        0x3fac7de5082cf52c, 0xbfca1e14bdfd2631, 0x3ff0eabef06b3786);
+    private static readonly double[] D65 = Raw(0x3fee6a22b3892ee8, 0x3ff0000000000000, 0x3ff16b8950763a19);
+
+    private static readonly ushort[] GammaTab = new ushort[256];
+    private static readonly ushort[] InvGammaTab = new ushort[InvGammaTabSize];
+    private static readonly ushort[] CbrtTab = new ushort[CbrtTabSize];
+    private static readonly ushort[] LabToY = new ushort[256];
+    private static readonly ushort[] LabToFy = new ushort[256];
+    private static readonly int[] AbToXz = new int[LutBase * 9 / 4];
+    private static readonly int[] ForwardCoeffs = new int[9];
+    private static readonly int[] InverseCoeffs = new int[9];
+
+    static OpenCvLab()
+    {
+        float lthresh = 216f / 24389f, lscale = 841f / 108f, lbias = 16f / 116f;
+        for (int i = 0; i < 256; i++)
+            GammaTab[i] = (ushort)RoundEven(255f * (1 << GammaShift) * ApplyGamma(i / 255f));
+        float invScale = 1f / InvGammaTabSize;
+        for (int i = 0; i < InvGammaTabSize; i++)
+            InvGammaTab[i] = (ushort)RoundEven(255f * ApplyInvGamma(invScale * i));
+        float cbScale = 1f / (255f * (1 << GammaShift));
+        for (int i = 0; i < CbrtTabSize; i++)
+        {
+            float x = cbScale * i;
+            float f = x < lthresh ? MathF.FusedMultiplyAdd(x, lscale, lbias) : MathF.Cbrt(x);
+            CbrtTab[i] = (ushort)RoundEven((1 << LabShift2) * f);
+        }
+        for (int i = 0; i < 256; i++)
+        {
+            int y, ify;
+            if (i <= 20)
+            {
+                y = RoundEven((float)(i * LutBase * 20 * 9) / (17 * 29 * 29 * 29));
+                ify = RoundEven(LutBase * (16f / 116f + (float)(i * 5) / (3 * 17 * 29)));
+            }
+            else
+            {
+                float fy = (float)(i * 100 * LutBase) / (255 * 116) + (float)(16 * LutBase) / 116f;
+                ify = RoundEven(fy);
+                y = RoundEven(fy * fy * fy / ((float)LutBase * LutBase));
+            }
+            LabToY[i] = (ushort)y;
+            LabToFy[i] = (ushort)ify;
+        }
+        for (int i = MinAbValue; i < LutBase * 9 / 4 + MinAbValue; i++)
+            AbToXz[i - MinAbValue] = i <= 3390 ? i * 108 / 841 - LutBase * 16 / 116 * 108 / 841 : i * i / LutBase * i / LutBase;
+        for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+        {
+            ForwardCoeffs[i * 3 + j] = (int)Math.Round((1 << LabShift) * Srgb2XyzD65[i * 3 + j] / D65[i], MidpointRounding.ToEven);
+            // Row r of the inverse holds output channel r (R, G, B); column i is X, Y or Z scaled by the white point.
+            InverseCoeffs[j * 3 + i] = (int)Math.Round((1 << LabShift) * Xyz2SrgbD65[j * 3 + i] * D65[i], MidpointRounding.ToEven);
+        }
+    }
+
+    /// <summary>RGB → 8-bit LAB (L·255/100, a+128, b+128), as cv2.cvtColor(img, COLOR_RGB2LAB) on uint8.</summary>
+    public static void RgbToLab(ReadOnlySpan<byte> rgb, Span<byte> lab)
+    {
+        if (lab.Length < rgb.Length) throw new ArgumentException("destination too small", nameof(lab));
+        const int lscale = (116 * 255 + 50) / 100;
+        const int lshift = -((16 * 255 * (1 << LabShift2) + 50) / 100);
+        var c = ForwardCoeffs;
+        for (int p = 0; p + 2 < rgb.Length; p += 3)
+        {
+            int r = GammaTab[rgb[p]], g = GammaTab[rgb[p + 1]], b = GammaTab[rgb[p + 2]];
+            int fx = CbrtTab[Descale(r * c[0] + g * c[1] + b * c[2], LabShift)];
+            int fy = CbrtTab[Descale(r * c[3] + g * c[4] + b * c[5], LabShift)];
+            int fz = CbrtTab[Descale(r * c[6] + g * c[7] + b * c[8], LabShift)];
+            lab[p] = Saturate(Descale(lscale * fy + lshift, LabShift2));
+            lab[p + 1] = Saturate(Descale(500 * (fx - fy) + 128 * (1 << LabShift2), LabShift2));
+            lab[p + 2] = Saturate(Descale(200 * (fy - fz) + 128 * (1 << LabShift2), LabShift2));
+        }
+    }
+
+    /// <summary>8-bit LAB → RGB, as cv2.cvtColor(img, COLOR_LAB2RGB) on uint8 (OpenCV's bit-exact integer path).</summary>
+    public static void LabToRgb(ReadOnlySpan<byte> lab, Span<byte> rgb)
+    {
+        if (rgb.Length < lab.Length) throw new ArgumentException("destination too small", nameof(rgb));
+        var c = InverseCoeffs;
+        for (int p = 0; p + 2 < lab.Length; p += 3)
+        {
+            int l = lab[p], a = lab[p + 1], b = lab[p + 2];
+            int y = LabToY[l], ify = LabToFy[l];
+            int adiv = ((5 * a * 53687 + (1 << 7)) >> 13) - 128 * LutBase / 500;
+            int bdiv = ((b * 41943 + (1 << 4)) >> 9) - 128 * LutBase / 200 + 1;
+            int x = AbToXz[ify + adiv - MinAbValue];
+            int z = AbToXz[ify - bdiv - MinAbValue];
+            rgb[p] = Inverse(c[0] * x + c[1] * y + c[2] * z);
+            rgb[p + 1] = Inverse(c[3] * x + c[4] * y + c[5] * z);
+            rgb[p + 2] = Inverse(c[6] * x + c[7] * y + c[8] * z);
+        }
+    }
+
+    private static byte Inverse(int sum) => (byte)InvGammaTab[Math.Clamp(Descale(sum, Lab2RgbShift), 0, InvGammaTabSize - 1)];
+
+    private static int Descale(int x, int n) => (x + (1 << (n - 1))) >> n;
+
+    private static byte Saturate(int v) => (byte)Math.Clamp(v, 0, 255);
+
+    private static int RoundEven(float v) => (int)MathF.Round(v, MidpointRounding.ToEven);
+
+    // OpenCV evaluates the sRGB curves in double from a float argument and rounds the result to float.
+    private static float ApplyGamma(float x)
+    {
+        double xd = x;
+        return (float)(xd <= 809.0 / 20000.0 ? xd / (323.0 / 25.0) : Math.Pow((xd + 11.0 / 200.0) / (1.0 + 11.0 / 200.0), 12.0 / 5.0));
+    }
+
+    private static float ApplyInvGamma(float x)
+    {
+        double xd = x;
+        return (float)(xd <= 7827.0 / 2500000.0 ? xd * (323.0 / 25.0) : Math.Pow(xd, 1.0 / (12.0 / 5.0)) * (1.0 + 11.0 / 200.0) - 11.0 / 200.0);
+    }
+
+    private static double[] Raw(params ulong[] bits) => bits.Select(b => BitConverter.UInt64BitsToDouble(b)).ToArray();
+}
