@@ -7,6 +7,26 @@ namespace HistoPrognosis.Stain;
 /// </summary>
 public static class Lasso2
 {
+    /// <summary>The c ≥ 0 case without allocation or closures: the per-pixel step of the Vahadane factorisation.</summary>
+    public static void SolveNonNegative(double g00, double g01, double g11, double det, double b0, double b1, double alpha, out double c0, out double c1)
+    {
+        c0 = 0; c1 = 0;
+        double best = 0, r0 = b0 - alpha, r1 = b1 - alpha;
+        if (det > 0)
+        {
+            double x0 = (g11 * r0 - g01 * r1) / det, x1 = (g00 * r1 - g01 * r0) / det;
+            if (x0 > 0 && x1 > 0)
+            {
+                // Interior optimum of a convex problem: it is the minimiser.
+                c0 = x0; c1 = x1;
+                return;
+            }
+        }
+        // On a face the objective is −r²/(2g) at c = r/g.
+        if (r0 > 0 && g00 > 0) { best = -r0 * r0 / (2 * g00); c0 = r0 / g00; }
+        if (r1 > 0 && g11 > 0 && -r1 * r1 / (2 * g11) < best) { c0 = 0; c1 = r1 / g11; }
+    }
+
     public static (double C0, double C1) Solve(double g00, double g01, double g11, double b0, double b1, double alpha, bool positive)
     {
         double best0 = 0, best1 = 0, bestValue = 0; // c = 0 is always feasible with objective 0

@@ -49,7 +49,7 @@ public static class OpenCvLab
         for (int i = 0; i < CbrtTabSize; i++)
         {
             float x = cbScale * i;
-            float f = x < lthresh ? MathF.FusedMultiplyAdd(x, lscale, lbias) : MathF.Cbrt(x);
+            float f = x < lthresh ? MathF.FusedMultiplyAdd(x, lscale, lbias) : SoftCbrt(x);
             CbrtTab[i] = (ushort)RoundEven((1 << LabShift2) * f);
         }
         for (int i = 0; i < 256; i++)
@@ -118,6 +118,13 @@ public static class OpenCvLab
         }
     }
 
+    internal static (int X, int Y, int Z) CbrtIndices(byte r8, byte g8, byte b8)
+    {
+        var c = ForwardCoeffs;
+        int r = GammaTab[r8], g = GammaTab[g8], b = GammaTab[b8];
+        return (Descale(r * c[0] + g * c[1] + b * c[2], LabShift), Descale(r * c[3] + g * c[4] + b * c[5], LabShift), Descale(r * c[6] + g * c[7] + b * c[8], LabShift));
+    }
+
     private static byte Inverse(int sum) => (byte)InvGammaTab[Math.Clamp(Descale(sum, Lab2RgbShift), 0, InvGammaTabSize - 1)];
 
     private static int Descale(int x, int n) => (x + (1 << (n - 1))) >> n;
@@ -137,6 +144,26 @@ public static class OpenCvLab
     {
         double xd = x;
         return (float)(xd <= 7827.0 / 2500000.0 ? xd * (323.0 / 25.0) : Math.Pow(xd, 1.0 / (12.0 / 5.0)) * (1.0 + 11.0 / 200.0) - 11.0 / 200.0);
+    }
+
+    // OpenCV's softfloat cbrt (Ken Turkowski's rational approximation, mantissa truncated): not correctly rounded,
+    // and one table entry (324) differs from a correctly rounded cube root, so it is reproduced as written.
+    private static float SoftCbrt(float x)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(x);
+        int ex = (int)((bits >> 23) & 0xFF) - 127;
+        int shx = ex % 3;
+        shx -= shx >= 0 ? 3 : 0;
+        ex = (ex - shx) / 3 - 1;
+        double fr = BitConverter.UInt64BitsToDouble(((ulong)(shx + 1023) << 52) | ((ulong)(bits & 0x7FFFFF) << 29));
+        double a1 = BitConverter.UInt64BitsToDouble(0x4046a09e6653ba70), a2 = BitConverter.UInt64BitsToDouble(0x406808f46c6116e0);
+        double a3 = BitConverter.UInt64BitsToDouble(0x405dca97439cae14), a4 = BitConverter.UInt64BitsToDouble(0x402add70d2827500);
+        double a5 = BitConverter.UInt64BitsToDouble(0x3fc4f15f83f55d2d), a6 = BitConverter.UInt64BitsToDouble(0x402d9e20660edb21);
+        double a7 = BitConverter.UInt64BitsToDouble(0x4062ff15c0285815), a8 = BitConverter.UInt64BitsToDouble(0x406510d06a8112ce);
+        double a9 = BitConverter.UInt64BitsToDouble(0x4040fecbc9e2c375);
+        fr = ((((a1 * fr + a2) * fr + a3) * fr + a4) * fr + a5) / ((((a6 * fr + a7) * fr + a8) * fr + a9) * fr + 1.0);
+        uint mantissa = (uint)((BitConverter.DoubleToUInt64Bits(fr) & 0xFFFFFFFFFFFFF) >> 29);
+        return BitConverter.UInt32BitsToSingle(((uint)(ex + 127) << 23) | mantissa);
     }
 
     private static double[] Raw(params ulong[] bits) => bits.Select(b => BitConverter.UInt64BitsToDouble(b)).ToArray();

@@ -21,6 +21,9 @@ public sealed class VahadaneExtractor(double luminosityThreshold = TissueMask.De
     public const int MaxIterations = 100;
     public const double Tolerance = 1e-6;
 
+    /// <summary>At most this many tissue pixels (an even stride through the image) enter the factorisation.</summary>
+    public const int MaxPixels = 40_000;
+
     public double LuminosityThreshold { get; } = luminosityThreshold;
     public double Regularizer { get; } = regularizer;
 
@@ -32,6 +35,7 @@ public sealed class VahadaneExtractor(double luminosityThreshold = TissueMask.De
 
     public StainMatrix FromOd(double[] od, int n)
     {
+        (od, n) = Subsample(od, n);
         var start = new MacenkoExtractor().FromOd(od, n);
         var w = new double[6];
         for (int k = 0; k < 6; k++) w[k] = Math.Max(start[k / 3, k % 3], 0);
@@ -51,13 +55,13 @@ public sealed class VahadaneExtractor(double luminosityThreshold = TissueMask.De
     // Per pixel: argmin_{c ≥ 0} ½‖od − Wᵀc‖² + λ‖c‖₁; returns the objective at the current W.
     private double UpdateConcentrations(double[] od, int n, double[] w, double[] c)
     {
-        double g00 = Dot(w, 0, w, 0), g01 = Dot(w, 0, w, 3), g11 = Dot(w, 3, w, 3);
+        double g00 = Dot(w, 0, w, 0), g01 = Dot(w, 0, w, 3), g11 = Dot(w, 3, w, 3), det = g00 * g11 - g01 * g01;
         double cost = 0;
         for (int i = 0; i < n; i++)
         {
             double r = od[3 * i], g = od[3 * i + 1], b = od[3 * i + 2];
             double b0 = w[0] * r + w[1] * g + w[2] * b, b1 = w[3] * r + w[4] * g + w[5] * b;
-            var (c0, c1) = Lasso2.Solve(g00, g01, g11, b0, b1, Regularizer, positive: true);
+            Lasso2.SolveNonNegative(g00, g01, g11, det, b0, b1, Regularizer, out double c0, out double c1);
             c[2 * i] = c0;
             c[2 * i + 1] = c1;
             double er = r - c0 * w[0] - c1 * w[3], eg = g - c0 * w[1] - c1 * w[4], eb = b - c0 * w[2] - c1 * w[5];
@@ -96,6 +100,19 @@ public sealed class VahadaneExtractor(double luminosityThreshold = TissueMask.De
             double scale = 1 / Math.Max(norm, 1);
             for (int ch = 0; ch < 3; ch++) w[3 * k + ch] = row[ch] * scale;
         }
+    }
+
+    // An even stride keeps the spatial spread of the tissue and makes the result deterministic.
+    private static (double[] Od, int N) Subsample(double[] od, int n)
+    {
+        if (n <= MaxPixels) return (od, n);
+        var kept = new double[MaxPixels * 3];
+        for (int k = 0; k < MaxPixels; k++)
+        {
+            long i = (long)k * n / MaxPixels;
+            Array.Copy(od, 3 * i, kept, 3 * k, 3);
+        }
+        return (kept, MaxPixels);
     }
 
     private static void NormalizeRows(double[] w)
