@@ -19,15 +19,15 @@ public static class StainNormalizers
     public static IStainNormalizer Load(string path, string? method = null)
     {
         var fit = StainFit.Load(path);
-        var normalizer = Create(method ?? fit.Method);
         try
         {
+            var normalizer = Create(method ?? fit.Method);
             normalizer.Load(fit);
+            return normalizer;
         }
         catch (UserInputException ex)
         {
             throw new UserInputException($"{path}: {ex.Message}", ex);
         }
-        return normalizer;
     }
 }
