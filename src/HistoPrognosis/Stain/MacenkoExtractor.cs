@@ -27,15 +27,29 @@ public sealed class MacenkoExtractor(double luminosityThreshold = TissueMask.Def
         var e2 = Column(vectors, 1);
         if (e1[0] < 0) Negate(e1);
         if (e2[0] < 0) Negate(e2);
-        var phi = new double[n];
+        // Percentiles of φ = atan2(od·e2, od·e1), selected on a monotone pseudo-angle: atan2 only for two pixels.
+        var key = new double[n];
         for (int i = 0; i < n; i++)
         {
             double r = od[3 * i], g = od[3 * i + 1], b = od[3 * i + 2];
-            phi[i] = Math.Atan2(r * e2[0] + g * e2[1] + b * e2[2], r * e1[0] + g * e1[1] + b * e1[2]);
+            key[i] = PseudoAngle(r * e1[0] + g * e1[1] + b * e1[2], r * e2[0] + g * e2[1] + b * e2[2]);
         }
-        double minPhi = Percentile.Linear(phi, 100 - AngularPercentile);
-        double maxPhi = Percentile.Linear(phi, AngularPercentile);
+        double minPhi = Percentile.Linear(key, 100 - AngularPercentile, AngleOf);
+        double maxPhi = Percentile.Linear(key, AngularPercentile, AngleOf);
         return StainMatrix.FromUnordered(Direction(e1, e2, minPhi), Direction(e1, e2, maxPhi));
+    }
+
+    // Strictly increasing in atan2(y, x) over (−π, π]: (−2, 2], the signed L1 "diamond" angle.
+    private static double PseudoAngle(double x, double y)
+    {
+        double l1 = Math.Abs(x) + Math.Abs(y);
+        return l1 == 0 ? 0 : Math.CopySign(1 - x / l1, y);
+    }
+
+    private static double AngleOf(double key)
+    {
+        double t = 1 - Math.Abs(key); // x / (|x| + |y|)
+        return Math.Atan2(Math.CopySign(1 - Math.Abs(t), key), t);
     }
 
     // numpy.cov(rowvar=False): centred, divided by n − 1.

@@ -99,6 +99,16 @@ public static class OpenCvLab
         }
     }
 
+    /// <summary>The L byte alone of <see cref="RgbToLab"/> (what the tissue mask needs), for one pixel.</summary>
+    public static byte Lightness(byte r8, byte g8, byte b8)
+    {
+        const int lscale = (116 * 255 + 50) / 100;
+        const int lshift = -((16 * 255 * (1 << LabShift2) + 50) / 100);
+        var c = ForwardCoeffs;
+        int fy = CbrtTab[Descale(GammaTab[r8] * c[3] + GammaTab[g8] * c[4] + GammaTab[b8] * c[5], LabShift)];
+        return Saturate(Descale(lscale * fy + lshift, LabShift2));
+    }
+
     /// <summary>8-bit LAB → RGB, as cv2.cvtColor(img, COLOR_LAB2RGB) on uint8 (OpenCV's bit-exact integer path).</summary>
     public static void LabToRgb(ReadOnlySpan<byte> lab, Span<byte> rgb)
     {
@@ -116,13 +126,6 @@ public static class OpenCvLab
             rgb[p + 1] = Inverse(c[3] * x + c[4] * y + c[5] * z);
             rgb[p + 2] = Inverse(c[6] * x + c[7] * y + c[8] * z);
         }
-    }
-
-    internal static (int X, int Y, int Z) CbrtIndices(byte r8, byte g8, byte b8)
-    {
-        var c = ForwardCoeffs;
-        int r = GammaTab[r8], g = GammaTab[g8], b = GammaTab[b8];
-        return (Descale(r * c[0] + g * c[1] + b * c[2], LabShift), Descale(r * c[3] + g * c[4] + b * c[5], LabShift), Descale(r * c[6] + g * c[7] + b * c[8], LabShift));
     }
 
     private static byte Inverse(int sum) => (byte)InvGammaTab[Math.Clamp(Descale(sum, Lab2RgbShift), 0, InvGammaTabSize - 1)];

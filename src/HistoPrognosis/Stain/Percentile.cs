@@ -4,8 +4,15 @@ namespace HistoPrognosis.Stain;
 public static class Percentile
 {
     /// <summary>The q-th percentile (0..100) of <paramref name="values"/>; the span is reordered in place.</summary>
-    public static double Linear(Span<double> values, double q)
+    public static double Linear(Span<double> values, double q) => Linear(values, q, static v => v);
+
+    /// <summary>
+    /// The q-th percentile of toValue(key) for a strictly increasing <paramref name="toValue"/>: the order
+    /// statistics are selected on the (cheaper) keys and only those two are converted.
+    /// </summary>
+    public static double Linear(Span<double> keys, double q, Func<double, double> toValue)
     {
+        var values = keys;
         if (values.IsEmpty) throw new ArgumentException("no values", nameof(values));
         int n = values.Length;
         // numpy: virtual index = n·p + (1 − p) − 1 for p = q/100; interpolation weight is its fractional part.
@@ -14,8 +21,8 @@ public static class Percentile
         int lower = (int)Math.Clamp(Math.Floor(index), 0, n - 1);
         int upper = Math.Min(lower + 1, n - 1);
         double t = Math.Clamp(index - Math.Floor(index), 0, 1);
-        double a = Select(values, lower);
-        double b = upper == lower ? a : MinAbove(values, lower);
+        double a = toValue(Select(values, lower));
+        double b = upper == lower ? a : toValue(MinAbove(values, lower));
         double diff = b - a;
         // numpy's _lerp switches form at t ≥ 0.5 to stay monotone.
         return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;

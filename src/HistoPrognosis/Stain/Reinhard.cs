@@ -18,7 +18,7 @@ public sealed class Reinhard : IStainNormalizer
     public void Fit(RgbImage target)
     {
         TissueMask.Compute(target); // a blank target would map every image to white
-        var (mean, std) = Statistics(ToScaledLab(target));
+        var (mean, std) = Statistics(target);
         TargetMean = mean;
         TargetStd = std;
     }
@@ -26,21 +26,30 @@ public sealed class Reinhard : IStainNormalizer
     public RgbImage Transform(RgbImage image)
     {
         if (TargetMean is null || TargetStd is null) throw new InvalidOperationException("reinhard: Fit or Load before Transform");
-        var lab = ToScaledLab(image);
+        var lab = new byte[image.Pixels.Length];
+        OpenCvLab.RgbToLab(image.Pixels, lab);
         var (mean, std) = Statistics(lab);
-        // Like TIAToolbox's float32 channels minus float64 (1×1) statistics: the arithmetic is float64.
-        var gain = new double[3];
-        for (int c = 0; c < 3; c++) gain[c] = std[c] > 0 ? TargetStd[c] / std[c] : 0;
-        var bytes = new byte[lab.Length];
-        for (int i = 0; i < lab.Length; i++)
+        // Each output LAB byte depends only on the input byte of its channel: one 256-entry table per channel.
+        var tables = new byte[3 * 256];
+        for (int c = 0; c < 3; c++)
         {
-            int c = i % 3;
-            double v = (lab[i] - mean[c]) * gain[c] + TargetMean[c];
-            v = c == 0 ? v * 2.55 : v + 128.0;
-            bytes[i] = v >= 255 ? (byte)255 : v <= 0 ? (byte)0 : (byte)v; // clip, then uint8 truncation
+            double gain = std[c] > 0 ? TargetStd[c] / std[c] : 0;
+            for (int v = 0; v < 256; v++)
+            {
+                // As TIAToolbox: float32 channel minus float64 (1×1) statistics, so float64 from here on.
+                double x = (Scaled(c, (byte)v) - mean[c]) * gain + TargetMean[c];
+                x = c == 0 ? x * 2.55 : x + 128.0;
+                tables[c * 256 + v] = x >= 255 ? (byte)255 : x <= 0 ? (byte)0 : (byte)x; // clip, then uint8 truncation
+            }
         }
-        var rgb = new byte[bytes.Length];
-        OpenCvLab.LabToRgb(bytes, rgb);
+        for (int i = 0; i < lab.Length; i += 3)
+        {
+            lab[i] = tables[lab[i]];
+            lab[i + 1] = tables[256 + lab[i + 1]];
+            lab[i + 2] = tables[512 + lab[i + 2]];
+        }
+        var rgb = new byte[lab.Length];
+        OpenCvLab.LabToRgb(lab, rgb);
         return new RgbImage(image.Width, image.Height, rgb);
     }
 
@@ -61,39 +70,41 @@ public sealed class Reinhard : IStainNormalizer
         TargetStd = [.. std];
     }
 
-    /// <summary>OpenCV 8-bit LAB as float32: L/2.55, a−128, b−128 (TIAToolbox's lab_split).</summary>
-    public static float[] ToScaledLab(RgbImage image)
+    /// <summary>TIAToolbox's float32 channel value for an 8-bit LAB byte: L/2.55, a−128, b−128.</summary>
+    public static float Scaled(int channel, byte value) => channel == 0 ? value / 2.55f : value - 128f;
+
+    /// <summary>Per-channel mean and population standard deviation (cv2.meanStdDev) of the scaled LAB values.</summary>
+    public static (double[] Mean, double[] Std) Statistics(RgbImage image)
     {
         var lab = new byte[image.Pixels.Length];
         OpenCvLab.RgbToLab(image.Pixels, lab);
-        var scaled = new float[lab.Length];
-        for (int i = 0; i < lab.Length; i += 3)
-        {
-            scaled[i] = lab[i] / 2.55f;
-            scaled[i + 1] = lab[i + 1] - 128f;
-            scaled[i + 2] = lab[i + 2] - 128f;
-        }
-        return scaled;
+        return Statistics(lab);
     }
 
-    /// <summary>Per-channel mean and population standard deviation (cv2.meanStdDev), accumulated in double.</summary>
-    public static (double[] Mean, double[] Std) Statistics(float[] lab)
+    // From per-channel histograms of the LAB bytes: the sums over pixels, grouped by value, in double.
+    private static (double[] Mean, double[] Std) Statistics(byte[] lab)
     {
-        var sum = new double[3];
-        var sq = new double[3];
-        for (int i = 0; i < lab.Length; i++)
+        var histogram = new int[3 * 256];
+        for (int i = 0; i < lab.Length; i += 3)
         {
-            double v = lab[i];
-            sum[i % 3] += v;
-            sq[i % 3] += v * v;
+            histogram[lab[i]]++;
+            histogram[256 + lab[i + 1]]++;
+            histogram[512 + lab[i + 2]]++;
         }
         double n = lab.Length / 3;
         var mean = new double[3];
         var std = new double[3];
         for (int c = 0; c < 3; c++)
         {
-            mean[c] = sum[c] / n;
-            std[c] = Math.Sqrt(Math.Max(sq[c] / n - mean[c] * mean[c], 0));
+            double sum = 0, sq = 0;
+            for (int v = 0; v < 256; v++)
+            {
+                double x = Scaled(c, (byte)v), count = histogram[c * 256 + v];
+                sum += count * x;
+                sq += count * x * x;
+            }
+            mean[c] = sum / n;
+            std[c] = Math.Sqrt(Math.Max(sq / n - mean[c] * mean[c], 0));
         }
         return (mean, std);
     }

@@ -44,7 +44,7 @@ public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainN
         // A stain absent from the source (p99 ≤ 0) has nothing to rescale; TIAToolbox would divide by zero here.
         double scaleH = sourceMax[0] > 0 ? TargetMaxConcentrations[0] / sourceMax[0] : 1;
         double scaleE = sourceMax[1] > 0 ? TargetMaxConcentrations[1] / sourceMax[1] : 1;
-        return ColorDeconvolution.Compose(concentrations, image.Width, image.Height, TargetStainMatrix, scaleH, scaleE);
+        return ColorDeconvolution.Transfer(image, source, TargetStainMatrix, scaleH, scaleE);
     }
 
     public StainFit ExportFit()
@@ -77,8 +77,9 @@ public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainN
         TargetMaxConcentrations = [.. max];
     }
 
+    // Reorders the concentration arrays (selection in place); callers use them for nothing else afterwards.
     private static double[] MaxConcentrations(Concentrations c) =>
-        [Percentile.Linear(c.Hematoxylin.ToArray(), MaxConcentrationPercentile), Percentile.Linear(c.Eosin.ToArray(), MaxConcentrationPercentile)];
+        [Percentile.Linear(c.Hematoxylin, MaxConcentrationPercentile), Percentile.Linear(c.Eosin, MaxConcentrationPercentile)];
 }
 
 /// <summary>Macenko normalization (SVD-plane angles), TIAToolbox defaults: luminosity 0.8, angular percentile 99.</summary>

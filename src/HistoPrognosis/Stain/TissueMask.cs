@@ -14,14 +14,13 @@ public static class TissueMask
     public static bool[] Compute(RgbImage image, double threshold = DefaultThreshold)
     {
         var lut = ContrastStretch(image.Pixels);
-        var stretched = new byte[image.Pixels.Length];
-        for (int i = 0; i < stretched.Length; i++) stretched[i] = lut[image.Pixels[i]];
-        var lab = new byte[stretched.Length];
-        OpenCvLab.RgbToLab(stretched, lab);
+        var tissueLightness = new bool[256];
+        for (int l = 0; l < 256; l++) tissueLightness[l] = l / 255.0 < threshold;
+        var px = image.Pixels;
         var mask = new bool[image.Width * image.Height];
         int count = 0;
         for (int p = 0; p < mask.Length; p++)
-            if (mask[p] = lab[3 * p] / 255.0 < threshold) count++;
+            if (mask[p] = tissueLightness[OpenCvLab.Lightness(lut[px[3 * p]], lut[px[3 * p + 1]], lut[px[3 * p + 2]])]) count++;
         if (count == 0)
             throw new UserInputException($"no tissue found: every pixel is brighter than the luminosity threshold {threshold} (blank or background-only image)");
         return mask;
