@@ -81,58 +81,96 @@ public static class OpenCvLab
     }
 
     /// <summary>RGB → 8-bit LAB (L·255/100, a+128, b+128), as cv2.cvtColor(img, COLOR_RGB2LAB) on uint8.</summary>
-    public static void RgbToLab(ReadOnlySpan<byte> rgb, Span<byte> lab)
+    public static unsafe void RgbToLab(ReadOnlySpan<byte> rgb, Span<byte> lab)
     {
         if (lab.Length < rgb.Length) throw new ArgumentException("destination too small", nameof(lab));
         const int lscale = (116 * 255 + 50) / 100;
         const int lshift = -((16 * 255 * (1 << LabShift2) + 50) / 100);
+        const int round = 1 << (LabShift - 1), round2 = 1 << (LabShift2 - 1);
         var c = ForwardCoeffs;
-        for (int p = 0; p + 2 < rgb.Length; p += 3)
+        int c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7], c8 = c[8];
+        int n = rgb.Length - rgb.Length % 3;
+        fixed (byte* src = rgb, dst = lab)
+        fixed (ushort* gamma = GammaTab, cbrt = CbrtTab)
         {
-            int r = GammaTab[rgb[p]], g = GammaTab[rgb[p + 1]], b = GammaTab[rgb[p + 2]];
-            int fx = CbrtTab[Descale(r * c[0] + g * c[1] + b * c[2], LabShift)];
-            int fy = CbrtTab[Descale(r * c[3] + g * c[4] + b * c[5], LabShift)];
-            int fz = CbrtTab[Descale(r * c[6] + g * c[7] + b * c[8], LabShift)];
-            lab[p] = Saturate(Descale(lscale * fy + lshift, LabShift2));
-            lab[p + 1] = Saturate(Descale(500 * (fx - fy) + 128 * (1 << LabShift2), LabShift2));
-            lab[p + 2] = Saturate(Descale(200 * (fy - fz) + 128 * (1 << LabShift2), LabShift2));
+            for (int p = 0; p < n; p += 3)
+            {
+                int r = gamma[src[p]], g = gamma[src[p + 1]], b = gamma[src[p + 2]];
+                int fx = cbrt[(r * c0 + g * c1 + b * c2 + round) >> LabShift];
+                int fy = cbrt[(r * c3 + g * c4 + b * c5 + round) >> LabShift];
+                int fz = cbrt[(r * c6 + g * c7 + b * c8 + round) >> LabShift];
+                dst[p] = Saturate((lscale * fy + lshift + round2) >> LabShift2);
+                dst[p + 1] = Saturate((500 * (fx - fy) + 128 * (1 << LabShift2) + round2) >> LabShift2);
+                dst[p + 2] = Saturate((200 * (fy - fz) + 128 * (1 << LabShift2) + round2) >> LabShift2);
+            }
         }
     }
 
     /// <summary>The L byte alone of <see cref="RgbToLab"/> (what the tissue mask needs), for one pixel.</summary>
     public static byte Lightness(byte r8, byte g8, byte b8)
     {
+        var c = ForwardCoeffs;
+        return LightnessOfY(Descale(GammaTab[r8] * c[3] + GammaTab[g8] * c[4] + GammaTab[b8] * c[5], LabShift));
+    }
+
+    /// <summary>
+    /// Per-channel contributions to the fixed-point Y index for inputs first mapped through <paramref name="lut"/>:
+    /// Y index = (t[r] + t[256 + g] + t[512 + b] + 2^11) &gt;&gt; 12, and L = <see cref="LightnessOfY"/>(index).
+    /// Lets a caller fuse a byte mapping (the tissue mask's contrast stretch) with the lightness computation.
+    /// </summary>
+    public static int[] YTables(ReadOnlySpan<byte> lut)
+    {
+        var c = ForwardCoeffs;
+        var t = new int[768];
+        for (int v = 0; v < 256; v++)
+        {
+            t[v] = GammaTab[lut[v]] * c[3];
+            t[256 + v] = GammaTab[lut[v]] * c[4];
+            t[512 + v] = GammaTab[lut[v]] * c[5];
+        }
+        return t;
+    }
+
+    /// <summary>Number of distinct Y indices (<see cref="LightnessOfY"/> accepts 0 .. YIndexCount − 1).</summary>
+    public const int YIndexCount = CbrtTabSize;
+
+    public static byte LightnessOfY(int yIndex)
+    {
         const int lscale = (116 * 255 + 50) / 100;
         const int lshift = -((16 * 255 * (1 << LabShift2) + 50) / 100);
-        var c = ForwardCoeffs;
-        int fy = CbrtTab[Descale(GammaTab[r8] * c[3] + GammaTab[g8] * c[4] + GammaTab[b8] * c[5], LabShift)];
-        return Saturate(Descale(lscale * fy + lshift, LabShift2));
+        return Saturate(Descale(lscale * CbrtTab[yIndex] + lshift, LabShift2));
     }
 
     /// <summary>8-bit LAB → RGB, as cv2.cvtColor(img, COLOR_LAB2RGB) on uint8 (OpenCV's bit-exact integer path).</summary>
-    public static void LabToRgb(ReadOnlySpan<byte> lab, Span<byte> rgb)
+    public static unsafe void LabToRgb(ReadOnlySpan<byte> lab, Span<byte> rgb)
     {
         if (rgb.Length < lab.Length) throw new ArgumentException("destination too small", nameof(rgb));
         var c = InverseCoeffs;
-        for (int p = 0; p + 2 < lab.Length; p += 3)
+        int c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7], c8 = c[8];
+        const int round = 1 << (Lab2RgbShift - 1), top = InvGammaTabSize - 1;
+        int n = lab.Length - lab.Length % 3;
+        fixed (byte* src = lab, dst = rgb)
+        fixed (ushort* toY = LabToY, toFy = LabToFy, inv = InvGammaTab)
+        fixed (int* abToXz = AbToXz)
         {
-            int l = lab[p], a = lab[p + 1], b = lab[p + 2];
-            int y = LabToY[l], ify = LabToFy[l];
-            int adiv = ((5 * a * 53687 + (1 << 7)) >> 13) - 128 * LutBase / 500;
-            int bdiv = ((b * 41943 + (1 << 4)) >> 9) - 128 * LutBase / 200 + 1;
-            int x = AbToXz[ify + adiv - MinAbValue];
-            int z = AbToXz[ify - bdiv - MinAbValue];
-            rgb[p] = Inverse(c[0] * x + c[1] * y + c[2] * z);
-            rgb[p + 1] = Inverse(c[3] * x + c[4] * y + c[5] * z);
-            rgb[p + 2] = Inverse(c[6] * x + c[7] * y + c[8] * z);
+            for (int p = 0; p < n; p += 3)
+            {
+                int l = src[p], a = src[p + 1], b = src[p + 2];
+                int y = toY[l], ify = toFy[l];
+                int adiv = ((5 * a * 53687 + (1 << 7)) >> 13) - 128 * LutBase / 500;
+                int bdiv = ((b * 41943 + (1 << 4)) >> 9) - 128 * LutBase / 200 + 1;
+                int x = abToXz[ify + adiv - MinAbValue];
+                int z = abToXz[ify - bdiv - MinAbValue];
+                dst[p] = (byte)inv[Math.Clamp((c0 * x + c1 * y + c2 * z + round) >> Lab2RgbShift, 0, top)];
+                dst[p + 1] = (byte)inv[Math.Clamp((c3 * x + c4 * y + c5 * z + round) >> Lab2RgbShift, 0, top)];
+                dst[p + 2] = (byte)inv[Math.Clamp((c6 * x + c7 * y + c8 * z + round) >> Lab2RgbShift, 0, top)];
+            }
         }
     }
 
-    private static byte Inverse(int sum) => (byte)InvGammaTab[Math.Clamp(Descale(sum, Lab2RgbShift), 0, InvGammaTabSize - 1)];
-
     private static int Descale(int x, int n) => (x + (1 << (n - 1))) >> n;
 
-    private static byte Saturate(int v) => (byte)Math.Clamp(v, 0, 255);
+    private static byte Saturate(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
 
     private static int RoundEven(float v) => (int)MathF.Round(v, MidpointRounding.ToEven);
 

@@ -21,8 +21,9 @@ public static class Percentile
         int lower = (int)Math.Clamp(Math.Floor(index), 0, n - 1);
         int upper = Math.Min(lower + 1, n - 1);
         double t = Math.Clamp(index - Math.Floor(index), 0, 1);
-        double a = toValue(Select(values, lower));
-        double b = upper == lower ? a : toValue(MinAbove(values, lower));
+        var (ka, kb) = OrderStatistics(values, lower, upper);
+        double a = toValue(ka);
+        double b = upper == lower ? a : toValue(kb);
         double diff = b - a;
         // numpy's _lerp switches form at t ≥ 0.5 to stay monotone.
         return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
@@ -49,6 +50,43 @@ public static class Percentile
             if (seen > rank) return v;
         }
         return histogram.Length - 1;
+    }
+
+    // The lower-th and upper-th (= lower + 1 or lower) smallest. Large inputs: Floyd–Rivest style, a sorted
+    // deterministic sample brackets the ranks, one pass keeps the values inside the bracket, and selection runs on
+    // that band only (a few percent of the data); falls back to plain quickselect if the bracket misses.
+    private static (double A, double B) OrderStatistics(Span<double> values, int lower, int upper)
+    {
+        int n = values.Length;
+        if (n >= 8192)
+        {
+            const int m = 1024, margin = 40;
+            var sample = new double[m];
+            for (int i = 0; i < m; i++) sample[i] = values[(int)((long)i * n / m)];
+            Array.Sort(sample);
+            int pos = (int)((long)lower * m / n);
+            double lo = pos - margin < 0 ? double.NegativeInfinity : sample[pos - margin];
+            double hi = pos + margin >= m ? double.PositiveInfinity : sample[pos + margin];
+            int below = 0, inBand = 0;
+            var band = new double[Math.Min(n, 4 * (2 * margin + 1) * (n / m + 1))];
+            foreach (var v in values)
+            {
+                if (v < lo) below++;
+                else if (v <= hi)
+                {
+                    if (inBand == band.Length) { inBand = -1; break; }
+                    band[inBand++] = v;
+                }
+            }
+            if (inBand > 0 && below <= lower && below + inBand > upper)
+            {
+                var span = band.AsSpan(0, inBand);
+                double a = Select(span, lower - below);
+                return (a, upper == lower ? a : MinAbove(span, lower - below));
+            }
+        }
+        double first = Select(values, lower);
+        return (first, upper == lower ? first : MinAbove(values, lower));
     }
 
     // After Select(values, k) every element right of k is ≥ values[k]; the (k+1)-th order statistic is their minimum.

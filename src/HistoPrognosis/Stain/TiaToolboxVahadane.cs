@@ -8,7 +8,7 @@ namespace HistoPrognosis.Stain;
 /// against the reference outputs. Its stain matrix is sklearn's sparse code and may be negative, so the public
 /// <see cref="VahadaneExtractor"/> does not use it.
 /// </summary>
-internal sealed class TiaToolboxVahadane(bool sklearn13 = false, bool positiveCode = false) : IStainExtractor
+internal sealed class TiaToolboxVahadane(bool sklearn13 = false) : IStainExtractor
 {
     private const double Alpha = 0.1;
     private const int MaxIter = 3;
@@ -21,14 +21,14 @@ internal sealed class TiaToolboxVahadane(bool sklearn13 = false, bool positiveCo
         double previous = double.NaN;
         for (int iteration = 0; iteration < MaxIter; iteration++)
         {
-            code = Encode(od, n, dictionary, positiveCode);
+            code = Encode(od, n, dictionary);
             UpdateDictionary(od, n, code, dictionary);
             double cost = Cost(od, n, code, dictionary);
             if (iteration > 0 && previous - cost < 1e-8 * cost) break;
             previous = cost;
         }
         // sklearn < 1.3: fit_transform = fit().transform() re-encodes against the final dictionary.
-        if (!sklearn13) code = Encode(od, n, dictionary, positiveCode);
+        if (!sklearn13) code = Encode(od, n, dictionary);
         double[] first = [code[0, 0], code[1, 0], code[2, 0]], second = [code[0, 1], code[1, 1], code[2, 1]];
         return first[0] < second[0] ? StainMatrix.FromUnordered(second, first) : StainMatrix.FromUnordered(first, second);
     }
@@ -60,7 +60,7 @@ internal sealed class TiaToolboxVahadane(bool sklearn13 = false, bool positiveCo
     }
 
     // sparse_encode with lasso_lars: for each channel row x of X, the lasso of x on the two atoms.
-    private static double[,] Encode(double[] od, int n, double[][] d, bool positive)
+    private static double[,] Encode(double[] od, int n, double[][] d)
     {
         double g00 = Dot(d[0], d[0]), g01 = Dot(d[0], d[1]), g11 = Dot(d[1], d[1]);
         var code = new double[3, 2];
@@ -72,7 +72,7 @@ internal sealed class TiaToolboxVahadane(bool sklearn13 = false, bool positiveCo
                 b0 += d[0][i] * od[3 * i + r];
                 b1 += d[1][i] * od[3 * i + r];
             }
-            var (c0, c1) = Lasso2.Solve(g00, g01, g11, b0, b1, Alpha, positive);
+            var (c0, c1) = Lasso2.Solve(g00, g01, g11, b0, b1, Alpha, positive: false);
             code[r, 0] = c0;
             code[r, 1] = c1;
         }

@@ -13,17 +13,32 @@ public static class TissueMask
     /// <summary>One flag per pixel; throws <see cref="UserInputException"/> when no pixel is tissue.</summary>
     public static bool[] Compute(RgbImage image, double threshold = DefaultThreshold)
     {
-        var lut = ContrastStretch(image.Pixels);
-        var tissueLightness = new bool[256];
-        for (int l = 0; l < 256; l++) tissueLightness[l] = l / 255.0 < threshold;
-        var px = image.Pixels;
         var mask = new bool[image.Width * image.Height];
-        int count = 0;
-        for (int p = 0; p < mask.Length; p++)
-            if (mask[p] = tissueLightness[OpenCvLab.Lightness(lut[px[3 * p]], lut[px[3 * p + 1]], lut[px[3 * p + 2]])]) count++;
+        int count = Fill(image.Pixels, threshold, mask);
         if (count == 0)
             throw new UserInputException($"no tissue found: every pixel is brighter than the luminosity threshold {threshold} (blank or background-only image)");
         return mask;
+    }
+
+    // Contrast stretch and 8-bit lightness fused into tables: three lookups and one comparison per pixel.
+    private static unsafe int Fill(byte[] pixels, double threshold, bool[] mask)
+    {
+        var y = OpenCvLab.YTables(ContrastStretch(pixels));
+        var tissue = new bool[OpenCvLab.YIndexCount];
+        for (int i = 0; i < tissue.Length; i++) tissue[i] = OpenCvLab.LightnessOfY(i) / 255.0 < threshold;
+        int count = 0;
+        fixed (byte* px = pixels)
+        fixed (int* ty = y)
+        fixed (bool* isTissue = tissue, m = mask)
+        {
+            for (int p = 0; p < mask.Length; p++)
+            {
+                bool t = isTissue[(ty[px[3 * p]] + ty[256 + px[3 * p + 1]] + ty[512 + px[3 * p + 2]] + 2048) >> 12];
+                m[p] = t;
+                count += t ? 1 : 0;
+            }
+        }
+        return count;
     }
 
     /// <summary>The contrast enhancer as a byte lookup table (skimage rescale_intensity, then uint8 truncation).</summary>
