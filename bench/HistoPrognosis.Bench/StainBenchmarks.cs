@@ -76,16 +76,16 @@ public class StainBenchmarks
     }
 }
 
-/// <summary>Finds the repository's test fixtures from wherever BenchmarkDotNet runs the benchmark process.</summary>
+/// <summary>Finds shared/data/stain-reference/inputs (the repository's sibling shared/) from wherever BenchmarkDotNet runs.</summary>
 internal static class BenchData
 {
     public static string StainInputs()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "tests", "HistoPrognosis.Tests", "Fixtures", "stain", "inputs");
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "stain-reference", "inputs");
             if (Directory.Exists(candidate)) return candidate;
         }
-        throw new DirectoryNotFoundException("tests/HistoPrognosis.Tests/Fixtures/stain/inputs not found above " + AppContext.BaseDirectory);
+        throw new DirectoryNotFoundException("shared/data/stain-reference/inputs not found above " + AppContext.BaseDirectory);
     }
 }

@@ -4,12 +4,29 @@ using HistoPrognosis.Stain;
 
 namespace HistoPrognosis.Tests.Stain;
 
-/// <summary>The TIAToolbox 2.0.1 reference copied under Fixtures/stain (see its PROVENANCE.txt and PARAMETERS.md).</summary>
+/// <summary>
+/// The TIAToolbox 2.0.1 reference in shared/data/stain-reference (see its PROVENANCE.txt and PARAMETERS.md). Read
+/// in place, not copied: its PROVENANCE says nothing in it is to be committed into a project. Found as
+/// shared/data/stain-reference in the test binary's folder or any folder above it (the repository's sibling
+/// shared/ locally and in CI), or at $HISTOPROG_STAIN_REFERENCE.
+/// </summary>
 internal static class StainReference
 {
     public static readonly string[] Sources = ["breakhis_benign", "breakhis_malignant", "crc_tum", "lc25000_colon_aca"];
 
-    public static string Root => Path.Combine(AppContext.BaseDirectory, "Fixtures", "stain");
+    public static string Root { get; } = Locate();
+
+    private static string Locate()
+    {
+        var overridden = Environment.GetEnvironmentVariable("HISTOPROG_STAIN_REFERENCE");
+        if (!string.IsNullOrEmpty(overridden)) return overridden;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "stain-reference");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException($"shared/data/stain-reference not found above {AppContext.BaseDirectory}; set HISTOPROG_STAIN_REFERENCE");
+    }
 
     public static string InputPath(string name) => Path.Combine(Root, "inputs", name + ".png");
 
