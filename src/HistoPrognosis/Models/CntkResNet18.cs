@@ -52,9 +52,9 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 /// features (no classifier). Adaptive pooling lets it take any batch size and any input of at least 32 px.
 /// Input: BGR, 0–255, minus the channel means (see <see cref="BackbonePreprocessing"/>).
 /// </summary>
-public sealed class CntkResNet18 : Module<Tensor, Tensor>
+public sealed class CntkResNet18 : Backbone
 {
-    public const int FeatureDimension = 512;
+    public const int Features = 512;
     public static readonly int[] BlocksPerStage = [2, 2, 2, 3];
 
     private readonly Conv2d conv1;
@@ -96,14 +96,16 @@ public sealed class CntkResNet18 : Module<Tensor, Tensor>
         return avgpool.forward(y).flatten(1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The stem and four stages, shallow to deep, for per-stage freezing and learning rates.</summary>
-    public IReadOnlyList<(string Name, Module Module)> Stages() =>
-    [
-        ("stem", Sequential(conv1, bn1)), ("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4),
-    ];
+    public override int FeatureDimension => 512;
+
+    public override IReadOnlyList<string> StageNames => StageNameList;
+
+    public override Tensor Preprocess(Tensor rgb) => BackbonePreprocessing.FromRgb(rgb);
+
+    public override string Describe() => "CNTK ImageNet ResNet18 [2,2,2,3]; input BGR 0-255 minus means (103.063, 115.903, 123.152)";
 
     /// <summary>Parameters of one stage; the stem's are conv1 and bn1.</summary>
-    public IEnumerable<Parameter> StageParameters(string stage) => stage switch
+    public override IEnumerable<Parameter> StageParameters(string stage) => stage switch
     {
         "stem" => conv1.parameters().Concat(bn1.parameters()),
         "layer1" => layer1.parameters(),
@@ -113,7 +115,7 @@ public sealed class CntkResNet18 : Module<Tensor, Tensor>
         _ => throw new ArgumentException($"unknown stage '{stage}'"),
     };
 
-    public static readonly string[] StageNames = ["stem", "layer1", "layer2", "layer3", "layer4"];
+    private static readonly string[] StageNameList = ["stem", "layer1", "layer2", "layer3", "layer4"];
 
     /// <summary>All 22 conv/BN pairs in the CNTK export's graph order.</summary>
     internal IEnumerable<(Conv2d Conv, BatchNorm2d Norm)> ConvNormPairsInExportOrder()

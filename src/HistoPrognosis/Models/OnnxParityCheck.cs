@@ -63,7 +63,7 @@ public static class OnnxParityCheck
 
     private static ParityCase Compare(string name, float[] reference, float[] ours)
     {
-        if (reference.Length != CntkResNet18.FeatureDimension || ours.Length != reference.Length)
+        if (reference.Length != CntkResNet18.Features || ours.Length != reference.Length)
             throw new InvalidDataException($"feature length mismatch: ONNX {reference.Length}, TorchSharp {ours.Length}");
         double refMax = reference.Max(v => Math.Abs((double)v));
         double maxAbs = 0, maxRelElementwise = 0;

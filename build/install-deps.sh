@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Debian packages the tests use, installed only when absent (OpenSlide's C library for the slide backends).
+set -euo pipefail
+need=()
+ldconfig -p 2>/dev/null | grep -q 'libopenslide\.so\.0' || need+=(libopenslide0)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing Debian packages: ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+fi

@@ -1,0 +1,20 @@
+using System.CommandLine;
+using HistoPrognosis.Cli.Commands;
+
+namespace HistoPrognosis.Cli;
+
+/// <summary>The command tree; built here so tests can run commands in-process.</summary>
+public static class CliApp
+{
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("histoprog: computational pathology for five-year breast-cancer prognosis (.NET, TorchSharp)");
+        root.Subcommands.Add(BackboneCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(StatsCommand.Create());
+        root.Subcommands.Add(FinetuneCommand.Create());
+        root.Subcommands.Add(StudyCommand.Create());
+        root.Subcommands.Add(StainCommand.Create());
+        return root;
+    }
+}

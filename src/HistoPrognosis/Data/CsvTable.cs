@@ -1,0 +1,124 @@
+using System.Text;
+
+namespace HistoPrognosis.Data;
+
+/// <summary>
+/// A small RFC 4180 CSV reader (quoted fields, embedded commas/quotes/newlines) that keeps line numbers so every
+/// error can name the file, row and column.
+/// </summary>
+public sealed class CsvTable
+{
+    private readonly Dictionary<string, int> _columns;
+
+    private CsvTable(string path, string[] headers, List<(int Line, string[] Fields)> rows)
+    {
+        Path = path;
+        Headers = headers;
+        Rows = rows;
+        _columns = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < headers.Length; i++) _columns.TryAdd(headers[i], i);
+    }
+
+    public string Path { get; }
+    public IReadOnlyList<string> Headers { get; }
+
+    /// <summary>Data rows with their 1-based line number in the file (the header is line 1).</summary>
+    public IReadOnlyList<(int Line, string[] Fields)> Rows { get; }
+
+    public static CsvTable Read(string path)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"table not found: {path}");
+        using var reader = new StreamReader(path, Encoding.UTF8);
+        var records = Parse(reader, path).ToList();
+        if (records.Count == 0) throw new UserInputException($"{path}: empty file (no header row)");
+        var headers = records[0].Fields.Select(h => h.Trim()).ToArray();
+        var rows = new List<(int, string[])>();
+        foreach (var (line, fields) in records.Skip(1))
+        {
+            if (fields.Length == 1 && fields[0].Length == 0) continue; // blank line
+            if (fields.Length != headers.Length)
+                throw new UserInputException($"{path}, row {line}: {fields.Length} fields, the header has {headers.Length}");
+            rows.Add((line, fields));
+        }
+        return new CsvTable(path, headers, rows);
+    }
+
+    public bool HasColumn(string name) => _columns.ContainsKey(name);
+
+    public int RequireColumn(string name) =>
+        _columns.TryGetValue(name, out var index)
+            ? index
+            : throw new UserInputException($"{Path}: required column '{name}' is missing (columns: {string.Join(", ", Headers)})");
+
+    public int? OptionalColumn(string name) => _columns.TryGetValue(name, out var index) ? index : null;
+
+    public string Text(int row, int column) => Rows[row].Fields[column].Trim();
+
+    public double Number(int row, int column)
+    {
+        var text = Text(row, column);
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            throw new UserInputException($"{Path}, row {Rows[row].Line}, column '{Headers[column]}': '{text}' is not a finite number");
+        return value;
+    }
+
+    private static IEnumerable<(int Line, string[] Fields)> Parse(TextReader reader, string path)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        int line = 1, recordLine = 1;
+        bool inQuotes = false, fieldStarted = false;
+        int c;
+        while ((c = reader.Read()) != -1)
+        {
+            char ch = (char)c;
+            if (inQuotes)
+            {
+                if (ch == '"')
+                {
+                    if (reader.Peek() == '"') { field.Append('"'); reader.Read(); }
+                    else inQuotes = false;
+                }
+                else
+                {
+                    if (ch == '\n') line++;
+                    field.Append(ch);
+                }
+                continue;
+            }
+            switch (ch)
+            {
+                case '"' when !fieldStarted || field.Length == 0:
+                    inQuotes = true;
+                    fieldStarted = true;
+                    break;
+                case ',':
+                    fields.Add(field.ToString());
+                    field.Clear();
+                    fieldStarted = false;
+                    break;
+                case '\r':
+                    break;
+                case '\n':
+                    fields.Add(field.ToString());
+                    yield return (recordLine, fields.ToArray());
+                    fields.Clear();
+                    field.Clear();
+                    fieldStarted = false;
+                    line++;
+                    recordLine = line;
+                    break;
+                default:
+                    field.Append(ch);
+                    fieldStarted = true;
+                    break;
+            }
+        }
+        if (inQuotes) throw new UserInputException($"{path}, row {recordLine}: unterminated quoted field");
+        if (field.Length > 0 || fields.Count > 0)
+        {
+            fields.Add(field.ToString());
+            yield return (recordLine, fields.ToArray());
+        }
+    }
+}

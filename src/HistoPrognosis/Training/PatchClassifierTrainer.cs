@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using HistoPrognosis.Data;
+using HistoPrognosis.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Training;
+
+/// <summary>Loss at one optimizer step, for learning curves.</summary>
+public sealed record StepLoss(int Step, string Phase, double Loss);
+
+/// <summary>A validation measurement during training (e.g. ROC AUC at 10/25/50/100% of the steps).</summary>
+public sealed record EvaluationPoint(int Step, double Value);
+
+/// <summary>What a training run did: its loss curve, evaluations and wall time.</summary>
+public sealed record TrainingHistory(IReadOnlyList<StepLoss> Losses, IReadOnlyList<EvaluationPoint> Evaluations, double Seconds, int BestStep);
+
+/// <summary>
+/// Optional hooks of a run: evaluation at chosen steps (higher is better), early stopping on it, and a checkpoint
+/// folder from which an interrupted run resumes.
+/// </summary>
+public sealed record TrainingOptions
+{
+    public Func<PatchClassifier, double>? Evaluate { get; init; }
+    public IReadOnlySet<int> EvaluateAtSteps { get; init; } = new HashSet<int>();
+    /// <summary>Stop after this many evaluations without improvement and restore the best weights (0 = never).</summary>
+    public int EarlyStoppingPatience { get; init; }
+    public string? CheckpointDirectory { get; init; }
+}
+
+/// <summary>
+/// Trains a patch classifier with a class-balanced logistic loss under a <see cref="FinetunePolicy"/>. Frozen
+/// stages keep BatchNorm in eval mode; trainable stages get discriminative learning rates (head × decay^depth)
+/// unless the phase is uniform (scratch). Every policy spends the same number of optimizer steps and batch size,
+/// so comparisons are budget-matched. Warm-up + cosine per phase; AdamW without weight decay on norms and biases.
+/// </summary>
+public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device, PipelineLog log)
+{
+    public TrainingHistory TrainTransfer(PatchClassifier model, PatchDataset train, int seed, string label = "transfer") =>
+        Train(model, train, FinetunePolicy.Discriminative, seed, new TrainingOptions(), label);
+
+    public TrainingHistory TrainScratch(PatchClassifier model, PatchDataset train, int seed, string label = "scratch") =>
+        Train(model, train, FinetunePolicy.Scratch, seed, new TrainingOptions(), label);
+
+    public TrainingHistory Train(PatchClassifier model, PatchDataset train, FinetunePolicy policy, int seed, TrainingOptions options, string label)
+    {
+        config.Validate();
+        var clock = Stopwatch.StartNew();
+        int positives = train.Labels.Count(l => l == 1), negatives = train.Labels.Count(l => l == 0);
+        if (positives == 0 || negatives == 0)
+            throw new UserInputException($"training patches need both classes (IDC {positives}, non-IDC {negatives})");
+        using var posWeight = tensor(new[] { (float)negatives / positives }, device: device);
+        var phases = PhasePlan.For(policy, config, model.Backbone.StageNames);
+        var checkpoint = options.CheckpointDirectory is { } dir ? new TrainingCheckpoint(dir) : null;
+        var state = checkpoint?.TryResume(model, log) ?? new TrainingState();
+        var batches = new BatchSampler(train, config.BatchSize, seed);
+        var augmentRng = new Random(seed + 1);
+        double secondsBefore = state.SecondsBeforeResume;
+        Dictionary<string, Tensor>? bestInMemory = null;
+        int globalStep = 0;
+        double bestValue = state.BestValue;
+        int sinceBest = 0;
+        bool stopped = false;
+        foreach (var phase in phases)
+        {
+            if (stopped) break;
+            var groups = Groups(model, phase);
+            if (phase.TrainableStages.Count > 0 && !phase.UniformLearningRate)
+                log.Info($"{label} {phase.Name}: learning rates " + string.Join(", ",
+                    groups.Where(g => !g.Name.EndsWith(".norm_bias")).Select(g => $"{g.Name} {g.LearningRate:G3}")));
+            SetTrainable(model, phase);
+            using var optimizer = optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: g.LearningRate, beta1: 0.9,
+                beta2: 0.999, eps: 1e-8, weight_decay: g.WeightDecay, amsgrad: false, maximize: false)));
+            var paramGroups = optimizer.ParamGroups.ToList();
+            double running = double.NaN;
+            for (int step = 0; step < phase.Steps && !stopped; step++, globalStep++)
+            {
+                // Draw the batch and augmentation even when resuming past it, so a resumed run sees the same data.
+                using var scope = NewDisposeScope();
+                var index = batches.Next();
+                var images = train.Images.index_select(0, index);
+                if (config.Augment) images = BatchAugmentation.Dihedral(images, augmentRng);
+                if (globalStep < state.Step) continue;
+
+                double factor = LearningRateSchedule.WarmupCosine(step, phase.Steps, config.WarmupFraction);
+                for (int g = 0; g < paramGroups.Count; g++) paramGroups[g].LearningRate = groups[g].LearningRate * factor;
+                var x = model.Backbone.Preprocess(images.to(device));
+                var y = tensor(index.data<long>().ToArray().Select(i => (float)train.Labels[i]).ToArray(), device: device);
+                Tensor logits;
+                if (phase.TrainableStages.Count == 0)
+                {
+                    Tensor features;
+                    using (no_grad()) features = model.Backbone.forward(x);
+                    logits = model.ForwardHead(features);
+                }
+                else logits = model.forward(x);
+                var loss = nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weights: posWeight);
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                double value = loss.item<float>();
+                state.Losses.Add(new StepLoss(globalStep + 1, phase.Name, value));
+                running = double.IsNaN(running) ? value : 0.9 * running + 0.1 * value;
+                log.Progress($"{label} {phase.Name}", step + 1, phase.Steps, $"loss {running:F3}", Math.Max(1, phase.Steps / 8));
+
+                if (options.Evaluate is { } evaluate && options.EvaluateAtSteps.Contains(globalStep + 1))
+                {
+                    double score = evaluate(model);
+                    SetTrainable(model, phase); // evaluation switched to eval mode
+                    state.Evaluations.Add(new EvaluationPoint(globalStep + 1, score));
+                    log.Info($"{label} step {globalStep + 1}: validation {score:F4}");
+                    if (score > bestValue)
+                    {
+                        bestValue = score;
+                        state.BestStep = globalStep + 1;
+                        sinceBest = 0;
+                        if (checkpoint is not null) checkpoint.SaveBest(model);
+                        else if (options.EarlyStoppingPatience > 0) bestInMemory = Snapshot(model, bestInMemory);
+                    }
+                    else if (options.EarlyStoppingPatience > 0 && ++sinceBest >= options.EarlyStoppingPatience)
+                    {
+                        log.Info($"{label}: early stopping at step {globalStep + 1} (best {bestValue:F4} at step {state.BestStep})");
+                        stopped = true;
+                    }
+                    state.Step = globalStep + 1;
+                    state.BestValue = bestValue;
+                    state.SecondsBeforeResume = secondsBefore + clock.Elapsed.TotalSeconds;
+                    checkpoint?.Save(model, state);
+                }
+            }
+        }
+        if (options.EarlyStoppingPatience > 0 && state.BestStep > 0)
+        {
+            if (checkpoint is not null) checkpoint.RestoreBest(model);
+            else if (bestInMemory is not null)
+            {
+                model.load_state_dict(bestInMemory);
+                foreach (var t in bestInMemory.Values) t.Dispose();
+            }
+        }
+        model.eval();
+        return new TrainingHistory(state.Losses, state.Evaluations, secondsBefore + clock.Elapsed.TotalSeconds, state.BestStep);
+    }
+
+    private static Dictionary<string, Tensor> Snapshot(PatchClassifier model, Dictionary<string, Tensor>? previous)
+    {
+        foreach (var t in previous?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
+        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().MoveToOuterDisposeScope());
+    }
+
+    private IReadOnlyList<ParameterGroupSpec> Groups(PatchClassifier model, TrainingPhase phase)
+    {
+        if (phase.UniformLearningRate)
+            return ParameterGroups.Uniform("all", model.parameters(), config.ScratchLearningRate, config.WeightDecay);
+        var all = ParameterGroups.Discriminative(model, config.HeadLearningRate, config.LayerDecay, config.WeightDecay);
+        return all.Where(g => g.Name.StartsWith("head") || phase.TrainableStages.Any(s => g.Name == s || g.Name == s + ".norm_bias")).ToList();
+    }
+
+    /// <summary>Frozen stages: no gradients and BatchNorm statistics fixed (eval mode).</summary>
+    private static void SetTrainable(PatchClassifier model, TrainingPhase phase)
+    {
+        model.train();
+        foreach (var stage in model.Backbone.StageNames)
+        {
+            bool open = phase.TrainableStages.Contains(stage);
+            foreach (var p in model.Backbone.StageParameters(stage)) p.requires_grad = open;
+        }
+        if (phase.TrainableStages.Count < model.Backbone.StageNames.Count)
+        {
+            // Put BatchNorm of frozen stages in eval mode; with no stage open the whole backbone is frozen.
+            foreach (var (name, module) in model.Backbone.named_modules())
+                if (module is BatchNorm2d norm && !phase.TrainableStages.Any(s => StageOf(name) == s)) norm.eval();
+        }
+    }
+
+    private static string StageOf(string moduleName)
+    {
+        var first = moduleName.Split('.')[0];
+        return first.StartsWith("layer") ? first : "stem";
+    }
+
+    /// <summary>Probability of IDC for every patch (eval mode, batched, no gradients).</summary>
+    public static float[] PredictProbabilities(PatchClassifier model, PatchDataset data, Device device, int batchSize = 128)
+    {
+        model.eval();
+        var result = new float[data.Count];
+        using var noGrad = no_grad();
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            int n = Math.Min(batchSize, data.Count - start);
+            var x = model.Backbone.Preprocess(data.Images.narrow(0, start, n).to(device));
+            var p = sigmoid(model.forward(x)).cpu().data<float>().ToArray();
+            Array.Copy(p, 0, result, start, n);
+        }
+        return result;
+    }
+}
+
+/// <summary>Seeded epochs of shuffled indices, cut into fixed-size batches (the last short batch is carried over).</summary>
+internal sealed class BatchSampler(PatchDataset data, int batchSize, int seed)
+{
+    private readonly Random _rng = new(seed);
+    private readonly Queue<long> _queue = new();
+
+    public Tensor Next()
+    {
+        while (_queue.Count < batchSize)
+        {
+            var epoch = Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray();
+            _rng.Shuffle(epoch);
+            foreach (var i in epoch) _queue.Enqueue(i);
+        }
+        var batch = new long[batchSize];
+        for (int i = 0; i < batchSize; i++) batch[i] = _queue.Dequeue();
+        return tensor(batch, dtype: ScalarType.Int64);
+    }
+}

@@ -1,0 +1,89 @@
+using HistoPrognosis.Data;
+using HistoPrognosis.Models;
+using HistoPrognosis.Training;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Tests.Training;
+
+public sealed class PolicyAndCheckpointTests
+{
+    private static readonly FinetuneConfig Tiny = new(ImageSize: 32, BatchSize: 6, HeadOnlySteps: 2, FullSteps: 4, Augment: true);
+
+    private static PatchDataset SmallDataset()
+    {
+        var table = PatchTable.Load(TestPaths.DemoLabels, requireLabel: true);
+        var patients = table.PatientIds.Take(4).ToList();
+        return PatchDataset.Load(table.Subset(patients).Patches, 32, PipelineLog.Silent);
+    }
+
+    [Fact]
+    public void EveryPolicySpendsTheSameBudgetAndGradualOpensDeepestFirst()
+    {
+        string[] stages = ["stem", "layer1", "layer2", "layer3", "layer4"];
+        var config = new FinetuneConfig(HeadOnlySteps: 10, FullSteps: 90);
+        foreach (var policy in Enum.GetValues<FinetunePolicy>())
+            Assert.Equal(100, PhasePlan.For(policy, config, stages).Sum(p => p.Steps));
+        var gradual = PhasePlan.For(FinetunePolicy.Gradual, config, stages);
+        Assert.Empty(gradual[0].TrainableStages);
+        Assert.Equal(["layer4"], gradual[1].TrainableStages);
+        Assert.Equal(["layer3", "layer4"], gradual[2].TrainableStages);
+        Assert.Equal(stages, gradual[^1].TrainableStages);
+    }
+
+    [Fact]
+    public void FrozenPolicyLeavesTheBackboneAndItsBatchNormStatisticsUntouched()
+    {
+        using var data = SmallDataset();
+        using var model = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
+        var before = model.Backbone.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        var headBefore = model.Head.weight!.clone();
+        new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(model, data, FinetunePolicy.Frozen, 1, new TrainingOptions(), "frozen");
+        foreach (var (name, value) in model.Backbone.state_dict())
+            Assert.True(value.equal(before[name]).all().item<bool>(), $"{name} changed under the frozen policy");
+        Assert.False(model.Head.weight!.allclose(headBefore));
+    }
+
+    [Fact]
+    public void DiscriminativePolicyTrainsEveryStage()
+    {
+        using var data = SmallDataset();
+        using var model = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
+        var before = model.Backbone.StageNames.ToDictionary(s => s, s => model.Backbone.StageParameters(s).First().clone());
+        var history = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(model, data, FinetunePolicy.Discriminative, 1, new TrainingOptions(), "ft");
+        Assert.Equal(6, history.Losses.Count);
+        Assert.Equal(["head-only", "head-only", "all-layers", "all-layers", "all-layers", "all-layers"], history.Losses.Select(l => l.Phase));
+        foreach (var stage in model.Backbone.StageNames)
+            Assert.False(model.Backbone.StageParameters(stage).First().allclose(before[stage]), $"{stage} did not move");
+    }
+
+    [Fact]
+    public void InterruptedRunResumesFromItsCheckpoint()
+    {
+        using var data = SmallDataset();
+        var dir = TestPaths.NewTempDirectory();
+        int calls = 0;
+        var options = new TrainingOptions
+        {
+            Evaluate = _ => ++calls == 2 ? throw new OperationCanceledException("simulated interruption") : 0.5,
+            EvaluateAtSteps = new HashSet<int> { 3, 6 },
+            CheckpointDirectory = dir,
+        };
+        manual_seed(3); // the head's initialisation
+        using (var first = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18()))
+            Assert.Throws<OperationCanceledException>(() => new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(first, data, FinetunePolicy.Discriminative, 1, options, "ft"));
+        Assert.True(File.Exists(Path.Combine(dir, "last.safetensors")));
+
+        manual_seed(3);
+        using var resumed = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
+        var history = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(resumed, data, FinetunePolicy.Discriminative, 1,
+            options with { Evaluate = _ => 0.7 }, "ft");
+        Assert.Equal(Enumerable.Range(1, 6), history.Losses.Select(l => l.Step));
+        Assert.Equal([3, 6], history.Evaluations.Select(e => e.Step));
+
+        // Steps 1–3 of an uninterrupted run are identical: the resumed run replays the same data order.
+        manual_seed(3);
+        using var reference = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
+        var full = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(reference, data, FinetunePolicy.Discriminative, 1, new TrainingOptions(), "ft");
+        Assert.Equal(full.Losses.Take(3).Select(l => l.Loss), history.Losses.Take(3).Select(l => l.Loss));
+    }
+}
