@@ -16,6 +16,7 @@ public static class CliApp
         root.Subcommands.Add(StudyCommand.Create());
         root.Subcommands.Add(SlideCommand.Create());
         root.Subcommands.Add(TileCommand.Create());
+        root.Subcommands.Add(StainCommand.Create());
         return root;
     }
 }

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace HistoPrognosis.Tests.Mil;
 
 /// <summary>The training loss equals R's Cox log partial likelihood (survival::coxph, GBSG) divided by the event count.</summary>
+[Collection(TorchCollection.Name)]
 public sealed class CoxLossTests
 {
     private static readonly string[] Covariates = ["age", "meno", "size", "grade", "nodes", "pgr", "er", "hormon"];

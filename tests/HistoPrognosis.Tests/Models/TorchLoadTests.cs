@@ -2,6 +2,7 @@ using static TorchSharp.torch;
 
 namespace HistoPrognosis.Tests.Models;
 
+[Collection(TorchCollection.Name)]
 public sealed class TorchLoadTests
 {
     [Fact]

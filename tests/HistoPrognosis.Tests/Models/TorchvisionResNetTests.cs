@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace HistoPrognosis.Tests.Models;
 
+[Collection(TorchCollection.Name)]
 public sealed class TorchvisionResNetTests
 {
     [Theory]

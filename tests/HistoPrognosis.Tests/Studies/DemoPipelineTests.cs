@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace HistoPrognosis.Tests.Studies;
 
 /// <summary>The whole demo on a tiny configuration of the real embedded patches, through the CLI and the library.</summary>
+[Collection(TorchCollection.Name)]
 public sealed class DemoPipelineTests
 {
     private static DemoConfig Tiny => new()

@@ -5,6 +5,7 @@ using HistoPrognosis.Data;
 namespace HistoPrognosis.Tests.Studies;
 
 /// <summary>The transfer study end to end on a tiny budget of the embedded real patches.</summary>
+[Collection(TorchCollection.Name)]
 public sealed class TransferStudyTests
 {
     private static (string Pool, string Test, int TestPatches) WriteTables(string dir)

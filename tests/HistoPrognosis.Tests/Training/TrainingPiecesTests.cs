@@ -3,6 +3,7 @@ using HistoPrognosis.Training;
 
 namespace HistoPrognosis.Tests.Training;
 
+[Collection(TorchCollection.Name)]
 public sealed class TrainingPiecesTests
 {
     [Fact]

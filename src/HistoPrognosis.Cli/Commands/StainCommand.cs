@@ -1,0 +1,44 @@
+using System.CommandLine;
+using HistoPrognosis.Stain;
+
+namespace HistoPrognosis.Cli.Commands;
+
+/// <summary><c>histoprog stain normalize</c>: binds the options and runs <see cref="StainBatch"/>.</summary>
+public static class StainCommand
+{
+    public static Command Create()
+    {
+        var stain = new Command("stain", "Stain normalization (Reinhard, Macenko, Vahadane, Ruifrok)");
+        stain.Subcommands.Add(Normalize());
+        return stain;
+    }
+
+    private static Command Normalize()
+    {
+        var method = new Option<string>("--method") { Description = $"Normalization method: {string.Join(" | ", StainNormalizers.Methods)}" };
+        method.AcceptOnlyFromAmong([.. StainNormalizers.Methods]);
+        var target = new Option<string>("--target") { Description = "Target image to fit the normalizer to (8-bit RGB)" };
+        var output = new Option<string>("--out") { Description = "Output folder; each input is written as <input name>.png", Required = true };
+        var saveFit = new Option<string>("--save-fit") { Description = "Also write the fitted normalizer to this JSON file" };
+        var fit = new Option<string>("--fit") { Description = "Reuse a fit saved with --save-fit instead of --target" };
+        var inputs = new Argument<string[]>("inputs") { Description = "Images to normalize", Arity = ArgumentArity.OneOrMore };
+
+        var command = new Command("normalize", "Normalize images to a target's stain appearance") { method, target, output, saveFit, fit, inputs };
+        command.SetAction(parse =>
+        {
+            var request = new StainBatchRequest
+            {
+                Method = parse.GetValue(method),
+                TargetPath = parse.GetValue(target),
+                FitPath = parse.GetValue(fit),
+                SaveFitPath = parse.GetValue(saveFit),
+                OutputDirectory = parse.GetValue(output)!,
+                Inputs = parse.GetValue(inputs) ?? [],
+            };
+            var written = StainBatch.Run(request, Console.WriteLine);
+            Console.WriteLine($"normalized {written.Count} image(s) into {request.OutputDirectory}");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,111 @@
+using HistoPrognosis.Imaging;
+
+namespace HistoPrognosis.Stain;
+
+/// <summary>
+/// Reinhard et al. (2001) colour transfer as TIAToolbox does it: per-channel mean and standard deviation matching
+/// in OpenCV's 8-bit LAB (L/2.55, a−128, b−128), statistics over the whole image, population standard deviation.
+/// </summary>
+public sealed class Reinhard : IStainNormalizer
+{
+    public string Method => "reinhard";
+
+    public double[]? TargetMean { get; private set; }
+    public double[]? TargetStd { get; private set; }
+
+    public bool IsFitted => TargetMean is not null;
+
+    public void Fit(RgbImage target)
+    {
+        TissueMask.Compute(target); // a blank target would map every image to white
+        var (mean, std) = Statistics(target);
+        TargetMean = mean;
+        TargetStd = std;
+    }
+
+    public RgbImage Transform(RgbImage image)
+    {
+        if (TargetMean is null || TargetStd is null) throw new InvalidOperationException("reinhard: Fit or Load before Transform");
+        var lab = new byte[image.Pixels.Length];
+        OpenCvLab.RgbToLab(image.Pixels, lab);
+        var (mean, std) = Statistics(lab);
+        // Each output LAB byte depends only on the input byte of its channel: one 256-entry table per channel.
+        var tables = new byte[3 * 256];
+        for (int c = 0; c < 3; c++)
+        {
+            double gain = std[c] > 0 ? TargetStd[c] / std[c] : 0;
+            for (int v = 0; v < 256; v++)
+            {
+                // As TIAToolbox: float32 channel minus float64 (1×1) statistics, so float64 from here on.
+                double x = (Scaled(c, (byte)v) - mean[c]) * gain + TargetMean[c];
+                x = c == 0 ? x * 2.55 : x + 128.0;
+                tables[c * 256 + v] = x >= 255 ? (byte)255 : x <= 0 ? (byte)0 : (byte)x; // clip, then uint8 truncation
+            }
+        }
+        for (int i = 0; i < lab.Length; i += 3)
+        {
+            lab[i] = tables[lab[i]];
+            lab[i + 1] = tables[256 + lab[i + 1]];
+            lab[i + 2] = tables[512 + lab[i + 2]];
+        }
+        var rgb = new byte[lab.Length];
+        OpenCvLab.LabToRgb(lab, rgb);
+        return new RgbImage(image.Width, image.Height, rgb);
+    }
+
+    public StainFit ExportFit()
+    {
+        if (TargetMean is null || TargetStd is null) throw new InvalidOperationException("reinhard: not fitted");
+        return new StainFit { Method = Method, LabMean = [.. TargetMean], LabStd = [.. TargetStd] };
+    }
+
+    public void Load(StainFit fit)
+    {
+        fit.RequireCompatible(Method, new Dictionary<string, double>());
+        if (fit.LabMean is not { Length: 3 } mean || mean.Any(v => !double.IsFinite(v)))
+            throw new UserInputException("field 'labMean' must be 3 numbers (L, a, b)");
+        if (fit.LabStd is not { Length: 3 } std || std.Any(v => !double.IsFinite(v) || v < 0))
+            throw new UserInputException("field 'labStd' must be 3 non-negative numbers (L, a, b)");
+        TargetMean = [.. mean];
+        TargetStd = [.. std];
+    }
+
+    /// <summary>TIAToolbox's float32 channel value for an 8-bit LAB byte: L/2.55, a−128, b−128.</summary>
+    public static float Scaled(int channel, byte value) => channel == 0 ? value / 2.55f : value - 128f;
+
+    /// <summary>Per-channel mean and population standard deviation (cv2.meanStdDev) of the scaled LAB values.</summary>
+    public static (double[] Mean, double[] Std) Statistics(RgbImage image)
+    {
+        var lab = new byte[image.Pixels.Length];
+        OpenCvLab.RgbToLab(image.Pixels, lab);
+        return Statistics(lab);
+    }
+
+    // From per-channel histograms of the LAB bytes: the sums over pixels, grouped by value, in double.
+    private static (double[] Mean, double[] Std) Statistics(byte[] lab)
+    {
+        var histogram = new int[3 * 256];
+        for (int i = 0; i < lab.Length; i += 3)
+        {
+            histogram[lab[i]]++;
+            histogram[256 + lab[i + 1]]++;
+            histogram[512 + lab[i + 2]]++;
+        }
+        double n = lab.Length / 3;
+        var mean = new double[3];
+        var std = new double[3];
+        for (int c = 0; c < 3; c++)
+        {
+            double sum = 0, sq = 0;
+            for (int v = 0; v < 256; v++)
+            {
+                double x = Scaled(c, (byte)v), count = histogram[c * 256 + v];
+                sum += count * x;
+                sq += count * x * x;
+            }
+            mean[c] = sum / n;
+            std[c] = Math.Sqrt(Math.Max(sq / n - mean[c] * mean[c], 0));
+        }
+        return (mean, std);
+    }
+}

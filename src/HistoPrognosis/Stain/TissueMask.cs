@@ -1,0 +1,60 @@
+using HistoPrognosis.Imaging;
+
+namespace HistoPrognosis.Stain;
+
+/// <summary>
+/// TIAToolbox's luminosity tissue mask: stretch the 2nd–98th percentile (all channels pooled) to 0..255, truncate
+/// to bytes, take OpenCV's 8-bit LAB lightness, and call a pixel tissue where L/255 &lt; threshold.
+/// </summary>
+public static class TissueMask
+{
+    public const double DefaultThreshold = 0.8;
+
+    /// <summary>One flag per pixel; throws <see cref="UserInputException"/> when no pixel is tissue.</summary>
+    public static bool[] Compute(RgbImage image, double threshold = DefaultThreshold)
+    {
+        var mask = new bool[image.Width * image.Height];
+        int count = Fill(image.Pixels, threshold, mask);
+        if (count == 0)
+            throw new UserInputException($"no tissue found: every pixel is brighter than the luminosity threshold {threshold} (blank or background-only image)");
+        return mask;
+    }
+
+    // Contrast stretch and 8-bit lightness fused into tables: three lookups and one comparison per pixel.
+    private static unsafe int Fill(byte[] pixels, double threshold, bool[] mask)
+    {
+        var y = OpenCvLab.YTables(ContrastStretch(pixels));
+        var tissue = new bool[OpenCvLab.YIndexCount];
+        for (int i = 0; i < tissue.Length; i++) tissue[i] = OpenCvLab.LightnessOfY(i) / 255.0 < threshold;
+        int count = 0;
+        fixed (byte* px = pixels)
+        fixed (int* ty = y)
+        fixed (bool* isTissue = tissue, m = mask)
+        {
+            for (int p = 0; p < mask.Length; p++)
+            {
+                bool t = isTissue[(ty[px[3 * p]] + ty[256 + px[3 * p + 1]] + ty[512 + px[3 * p + 2]] + 2048) >> 12];
+                m[p] = t;
+                count += t ? 1 : 0;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>The contrast enhancer as a byte lookup table (skimage rescale_intensity, then uint8 truncation).</summary>
+    public static byte[] ContrastStretch(ReadOnlySpan<byte> pixels)
+    {
+        var histogram = new long[256];
+        foreach (var v in pixels) histogram[v]++;
+        double low = Percentile.Linear(histogram, pixels.Length, 2), high = Percentile.Linear(histogram, pixels.Length, 98);
+        if (low >= high)
+        {
+            low = Array.FindIndex(histogram, c => c > 0);
+            high = Array.FindLastIndex(histogram, c => c > 0);
+        }
+        var lut = new byte[256];
+        for (int v = 0; v < 256; v++)
+            lut[v] = high > low ? (byte)((Math.Clamp(v, low, high) - low) / (high - low) * 255.0 + 0.0) : (byte)v;
+        return lut;
+    }
+}
