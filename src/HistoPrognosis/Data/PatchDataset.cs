@@ -28,30 +28,36 @@ public sealed class PatchDataset : IDisposable
     public int ImageSize { get; }
     public int Count => Labels.Length;
 
-    public static PatchDataset Load(IReadOnlyList<PatchRecord> patches, int imageSize, PipelineLog log, string stage = "loading patches")
+    public static PatchDataset Load(IReadOnlyList<PatchRecord> patches, int imageSize, PipelineLog log, string stage = "loading patches") =>
+        Build(patches, imageSize, log, stage, (record, _) =>
+        {
+            try
+            {
+                return ImageCodec.Read(record.Path);
+            }
+            catch (UserInputException ex)
+            {
+                throw new UserInputException($"patch table row {record.Line}: {ex.Message}", ex);
+            }
+        });
+
+    /// <summary>
+    /// Patches whose pixels are produced by <paramref name="image"/> from the record and its index (e.g. read and
+    /// then re-stained, or augmented offline); the records give labels, patients and paths.
+    /// </summary>
+    public static PatchDataset Build(IReadOnlyList<PatchRecord> patches, int imageSize, PipelineLog log, string stage, Func<PatchRecord, int, RgbImage> image)
     {
         if (imageSize < 32) throw new UserInputException($"image size must be at least 32 px, got {imageSize}");
         var pixels = new byte[patches.Count * 3 * imageSize * imageSize];
         int done = 0;
         try
         {
-        Parallel.For(0, patches.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
-        {
-            var record = patches[i];
-            RgbImage image;
-            try
+            Parallel.For(0, patches.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
             {
-                image = ImageCodec.Read(record.Path);
-            }
-            catch (UserInputException ex)
-            {
-                throw new UserInputException($"patch table row {record.Line}: {ex.Message}", ex);
-            }
-            var chw = ToSquareChw(image, imageSize);
-            Buffer.BlockCopy(chw, 0, pixels, i * chw.Length, chw.Length);
-            int n = Interlocked.Increment(ref done);
-            log.Progress(stage, n, patches.Count, every: 500);
-        });
+                var chw = ToSquareChw(image(patches[i], i), imageSize);
+                Buffer.BlockCopy(chw, 0, pixels, i * chw.Length, chw.Length);
+                log.Progress(stage, Interlocked.Increment(ref done), patches.Count, every: 500);
+            });
         }
         catch (AggregateException ex) when (ex.InnerExceptions.FirstOrDefault(e => e is UserInputException) is { } first)
         {
