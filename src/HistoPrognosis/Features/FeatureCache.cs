@@ -23,8 +23,11 @@ public sealed class FeatureCache(string root, PipelineLog log)
 
     public string FolderFor(FeatureSettings settings) => Path.Combine(root, settings.FolderName);
 
-    /// <summary>Features of every listed patient (each must have patches in the table), extracting what the cache lacks.</summary>
-    public IReadOnlyList<PatientFeatures> Get(PatchTable table, IReadOnlyList<string> patients, Backbone backbone, FeatureSettings settings, Device device)
+    /// <summary>
+    /// Features of every listed patient (each must have patches in the table), extracting what the cache lacks; the
+    /// backbone is only built when something must be extracted.
+    /// </summary>
+    public IReadOnlyList<PatientFeatures> Get(PatchTable table, IReadOnlyList<string> patients, Lazy<Backbone> backbone, FeatureSettings settings, Device device)
     {
         var byPatient = table.Patches.GroupBy(p => p.PatientId).ToDictionary(g => g.Key, g => g.ToList());
         var missingPatches = patients.Where(id => !byPatient.ContainsKey(id)).ToList();
@@ -44,7 +47,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
         {
             var records = chunk.SelectMany(id => byPatient[id]).ToList();
             using var data = PatchDataset.Load(records, settings.ImageSize, log, "loading patches for features");
-            var features = FeatureExtractor.Extract(backbone, data, device, log, "extracting features");
+            var features = FeatureExtractor.Extract(backbone.Value, data, device, log, "extracting features");
             int offset = 0;
             foreach (var id in chunk)
             {
