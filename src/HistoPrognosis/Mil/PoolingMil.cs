@@ -28,7 +28,7 @@ public sealed class MeanPoolMil : MilAggregator
 
 /// <summary>
 /// Instances embedded by a small MLP, then the maximum of every embedding dimension. An instance's weight is the
-/// share of dimensions it supplies the maximum for: the patches the bag embedding actually comes from.
+/// share of dimensions it supplies the maximum for (ties split): the patches the bag embedding actually comes from.
 /// </summary>
 public sealed class MaxPoolMil : MilAggregator
 {
@@ -47,8 +47,10 @@ public sealed class MaxPoolMil : MilAggregator
     {
         CheckBag(bag);
         var h = embed.forward(bag);
-        var (values, indices) = h.max(0, keepdim: true);
-        var counts = zeros(bag.shape[0], device: bag.device).index_add(0, indices.squeeze(0), ones(h.shape[1], device: bag.device), 1.0);
-        return new BagEncoding(values, counts / h.shape[1], null);
+        var values = h.amax([0], keepdim: true);
+        // Ties (e.g. a dimension ReLU zeroes for every instance) are shared, so the weights do not depend on instance order.
+        var isMax = h.detach().eq(values.detach()).to_type(h.dtype);
+        var share = (isMax / isMax.sum([0], keepdim: true)).mean([1]);
+        return new BagEncoding(values, share, null);
     }
 }
