@@ -59,13 +59,13 @@ public sealed class DemoPipeline(DemoConfig config, Device device, PipelineLog l
         var references = new ReferenceResult(oracle,
             CIndexOn(split.Test, id => cohort[id].TumourBurden, cohort),
             CIndexOn(split.Test, id => cohort[id].Age, cohort));
-        var subjects = cohort.Values.ToList();
+        var subjects = table.PatientIds.Select(id => cohort[id]).ToList();
         var cohortSummary = new CohortSummary(subjects.Count, subjects.Count(s => s.Event),
             subjects.Count(s => s.FiveYearStatus == 1), subjects.Count(s => s.FiveYearStatus is null),
             Median(subjects.Select(s => s.TimeMonths)));
         var splitSummary = new SplitSummary(split.Train.ToArray(), split.Validation.ToArray(), split.Test.ToArray(), train.Count, validation.Count, test.Count);
         return new DemoResults("histoprog demo", DateTime.UtcNow, device.type.ToString().ToLowerInvariant(), config.Seed, config,
-            splitSummary, cohortSummary, arms, difference, references, clock.Elapsed.TotalSeconds);
+            splitSummary, cohortSummary, subjects, arms, difference, references, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>C(transfer) − C(scratch) on the same test patients, with a paired bootstrap interval.</summary>
@@ -125,7 +125,16 @@ public sealed class DemoPipeline(DemoConfig config, Device device, PipelineLog l
                               : $"random init: all layers {config.Finetune.TotalSteps} steps",
             config.Finetune.TotalSteps, history.Seconds, aucValidation, aucTest, c, ci, uno, auc5, c / oracle,
             mil.BestEpoch, mil.Seconds, history.Losses.Select(l => l.Loss).ToArray(),
-            mil.LossCurve.Select(l => l.Train).ToArray(), mil.LossCurve.Select(l => l.Validation).ToArray());
+            mil.LossCurve.Select(l => l.Train).ToArray(), mil.LossCurve.Select(l => l.Validation).ToArray(),
+            LogRankMedianSplit(testTime, testEvent, risk), risk);
+    }
+
+    /// <summary>Log-rank p between test patients above and at-or-below the median predicted risk.</summary>
+    private static double LogRankMedianSplit(double[] time, bool[] @event, double[] risk)
+    {
+        double median = risk.OrderBy(r => r).ElementAt((risk.Length - 1) / 2);
+        var group = risk.Select(r => r > median ? 1 : 0).ToArray();
+        return group.Distinct().Count() == 2 ? LogRank.Test(time, @event, group).P : double.NaN;
     }
 
     private IReadOnlyList<PatientBag> Bags(PatchClassifier classifier, PatchDataset data, IReadOnlyList<string> patients, string arm, string part)

@@ -17,7 +17,9 @@ public sealed record BackboneArmResult(
     double MilSeconds,
     double[] FinetuneLoss,
     double[] MilTrainLoss,
-    double[] MilValidationLoss);
+    double[] MilValidationLoss,
+    double LogRankPMedianSplit,
+    double[] TestRisk);
 
 /// <summary>A paired difference of two models on the same patients, with a paired-bootstrap 95% interval.</summary>
 public sealed record PairedDifference(double Estimate, double Lower, double Upper);
@@ -38,6 +40,7 @@ public sealed record DemoResults(
     DemoConfig Config,
     SplitSummary Split,
     CohortSummary Cohort,
+    IReadOnlyList<HistoPrognosis.Simulation.CohortSubject> Subjects,
     IReadOnlyList<BackboneArmResult> Backbones,
     PairedDifference CIndexTransferMinusScratch,
     ReferenceResult References,

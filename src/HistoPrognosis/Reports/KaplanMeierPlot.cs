@@ -1,0 +1,34 @@
+using HistoPrognosis.Survival;
+
+namespace HistoPrognosis.Reports;
+
+/// <summary>Kaplan–Meier curves of predicted low- and high-risk groups (split at the median risk) with the log-rank test.</summary>
+public static class KaplanMeierPlot
+{
+    public sealed record RiskGroups(string Svg, double LogRankChiSquare, double LogRankP, int Low, int High);
+
+    public static RiskGroups ByMedianRisk(string title, double[] time, bool[] @event, double[] risk, string timeUnit)
+    {
+        double median = risk.OrderBy(r => r).ElementAt((risk.Length - 1) / 2);
+        var group = risk.Select(r => r > median ? 1 : 0).ToArray();
+        var series = new List<ChartSeries>();
+        foreach (var (g, name) in new[] { (0, "predicted low risk"), (1, "predicted high risk") })
+        {
+            var idx = Enumerable.Range(0, risk.Length).Where(i => group[i] == g).ToArray();
+            if (idx.Length == 0) continue;
+            var curve = KaplanMeier.Fit(idx.Select(i => time[i]).ToArray(), idx.Select(i => @event[i]).ToArray());
+            var points = new List<(double, double, double, double)> { (0, 1, double.NaN, double.NaN) };
+            for (int k = 0; k < curve.Time.Count; k++) points.Add((curve.Time[k], curve.Survival[k], double.NaN, double.NaN));
+            series.Add(new ChartSeries($"{name} (n={idx.Length})", points));
+        }
+        double chi = double.NaN, p = double.NaN;
+        if (group.Distinct().Count() == 2 && @event.Any(e => e))
+        {
+            var test = LogRank.Test(time, @event, group);
+            (chi, p) = (test.ChiSquare, test.P);
+        }
+        var svg = LineChartSvg.Render($"{title} (log-rank p = {p:G3})", $"time ({timeUnit})", "survival probability", series,
+            yMin: 0, yMax: 1, steps: true);
+        return new RiskGroups(svg, chi, p, group.Count(g => g == 0), group.Count(g => g == 1));
+    }
+}
