@@ -54,20 +54,15 @@ public static class PrognosisEvaluation
         var auc = Metric(On(risk, (t, e, s) => TimeDependentAuc.At(t, e, s, horizon)));
         var brier = probability is null ? null : Metric(On(probability, (t, e, s) => BrierScore.At(t, e, s, horizon)));
 
-        double median = risk.Order().ElementAt((n - 1) / 2);
-        var group = risk.Select(r => r > median ? 1 : 0).ToArray();
-        if (group.Distinct().Count() < 2) throw new UserInputException($"{risksPath}: all risks are equal; no low/high risk groups");
-        var logRank = LogRank.Test(time, @event, group);
+        if (risk.Distinct().Count() < 2) throw new UserInputException($"{risksPath}: all risks are equal; no low/high risk groups");
+        var plot = KaplanMeierPlot.ByMedianRisk("Kaplan–Meier by predicted risk", time, @event, risk, "months");
+        double median = risk.Order().ElementAt((n - 1) / 2); // the plot's split
         var groups = new List<RiskGroupSummary>();
-        var series = new List<ChartSeries>();
-        foreach (var (g, name) in new[] { (0, "low risk"), (1, "high risk") })
+        foreach (var (high, name) in new[] { (false, "low risk"), (true, "high risk") })
         {
-            var idx = Enumerable.Range(0, n).Where(i => group[i] == g).ToArray();
+            var idx = Enumerable.Range(0, n).Where(i => risk[i] > median == high).ToArray();
             var curve = KaplanMeier.Fit(idx.Select(i => time[i]).ToArray(), idx.Select(i => @event[i]).ToArray());
             groups.Add(new RiskGroupSummary(name, idx.Length, idx.Count(i => @event[i]), curve.SurvivalAt(horizon)));
-            var points = new List<(double, double, double, double)> { (0, 1, double.NaN, double.NaN) };
-            points.AddRange(curve.Time.Select((t, k) => (t, curve.Survival[k], double.NaN, double.NaN)));
-            series.Add(new ChartSeries($"{name} (n={idx.Length})", points));
         }
 
         var references = new Dictionary<string, double>();
@@ -76,11 +71,10 @@ public static class PrognosisEvaluation
         double? fraction = references.TryGetValue("oracle", out var oracle) ? harrell.Value / oracle : null;
 
         var result = new PrognosisEvaluationResult(n, @event.Count(e => e), horizon, bootstrapSamples, seed, harrell, uno, auc, brier,
-            groups, logRank.ChiSquare, logRank.P, references, fraction);
+            groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction);
         using var output = new OutputFolder(outputDirectory);
         File.WriteAllText(output.File("results.json"), JsonSerializer.Serialize(result, Json));
-        File.WriteAllText(output.File("km.svg"), LineChartSvg.Render(
-            $"Kaplan–Meier by predicted risk (log-rank p = {logRank.P:G3})", "months", "survival", series, yMin: 0, yMax: 1, steps: true));
+        File.WriteAllText(output.File("km.svg"), plot.Svg);
         File.WriteAllText(output.File("summary.md"), Summary(result, cohortPath, risksPath));
         output.Commit();
         return result;
