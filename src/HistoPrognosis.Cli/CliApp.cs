@@ -17,6 +17,10 @@ public static class CliApp
         root.Subcommands.Add(SlideCommand.Create());
         root.Subcommands.Add(TileCommand.Create());
         root.Subcommands.Add(StainCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
         return root;
     }
 }

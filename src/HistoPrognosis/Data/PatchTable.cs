@@ -1,7 +1,10 @@
 namespace HistoPrognosis.Data;
 
-/// <summary>One patch: its image file (absolute), patient, and label when the table has one (1 = IDC).</summary>
-public sealed record PatchRecord(string Path, string PatientId, int? Label, int Line);
+/// <summary>
+/// One patch: its image file (absolute), patient, label when the table has one (1 = IDC), and its position in the
+/// slide (columns <c>x, y</c>) when the table has them.
+/// </summary>
+public sealed record PatchRecord(string Path, string PatientId, int? Label, int Line, long? X = null, long? Y = null);
 
 /// <summary>
 /// A patch table (<c>path, patient_id[, label]</c>, more columns allowed). Paths are relative to the table's folder.
@@ -27,6 +30,7 @@ public sealed class PatchTable
         int pathColumn = table.RequireColumn("path");
         int patientColumn = table.RequireColumn("patient_id");
         int? labelColumn = requireLabel ? table.RequireColumn("label") : null;
+        int? xColumn = table.OptionalColumn("x"), yColumn = table.OptionalColumn("y");
         var root = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         var patches = new List<PatchRecord>(table.Rows.Count);
         for (int r = 0; r < table.Rows.Count; r++)
@@ -47,7 +51,9 @@ public sealed class PatchTable
                     _ => throw new UserInputException($"{path}, row {line}, column 'label': '{text}' is not 0 or 1"),
                 };
             }
-            patches.Add(new PatchRecord(System.IO.Path.GetFullPath(System.IO.Path.Combine(root, relative)), patient, label, line));
+            long? x = xColumn is int xc ? (long)table.Number(r, xc) : null;
+            long? y = yColumn is int yc ? (long)table.Number(r, yc) : null;
+            patches.Add(new PatchRecord(System.IO.Path.GetFullPath(System.IO.Path.Combine(root, relative)), patient, label, line, x, y));
         }
         if (patches.Count == 0) throw new UserInputException($"{path}: no patches (the table has a header only)");
         return new PatchTable(path, patches);

@@ -7,15 +7,11 @@ namespace HistoPrognosis.Mil;
 /// <summary>A trained gated-attention MIL risk model with the feature standardisation learned on its training bags.</summary>
 public sealed class MilSurvivalModel : IDisposable
 {
-    private readonly Tensor _mean;
-    private readonly Tensor _std;
-    private readonly Tensor? _projection;
+    private readonly FeatureProjection _projection;
 
-    private MilSurvivalModel(GatedAttentionMil network, Tensor mean, Tensor std, Tensor? projection, Device device, int bestEpoch, IReadOnlyList<(double Train, double Validation)> curve, double seconds)
+    private MilSurvivalModel(GatedAttentionMil network, FeatureProjection projection, Device device, int bestEpoch, IReadOnlyList<(double Train, double Validation)> curve, double seconds)
     {
         Network = network;
-        _mean = mean;
-        _std = std;
         _projection = projection;
         Device = device;
         BestEpoch = bestEpoch;
@@ -40,14 +36,10 @@ public sealed class MilSurvivalModel : IDisposable
         config.Validate();
         var clock = Stopwatch.StartNew();
         manual_seed(seed);
-        int dim = train[0].Instances[0].Length;
-        var (mean, std) = Standardisation(train, dim, device);
-        var projection = config.PcaComponents > 0 && config.PcaComponents < dim
-            ? PrincipalAxes(train, mean, std, config.PcaComponents, device) : null;
-        int inputDim = projection is null ? dim : config.PcaComponents;
-        var network = new GatedAttentionMil(inputDim, config.HiddenDimension, config.AttentionDimension, config.Dropout);
+        var projection = FeatureProjection.Fit(train, config.PcaComponents, device);
+        var network = new GatedAttentionMil(projection.OutputDimension, config.HiddenDimension, config.AttentionDimension, config.Dropout);
         network.to(device);
-        var model = new MilSurvivalModel(network, mean, std, projection, device, 0, [], 0);
+        var model = new MilSurvivalModel(network, projection, device, 0, [], 0);
         var trainBags = model.ToTensors(train);
         var validationBags = model.ToTensors(validation);
         var optimizer = optim.AdamW(network.parameters(), lr: config.LearningRate, weight_decay: config.WeightDecay);
@@ -90,7 +82,7 @@ public sealed class MilSurvivalModel : IDisposable
         optimizer.Dispose();
         foreach (var t in trainBags.Concat(validationBags)) t.Dispose();
         log.Info($"{label} MIL: kept epoch {bestEpoch} (validation C-index {best:F3}; the latest epoch among ties)");
-        return new MilSurvivalModel(network, mean, std, projection, device, bestEpoch, curve, clock.Elapsed.TotalSeconds);
+        return new MilSurvivalModel(network, projection, device, bestEpoch, curve, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Risk score (log relative hazard) per bag, in eval mode.</summary>
@@ -145,51 +137,11 @@ public sealed class MilSurvivalModel : IDisposable
 
     private List<Tensor> ToTensors(IReadOnlyList<PatientBag> bags) => bags.Select(ToTensor).ToList();
 
-    private Tensor ToTensor(PatientBag bag)
-    {
-        int dim = bag.Instances[0].Length;
-        var flat = new float[bag.Instances.Length * dim];
-        for (int i = 0; i < bag.Instances.Length; i++) bag.Instances[i].CopyTo(flat, i * dim);
-        using var scope = NewDisposeScope();
-        var raw = tensor(flat, [bag.Instances.Length, dim]).to(Device);
-        var standardised = (raw - _mean) / _std;
-        return (_projection is null ? standardised : standardised.matmul(_projection)).MoveToOuterDisposeScope();
-    }
-
-    private static (Tensor Mean, Tensor Std) Standardisation(IReadOnlyList<PatientBag> bags, int dim, Device device)
-    {
-        var all = bags.SelectMany(b => b.Instances).ToArray();
-        var mean = new float[dim];
-        var std = new float[dim];
-        for (int j = 0; j < dim; j++)
-        {
-            double m = all.Average(r => r[j]);
-            double v = all.Average(r => (r[j] - m) * (r[j] - m));
-            mean[j] = (float)m;
-            std[j] = (float)Math.Max(Math.Sqrt(v), 1e-6);
-        }
-        return (tensor(mean, device: device).reshape(1, dim), tensor(std, device: device).reshape(1, dim));
-    }
-
-    /// <summary>Leading eigenvectors (dim × k) of the standardised training instances' covariance.</summary>
-    private static Tensor PrincipalAxes(IReadOnlyList<PatientBag> bags, Tensor mean, Tensor std, int components, Device device)
-    {
-        using var scope = NewDisposeScope();
-        int dim = bags[0].Instances[0].Length;
-        var rows = bags.SelectMany(b => b.Instances).ToArray();
-        var flat = new float[rows.Length * dim];
-        for (int i = 0; i < rows.Length; i++) rows[i].CopyTo(flat, i * dim);
-        var x = ((tensor(flat, [rows.Length, dim]).to(device) - mean) / std).to_type(ScalarType.Float64);
-        var covariance = x.t().matmul(x).div(Math.Max(1, rows.Length - 1));
-        var (_, vectors) = linalg.eigh(covariance); // ascending eigenvalues
-        return vectors.narrow(1, dim - components, components).flip(1).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
-    }
+    private Tensor ToTensor(PatientBag bag) => _projection.Apply(bag);
 
     public void Dispose()
     {
-        _projection?.Dispose();
+        _projection.Dispose();
         Network.Dispose();
-        _mean.Dispose();
-        _std.Dispose();
     }
 }

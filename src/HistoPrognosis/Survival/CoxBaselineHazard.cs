@@ -69,3 +69,26 @@ public sealed class CoxBaselineHazard
         return new CoxBaselineHazard(times, cumulative, estimator);
     }
 }
+
+/// <summary>Baseline hazard for a linear predictor fitted elsewhere (e.g. a neural network's risk score).</summary>
+public static class CoxBaselineHazardEstimator
+{
+    /// <summary>H₀(t) for risk score 0, given every subject's linear predictor η (Breslow or Efron-corrected).</summary>
+    public static CoxBaselineHazard Fit(ReadOnlySpan<double> time, ReadOnlySpan<bool> @event, ReadOnlySpan<double> linearPredictor, CoxTies estimator = CoxTies.Breslow)
+    {
+        SurvivalInput.Check(time, @event, minSubjects: 1);
+        SurvivalInput.CheckLength(time.Length, linearPredictor.Length, "linearPredictor");
+        SurvivalInput.CheckFinite(linearPredictor, "linearPredictor");
+        int[] order = Ranking.OrderByTime(time);
+        var sortedTimes = new double[order.Length];
+        var sortedEvents = new bool[order.Length];
+        var riskScores = new double[order.Length];
+        for (int k = 0; k < order.Length; k++)
+        {
+            sortedTimes[k] = time[order[k]];
+            sortedEvents[k] = @event[order[k]];
+            riskScores[k] = Math.Exp(linearPredictor[order[k]]);
+        }
+        return CoxBaselineHazard.Estimate(sortedTimes, sortedEvents, riskScores, estimator, 0);
+    }
+}

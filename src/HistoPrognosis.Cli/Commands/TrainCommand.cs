@@ -1,0 +1,56 @@
+using System.CommandLine;
+using HistoPrognosis.Mil;
+using HistoPrognosis.Models;
+using HistoPrognosis.Studies;
+
+namespace HistoPrognosis.Cli.Commands;
+
+/// <summary><c>histoprog train</c>: a MIL prognosis model on a cohort's patch features.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var cohort = new Option<string>("--cohort") { Description = "cohort CSV: patient_id, time_months, event[, clinical columns, site]", Required = true };
+        var patches = new Option<string>("--patches") { Description = "patch table: path, patient_id[, x, y] (labels are not read)", Required = true };
+        var backbone = new Option<string>("--backbone") { Description = "imagenet-resnet18 | scratch | resnet18|resnet34|resnet50[:FILE.safetensors]", DefaultValueFactory = _ => BackboneFactory.ImageNet };
+        var aggregator = new Option<string>("--aggregator") { Description = "mean | max | abmil | clam | transmil", DefaultValueFactory = _ => "abmil" };
+        var loss = new Option<string>("--loss") { Description = "cox | nll | binary5y", DefaultValueFactory = _ => "cox" };
+        var clinical = new Option<string?>("--clinical") { Description = "comma-separated cohort columns fused with the image (numeric standardised, others one-hot)" };
+        var fusion = new Option<string>("--fusion") { Description = "concat | gated (with --clinical)", DefaultValueFactory = _ => "concat" };
+        var censoring = new Option<string>("--censoring") { Description = "binary5y: ipcw | exclude for patients censored before 5 years", DefaultValueFactory = _ => "ipcw" };
+        var bins = new Option<int>("--time-bins") { Description = "nll: time bins (quantiles of event times)", DefaultValueFactory = _ => 4 };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => new MilConfig().Epochs };
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => new MilConfig().LearningRate };
+        var imageSize = new Option<int>("--image-size") { Description = "patch size fed to the backbone, px", DefaultValueFactory = _ => 96 };
+        var cache = new Option<string?>("--feature-cache") { Description = "feature cache folder (default ~/.local/share/histoprog/features)" };
+        var allowMissing = new Option<bool>("--allow-missing") { Description = "skip cohort patients without patches instead of failing" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
+        var output = new Option<string>("--out") { Description = "model directory (model.json, network.safetensors, loss-curve.csv)", Required = true };
+        var device = CommonOptions.Device();
+        var command = new Command("train", "train a MIL prognosis model (aggregator + survival head, optional clinical fusion)")
+        {
+            cohort, patches, backbone, aggregator, loss, clinical, fusion, censoring, bins, epochs, lr, imageSize, cache, allowMissing, seed, output, device,
+        };
+        command.SetAction(parse =>
+        {
+            var config = new PrognosisConfig
+            {
+                Aggregator = parse.GetValue(aggregator)!,
+                Loss = parse.GetValue(loss)!,
+                Clinical = (parse.GetValue(clinical) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Fusion = parse.GetValue(fusion)!,
+                Censoring = parse.GetValue(censoring)!,
+                TimeBins = parse.GetValue(bins),
+                Seed = parse.GetValue(seed),
+                Mil = new MilConfig { Epochs = parse.GetValue(epochs), LearningRate = parse.GetValue(lr) },
+            };
+            config.Validate();
+            var source = new FeatureSource(parse.GetValue(patches)!, parse.GetValue(backbone)!, parse.GetValue(imageSize), parse.GetValue(seed), parse.GetValue(cache));
+            using var model = new PrognosisPipeline(ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console)
+                .Train(parse.GetValue(cohort)!, source, config, parse.GetValue(output)!, parse.GetValue(allowMissing));
+            parse.InvocationConfiguration.Output.WriteLine($"{config.Aggregator}/{config.Loss}: kept epoch {model.BestEpoch} → {parse.GetValue(output)}");
+            return 0;
+        });
+        return command;
+    }
+}

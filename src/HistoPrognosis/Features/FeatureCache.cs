@@ -1,0 +1,97 @@
+using System.Security.Cryptography;
+using System.Text;
+using HistoPrognosis.Data;
+using HistoPrognosis.Models;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Features;
+
+/// <summary>
+/// Per-patient feature files under <c>root/&lt;backbone&gt;_&lt;size&gt;px_&lt;key&gt;/&lt;patient&gt;.h5</c>. A rerun reads
+/// them; a patient whose file is missing, was made with other settings, or from another patch list (paths, sizes,
+/// modification times) is extracted again.
+/// </summary>
+public sealed class FeatureCache(string root, PipelineLog log)
+{
+    /// <summary>Patches decoded at once when extracting, to bound memory at large image sizes.</summary>
+    private const int ChunkPatches = 2048;
+
+    public static string DefaultRoot => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "histoprog", "features");
+
+    public int Reused { get; private set; }
+    public int Extracted { get; private set; }
+
+    public string FolderFor(FeatureSettings settings) => Path.Combine(root, settings.FolderName);
+
+    /// <summary>
+    /// Features of every listed patient (each must have patches in the table), extracting what the cache lacks; the
+    /// backbone is only built when something must be extracted.
+    /// </summary>
+    public IReadOnlyList<PatientFeatures> Get(PatchTable table, IReadOnlyList<string> patients, Lazy<Backbone> backbone, FeatureSettings settings, Device device)
+    {
+        var byPatient = table.Patches.GroupBy(p => p.PatientId).ToDictionary(g => g.Key, g => g.ToList());
+        var missingPatches = patients.Where(id => !byPatient.ContainsKey(id)).ToList();
+        if (missingPatches.Count > 0)
+            throw new UserInputException($"{table.SourcePath}: no patches for {missingPatches.Count} cohort patient(s): {string.Join(", ", missingPatches.Take(10))}{(missingPatches.Count > 10 ? ", …" : "")}");
+        var folder = FolderFor(settings);
+        var result = new Dictionary<string, PatientFeatures>();
+        var todo = new List<string>();
+        foreach (var id in patients)
+        {
+            var cached = FeatureFile.TryRead(PathOf(folder, id), id, settings.Key, PatchesHash(byPatient[id]));
+            if (cached is null) todo.Add(id); else result[id] = cached;
+        }
+        Reused += result.Count;
+        if (todo.Count > 0) log.Info($"features: {result.Count} patients cached, extracting {todo.Count} with {settings.Backbone} at {settings.ImageSize} px into {folder}");
+        foreach (var chunk in Chunks(todo, byPatient))
+        {
+            var records = chunk.SelectMany(id => byPatient[id]).ToList();
+            using var data = PatchDataset.Load(records, settings.ImageSize, log, "loading patches for features");
+            var features = FeatureExtractor.Extract(backbone.Value, data, device, log, "extracting features");
+            int offset = 0;
+            foreach (var id in chunk)
+            {
+                var patches = byPatient[id];
+                var coords = new long[patches.Count, 2];
+                for (int i = 0; i < patches.Count; i++) { coords[i, 0] = patches[i].X ?? -1; coords[i, 1] = patches[i].Y ?? -1; }
+                var patient = new PatientFeatures(id, features[offset..(offset + patches.Count)], coords);
+                offset += patches.Count;
+                FeatureFile.Write(PathOf(folder, id), patient, settings.Key, PatchesHash(patches));
+                result[id] = patient;
+                Extracted++;
+            }
+        }
+        return patients.Select(id => result[id]).ToList();
+    }
+
+    private static IEnumerable<List<string>> Chunks(List<string> patients, Dictionary<string, List<PatchRecord>> byPatient)
+    {
+        var chunk = new List<string>();
+        int size = 0;
+        foreach (var id in patients)
+        {
+            if (chunk.Count > 0 && size + byPatient[id].Count > ChunkPatches) { yield return chunk; chunk = []; size = 0; }
+            chunk.Add(id);
+            size += byPatient[id].Count;
+        }
+        if (chunk.Count > 0) yield return chunk;
+    }
+
+    /// <summary>A file name for any patient id: the id itself when it is tame, else a hash of it.</summary>
+    private static string PathOf(string folder, string patientId) =>
+        Path.Combine(folder, (patientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && patientId.Length <= 100 && !patientId.StartsWith('.')
+            ? patientId : "id-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(patientId)))[..24]) + ".h5");
+
+    /// <summary>Hash of the patient's patch list in order: path, size and modification time of each file.</summary>
+    private static string PatchesHash(IEnumerable<PatchRecord> patches)
+    {
+        var text = new StringBuilder();
+        foreach (var p in patches)
+        {
+            var info = new FileInfo(p.Path);
+            text.Append(p.Path).Append('|').Append(info.Exists ? info.Length : -1).Append('|')
+                .Append(info.Exists ? info.LastWriteTimeUtc.Ticks : 0).Append('|').Append(p.X).Append(',').Append(p.Y).Append('\n');
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+}

@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using HistoPrognosis.Models;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Features;
+
+/// <summary>
+/// Everything that determines a patch's features: the backbone (its spelling and a hash of its weights), its
+/// preprocessing and the image size. Its <see cref="Key"/> names the cache folder and is stored in every feature
+/// file, so a changed setting never reuses stale features, and a model refuses features of another backbone.
+/// </summary>
+public sealed record FeatureSettings(string Backbone, string WeightsHash, string Preprocessing, int ImageSize, int Dimension)
+{
+    public string Key => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+        $"features-v1\n{WeightsHash}\n{Preprocessing}\n{ImageSize}\n{Dimension}")))[..20];
+
+    /// <summary>A folder name a person can read: backbone, size and the key.</summary>
+    public string FolderName
+    {
+        get
+        {
+            var name = new string(Backbone.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
+            return $"{(name.Length > 40 ? name[..40] : name)}_{ImageSize}px_{Key}";
+        }
+    }
+
+    public static FeatureSettings Of(string backboneSpec, Backbone backbone, int imageSize) =>
+        new(backboneSpec, HashWeights(backbone), backbone.Describe(), imageSize, backbone.FeatureDimension);
+
+    /// <summary>SHA-256 over every parameter and buffer (name, dtype, shape, values), in name order.</summary>
+    public static string HashWeights(nn.Module module)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (name, value) in module.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            using var scope = NewDisposeScope();
+            hash.AppendData(Encoding.UTF8.GetBytes($"{name}|{value.dtype}|{string.Join(",", value.shape)}|"));
+            if (value.is_floating_point()) hash.AppendData(MemoryMarshal.AsBytes(value.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray().AsSpan()));
+            else hash.AppendData(MemoryMarshal.AsBytes(value.detach().cpu().to_type(ScalarType.Int64).contiguous().data<long>().ToArray().AsSpan()));
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}

@@ -1,0 +1,123 @@
+using HistoPrognosis.Survival;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Mil;
+
+/// <summary>Saved form of a survival head: the loss and what was fitted on the training outcomes.</summary>
+public sealed record SurvivalHeadState(string Loss, double HorizonMonths, double[]? BinUpperEdges = null,
+    double? BaselineCumulativeHazard = null, string? Censoring = null);
+
+/// <summary>
+/// What the network's outputs mean and how they are trained: a loss over a batch of bags, a risk score (higher =
+/// worse) and the event probability by the horizon, from the raw outputs of one bag.
+/// </summary>
+public abstract class SurvivalHead
+{
+    public static readonly string[] Names = ["cox", "nll", "binary5y"];
+
+    protected SurvivalHead(double horizonMonths) => HorizonMonths = horizonMonths;
+
+    public double HorizonMonths { get; }
+    public abstract int OutputCount { get; }
+    public abstract Tensor Loss(Tensor outputs, double[] time, bool[] @event);
+    public abstract double Risk(ReadOnlySpan<float> outputs);
+    public abstract double EventProbability(ReadOnlySpan<float> outputs);
+    public abstract SurvivalHeadState State { get; }
+
+    /// <summary>Fits what the head needs after training (Cox: the baseline hazard) from the training patients' outputs.</summary>
+    public virtual void Calibrate(float[][] trainOutputs, double[] time, bool[] @event) { }
+
+    /// <param name="bins">time bins of the discrete hazard model</param>
+    /// <param name="censoring">exclude | ipcw: the five-year loss's handling of subjects censored before the horizon</param>
+    public static SurvivalHead Create(string loss, double[] time, bool[] @event, double horizonMonths = 60, int bins = 4, string censoring = "ipcw") =>
+        loss.Trim().ToLowerInvariant() switch
+        {
+            "cox" => new CoxHead(horizonMonths, null),
+            "nll" => new DiscreteHazardHead(horizonMonths, DiscreteTimeBins.FromEventTimes(time, @event, bins)),
+            "binary5y" => new FiveYearHead(horizonMonths, ParseCensoring(censoring)),
+            _ => throw new UserInputException($"unknown loss '{loss}': use {string.Join(", ", Names)}"),
+        };
+
+    public static SurvivalHead FromState(SurvivalHeadState state) => state.Loss switch
+    {
+        "cox" => new CoxHead(state.HorizonMonths, state.BaselineCumulativeHazard),
+        "nll" => new DiscreteHazardHead(state.HorizonMonths, new DiscreteTimeBins(state.BinUpperEdges ?? throw new InvalidDataException("nll head without time bins"))),
+        "binary5y" => new FiveYearHead(state.HorizonMonths, ParseCensoring(state.Censoring ?? "ipcw")),
+        _ => throw new InvalidDataException($"unknown loss '{state.Loss}' in the model file"),
+    };
+
+    private static CensoringHandling ParseCensoring(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "ipcw" => CensoringHandling.Ipcw,
+        "exclude" => CensoringHandling.Exclude,
+        _ => throw new UserInputException($"unknown censoring handling '{text}': use ipcw or exclude"),
+    };
+}
+
+/// <summary>
+/// Cox partial likelihood (Efron ties): the output is the log relative hazard. The event probability by the horizon
+/// is 1 − exp(−H₀(h)·e^risk) with the Breslow baseline hazard of the training patients' risks.
+/// </summary>
+public sealed class CoxHead(double horizonMonths, double? baselineCumulativeHazard) : SurvivalHead(horizonMonths)
+{
+    private double? _baseline = baselineCumulativeHazard;
+
+    public override int OutputCount => 1;
+    public override Tensor Loss(Tensor outputs, double[] time, bool[] @event) => CoxLoss.Efron(outputs.select(1, 0), time, @event);
+    public override double Risk(ReadOnlySpan<float> outputs) => outputs[0];
+
+    public override double EventProbability(ReadOnlySpan<float> outputs) =>
+        1 - Math.Exp(-(_baseline ?? throw new InvalidOperationException("the Cox head has not been calibrated")) * Math.Exp(outputs[0]));
+
+    public override void Calibrate(float[][] trainOutputs, double[] time, bool[] @event) =>
+        _baseline = CoxBaselineHazardEstimator.Fit(time, @event, trainOutputs.Select(o => (double)o[0]).ToArray()).At(HorizonMonths);
+
+    public override SurvivalHeadState State => new("cox", HorizonMonths, BaselineCumulativeHazard: _baseline);
+}
+
+/// <summary>
+/// Discrete-time hazards, one logit per time bin. Risk = −Σₖ Sₖ (PORPOISE's convention: less expected survival is
+/// higher risk); the event probability by the horizon is 1 − S(h).
+/// </summary>
+public sealed class DiscreteHazardHead(double horizonMonths, DiscreteTimeBins bins) : SurvivalHead(horizonMonths)
+{
+    public DiscreteTimeBins Bins { get; } = bins;
+    public override int OutputCount => Bins.Count;
+
+    public override Tensor Loss(Tensor outputs, double[] time, bool[] @event) =>
+        DiscreteHazardLoss.Nll(outputs, time.Select(Bins.BinOf).ToArray(), @event);
+
+    public override double Risk(ReadOnlySpan<float> outputs)
+    {
+        double survival = 1, sum = 0;
+        foreach (var logit in outputs) { survival *= 1 - Sigmoid(logit); sum += survival; }
+        return -sum;
+    }
+
+    public override double EventProbability(ReadOnlySpan<float> outputs)
+    {
+        var hazards = new double[outputs.Length];
+        for (int k = 0; k < outputs.Length; k++) hazards[k] = Sigmoid(outputs[k]);
+        return 1 - Bins.SurvivalAt(hazards, HorizonMonths);
+    }
+
+    public override SurvivalHeadState State => new("nll", HorizonMonths, BinUpperEdges: Bins.UpperEdges);
+
+    private static double Sigmoid(double z) => 1 / (1 + Math.Exp(-z));
+}
+
+/// <summary>Event by the horizon as a binary outcome: the output is its logit, which is also the risk score.</summary>
+public sealed class FiveYearHead(double horizonMonths, CensoringHandling censoring) : SurvivalHead(horizonMonths)
+{
+    public override int OutputCount => 1;
+
+    public override Tensor Loss(Tensor outputs, double[] time, bool[] @event)
+    {
+        var (target, weight) = FiveYearLoss.Targets(time, @event, HorizonMonths, censoring);
+        return FiveYearLoss.Loss(outputs.select(1, 0), target, weight);
+    }
+
+    public override double Risk(ReadOnlySpan<float> outputs) => outputs[0];
+    public override double EventProbability(ReadOnlySpan<float> outputs) => 1 / (1 + Math.Exp(-outputs[0]));
+    public override SurvivalHeadState State => new("binary5y", HorizonMonths, Censoring: censoring == CensoringHandling.Ipcw ? "ipcw" : "exclude");
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HistoPrognosis.Data;
+using HistoPrognosis.Survival;
+
+namespace HistoPrognosis.Reports;
+
+/// <summary>A metric with its percentile bootstrap interval (NaN bounds when no bootstrap was asked for).</summary>
+public sealed record MetricWithInterval(double Value, double Lower, double Upper);
+
+/// <summary>Kaplan–Meier summary of one predicted risk group.</summary>
+public sealed record RiskGroupSummary(string Name, int Patients, int Events, double SurvivalAtHorizon);
+
+/// <summary>What <c>histoprog evaluate</c> writes to <c>results.json</c>.</summary>
+public sealed record PrognosisEvaluationResult(
+    int Patients, int Events, double HorizonMonths, int BootstrapSamples, int Seed,
+    MetricWithInterval HarrellC, MetricWithInterval UnoC, MetricWithInterval TimeDependentAuc, MetricWithInterval? Brier,
+    IReadOnlyList<RiskGroupSummary> RiskGroups, double LogRankChiSquare, double LogRankP,
+    IReadOnlyDictionary<string, double> ReferenceC, double? FractionOfOracle);
+
+/// <summary>
+/// Scores predicted risks against a cohort's follow-up with the statistics library: Harrell C, Uno C truncated at
+/// the horizon, IPCW time-dependent AUC and Brier score at the horizon, bootstrap intervals, Kaplan–Meier curves of
+/// the patients below / above the median predicted risk with a log-rank test, and — when the cohort is simulated —
+/// the oracle (η), burden-only and age-only reference C-indices.
+/// </summary>
+public static class PrognosisEvaluation
+{
+    public static PrognosisEvaluationResult Run(string cohortPath, string risksPath, string outputDirectory,
+        int bootstrapSamples = 1000, int seed = 1, double horizon = 60)
+    {
+        var cohort = Cohort.Load(cohortPath, requireOutcome: true);
+        var (risk, probability) = ReadRisks(risksPath, cohort);
+        var time = cohort.Time;
+        var @event = cohort.Events;
+        int n = time.Length;
+        if (!(time.Max() > horizon)) throw new UserInputException($"{cohortPath}: nobody is followed beyond {horizon} months; the horizon metrics are undefined");
+
+        MetricWithInterval Metric(IndexStatistic statistic)
+        {
+            double value = statistic(Enumerable.Range(0, n).ToArray());
+            if (bootstrapSamples == 0) return new MetricWithInterval(value, double.NaN, double.NaN);
+            var interval = Bootstrap.Percentile(n, statistic, bootstrapSamples, seed);
+            return new MetricWithInterval(value, interval.Lower, interval.Upper);
+        }
+        IndexStatistic On(double[] score, Func<double[], bool[], double[], double> f) => idx =>
+        {
+            var (t, e, s) = Bootstrap.Gather(idx, time, @event, score);
+            return f(t, e, s);
+        };
+        var harrell = Metric(On(risk, (t, e, s) => Concordance.Harrell(t, e, s).Value));
+        var uno = Metric(On(risk, (t, e, s) => Concordance.Uno(t, e, s, horizon)));
+        var auc = Metric(On(risk, (t, e, s) => TimeDependentAuc.At(t, e, s, horizon)));
+        var brier = probability is null ? null : Metric(On(probability, (t, e, s) => BrierScore.At(t, e, s, horizon)));
+
+        if (risk.Distinct().Count() < 2) throw new UserInputException($"{risksPath}: all risks are equal; no low/high risk groups");
+        var plot = KaplanMeierPlot.ByMedianRisk("Kaplan–Meier by predicted risk", time, @event, risk, "months");
+        double median = risk.Order().ElementAt((n - 1) / 2); // the plot's split
+        var groups = new List<RiskGroupSummary>();
+        foreach (var (high, name) in new[] { (false, "low risk"), (true, "high risk") })
+        {
+            var idx = Enumerable.Range(0, n).Where(i => risk[i] > median == high).ToArray();
+            var curve = KaplanMeier.Fit(idx.Select(i => time[i]).ToArray(), idx.Select(i => @event[i]).ToArray());
+            groups.Add(new RiskGroupSummary(name, idx.Length, idx.Count(i => @event[i]), curve.SurvivalAt(horizon)));
+        }
+
+        var references = new Dictionary<string, double>();
+        foreach (var (column, name) in new[] { ("eta", "oracle"), ("tumour_burden", "burden_only"), ("age", "clinical_only_age") })
+            if (cohort.OptionalNumbers(column) is { } values) references[name] = Concordance.Harrell(time, @event, values).Value;
+        double? fraction = references.TryGetValue("oracle", out var oracle) ? harrell.Value / oracle : null;
+
+        var result = new PrognosisEvaluationResult(n, @event.Count(e => e), horizon, bootstrapSamples, seed, harrell, uno, auc, brier,
+            groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction);
+        using var output = new OutputFolder(outputDirectory);
+        File.WriteAllText(output.File("results.json"), JsonSerializer.Serialize(result, Json));
+        File.WriteAllText(output.File("km.svg"), plot.Svg);
+        File.WriteAllText(output.File("summary.md"), Summary(result, cohortPath, risksPath));
+        output.Commit();
+        return result;
+    }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Risk (and, when present, p_event_5y) of every cohort patient, in cohort order.</summary>
+    private static (double[] Risk, double[]? Probability) ReadRisks(string path, Cohort cohort)
+    {
+        var table = CsvTable.Read(path);
+        int id = table.RequireColumn("patient_id"), riskColumn = table.RequireColumn("risk");
+        int? probabilityColumn = table.OptionalColumn("p_event_5y");
+        var rows = new Dictionary<string, (double Risk, double? P)>(StringComparer.Ordinal);
+        for (int r = 0; r < table.Rows.Count; r++)
+        {
+            var patient = table.Text(r, id);
+            if (!rows.TryAdd(patient, (table.Number(r, riskColumn), probabilityColumn is int pc ? table.Number(r, pc) : null)))
+                throw new UserInputException($"{path}, row {table.Rows[r].Line}: duplicate patient_id '{patient}'");
+        }
+        var missing = cohort.Patients.Where(p => !rows.ContainsKey(p.PatientId)).Select(p => p.PatientId).ToList();
+        if (missing.Count > 0) throw new UserInputException($"{path}: no risk for {missing.Count} cohort patient(s): {string.Join(", ", missing.Take(10))}");
+        var risk = cohort.Patients.Select(p => rows[p.PatientId].Risk).ToArray();
+        var probability = probabilityColumn is null ? null : cohort.Patients.Select(p => rows[p.PatientId].P!.Value).ToArray();
+        if (probability?.FirstOrDefault(p => p is < 0 or > 1, double.NaN) is double bad && !double.IsNaN(bad))
+            throw new UserInputException($"{path}, column 'p_event_5y': {bad} is not a probability");
+        return (risk, probability);
+    }
+
+    private static string Summary(PrognosisEvaluationResult r, string cohortPath, string risksPath)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string M(MetricWithInterval? m) => m is null ? "—" : double.IsNaN(m.Lower) ? m.Value.ToString("F3", inv) : string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
+        var text = new StringBuilder();
+        text.AppendLine("# Prognosis evaluation").AppendLine();
+        text.AppendLine(inv, $"Cohort `{cohortPath}`, risks `{risksPath}`: {r.Patients} patients, {r.Events} events; horizon {r.HorizonMonths} months; 95% percentile bootstrap ({r.BootstrapSamples} resamples, seed {r.Seed}).").AppendLine();
+        text.AppendLine("| metric | value (95% CI) |").AppendLine("|---|---|");
+        text.AppendLine($"| Harrell C | {M(r.HarrellC)} |");
+        text.AppendLine(inv, $"| Uno C (τ = {r.HorizonMonths}) | {M(r.UnoC)} |");
+        text.AppendLine(inv, $"| time-dependent AUC at {r.HorizonMonths} | {M(r.TimeDependentAuc)} |");
+        text.AppendLine(inv, $"| Brier score at {r.HorizonMonths} | {M(r.Brier)} |");
+        text.AppendLine(inv, $"| log-rank low vs high risk | χ² {r.LogRankChiSquare:F2}, p {r.LogRankP:G3} |").AppendLine();
+        foreach (var g in r.RiskGroups) text.AppendLine(inv, $"- {g.Name}: {g.Patients} patients, {g.Events} events, KM survival at {r.HorizonMonths} months {g.SurvivalAtHorizon:F3}");
+        if (r.ReferenceC.Count > 0)
+        {
+            text.AppendLine().AppendLine("References (Harrell C on the same patients):").AppendLine();
+            foreach (var (name, c) in r.ReferenceC) text.AppendLine(inv, $"- {name}: {c:F3}");
+            if (r.FractionOfOracle is double f) text.AppendLine(inv, $"- model / oracle: {f:P1}");
+        }
+        text.AppendLine().AppendLine("![Kaplan–Meier by predicted risk](km.svg)");
+        return text.ToString();
+    }
+}

@@ -1,0 +1,128 @@
+using TorchSharp;
+using System.Globalization;
+using System.Text;
+using HistoPrognosis.Data;
+using HistoPrognosis.Features;
+using HistoPrognosis.Mil;
+using HistoPrognosis.Models;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Studies;
+
+/// <summary>Where patches come from and how their features are made.</summary>
+public sealed record FeatureSource(string Patches, string Backbone = BackboneFactory.ImageNet, int ImageSize = 96, long BackboneSeed = 7, string? CacheRoot = null);
+
+/// <summary>
+/// The prognosis stages a user runs on a cohort: train (features from the cache, MIL model, saved model directory)
+/// and predict (a saved model on any cohort, which need not have follow-up). Prediction reads only patch paths and
+/// patient ids from the patch table and only the clinical columns the model names from the cohort.
+/// </summary>
+public sealed class PrognosisPipeline(Device device, PipelineLog log)
+{
+    public PrognosisModel Train(string cohortPath, FeatureSource source, PrognosisConfig config, string modelDirectory, bool allowMissing = false)
+    {
+        config.Validate();
+        var cohort = Cohort.Load(cohortPath, requireOutcome: true);
+        var table = PatchTable.Load(source.Patches, requireLabel: false);
+        var backbone = new Lazy<Backbone>(() => CreateBackbone(source.Backbone, source.BackboneSeed));
+        try
+        {
+            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize);
+            cohort = KeepPatientsWithPatches(cohort, table, allowMissing);
+            var bags = Bags(table, cohort, backbone, settings, source.CacheRoot);
+            var clinical = ClinicalEncoder.Fit(cohort, config.Clinical);
+            var data = new PrognosisData(bags, clinical.Encode(cohort), cohort.Time, cohort.Events);
+            var (train, validation) = HoldOut(data, config.ValidationFraction, config.Seed);
+            log.Info($"training on {train.Count} patients ({train.Event.Count(e => e)} events), choosing the epoch on {validation.Count}");
+            var model = PrognosisModel.Train(train, validation, clinical, config, device, log);
+            PrognosisModelFile.Save(modelDirectory, model, settings, source.BackboneSeed, cohort.Patients.Select(p => p.PatientId).ToArray());
+            return model;
+        }
+        finally
+        {
+            if (backbone.IsValueCreated) backbone.Value.Dispose();
+        }
+    }
+
+    /// <summary>Writes <c>patient_id, risk, p_event_5y</c> for every cohort patient (those without patches skipped only when allowed).</summary>
+    public IReadOnlyList<PatientPrediction> Predict(string modelDirectory, string cohortPath, string patchesPath, string risksPath,
+        string? cacheRoot = null, bool allowMissing = false)
+    {
+        var (model, manifest) = PrognosisModelFile.Load(modelDirectory, device);
+        using var _ = model;
+        var cohort = Cohort.Load(cohortPath, requireOutcome: false);
+        var table = PatchTable.Load(patchesPath, requireLabel: false);
+        cohort = KeepPatientsWithPatches(cohort, table, allowMissing);
+        var clinical = model.Clinical.Encode(cohort);
+        var backbone = new Lazy<Backbone>(() =>
+        {
+            var created = CreateBackbone(manifest.Features.Backbone, manifest.BackboneSeed);
+            if (FeatureSettings.HashWeights(created) != manifest.Features.WeightsHash)
+                throw new UserInputException($"{modelDirectory}: the model was trained on features of backbone '{manifest.Features.Backbone}' with other weights than it loads now (weights hash differs)");
+            return created;
+        });
+        try
+        {
+            var bags = Bags(table, cohort, backbone, manifest.Features, cacheRoot);
+            var predictions = model.Predict(bags, clinical);
+            WriteRisks(risksPath, predictions);
+            return predictions;
+        }
+        finally
+        {
+            if (backbone.IsValueCreated) backbone.Value.Dispose();
+        }
+    }
+
+    public static void WriteRisks(string path, IEnumerable<PatientPrediction> predictions)
+    {
+        var text = new StringBuilder("patient_id,risk,p_event_5y\n");
+        foreach (var p in predictions) text.Append(CultureInfo.InvariantCulture, $"{Csv(p.PatientId)},{p.Risk:R},{p.EventProbability:R}\n");
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = full + $".tmp-{Environment.ProcessId}";
+        File.WriteAllText(temp, text.ToString());
+        File.Move(temp, full, overwrite: true);
+    }
+
+    private IReadOnlyList<PatientBag> Bags(PatchTable table, Cohort cohort, Lazy<Backbone> backbone, FeatureSettings settings, string? cacheRoot)
+    {
+        var cache = new FeatureCache(cacheRoot ?? FeatureCache.DefaultRoot, log);
+        var features = cache.Get(table, cohort.Patients.Select(p => p.PatientId).ToList(), backbone, settings, device);
+        return features.Select(f => new PatientBag(f.PatientId, f.Features)).ToList();
+    }
+
+    private Backbone CreateBackbone(string spec, long seed)
+    {
+        var backbone = BackboneFactory.Create(spec, seed);
+        backbone.to(device);
+        return backbone;
+    }
+
+    private Cohort KeepPatientsWithPatches(Cohort cohort, PatchTable table, bool allowMissing)
+    {
+        var withPatches = table.Patches.Select(p => p.PatientId).ToHashSet(StringComparer.Ordinal);
+        var missing = cohort.Patients.Where(p => !withPatches.Contains(p.PatientId)).ToList();
+        if (missing.Count == 0) return cohort;
+        var names = string.Join(", ", missing.Take(10).Select(p => $"{p.PatientId} (row {p.Line})")) + (missing.Count > 10 ? ", …" : "");
+        if (!allowMissing)
+            throw new UserInputException($"{cohort.SourcePath}: {missing.Count} patient(s) have no patches in {table.SourcePath}: {names}; pass --allow-missing to skip them");
+        log.Info($"skipping {missing.Count} patient(s) without patches: {names}");
+        var kept = cohort.Subset(cohort.Patients.Where(p => withPatches.Contains(p.PatientId)).Select(p => p.PatientId));
+        if (kept.Patients.Count == 0) throw new UserInputException($"{cohort.SourcePath}: no cohort patient has patches in {table.SourcePath}");
+        return kept;
+    }
+
+    /// <summary>Validation patients for epoch selection, stratified by event (every ⌈1/fraction⌉-th of a stratified fold dealing).</summary>
+    public static (PrognosisData Train, PrognosisData Validation) HoldOut(PrognosisData data, double fraction, int seed)
+    {
+        if (fraction <= 0 || data.Count < 10) return (data, data.Select([]));
+        int folds = Math.Max(2, (int)Math.Round(1 / fraction));
+        var fold = PatientFolds.Assign(data.Bags.Select(b => b.PatientId).ToList(), folds, seed + 101, PatientFolds.ByEventAndSite(data.Event));
+        var validation = Enumerable.Range(0, data.Count).Where(i => fold[i] == 0).ToList();
+        var train = Enumerable.Range(0, data.Count).Where(i => fold[i] != 0).ToList();
+        return (data.Select(train), data.Select(validation));
+    }
+
+    private static string Csv(string text) => text.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{text.Replace("\"", "\"\"")}\"" : text;
+}
