@@ -49,8 +49,57 @@ public static class StudyCommand
             Console.WriteLine(File.ReadAllText(Path.Combine(folder.Destination, "table.md")));
             return 0;
         });
-        return new Command("study", "experiments composed from the pipeline stages") { transfer };
+        return new Command("study", "experiments composed from the pipeline stages") { transfer, StainShift() };
     }
+
+    private static Command StainShift()
+    {
+        var patches = new Option<string>("--patches") { Description = "site A table: path, patient_id, label", Required = true };
+        var siteB = new Option<string?>("--site-b") { Description = "a real second site's table (default: the test patients re-stained)" };
+        var hematoxylin = new Option<string?>("--site-b-h") { Description = "site B haematoxylin OD vector R,G,B (default Macenko's reference 0.5626,0.7201,0.4062)" };
+        var eosin = new Option<string?>("--site-b-e") { Description = "site B eosin OD vector R,G,B (default 0.2159,0.8012,0.5581)" };
+        var hScale = new Option<double>("--site-b-h-scale") { Description = "haematoxylin intensity factor", DefaultValueFactory = _ => 1.3 };
+        var eScale = new Option<double>("--site-b-e-scale") { Description = "eosin intensity factor", DefaultValueFactory = _ => 0.7 };
+        var normalizer = new Option<string>("--normalizer") { Description = "reinhard | macenko | vahadane | ruifrok", DefaultValueFactory = _ => "macenko" };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 120 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
+        var imageSize = new Option<int>("--image-size") { DefaultValueFactory = _ => 64 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
+        var output = new Option<string>("--out") { Required = true };
+        var device = CommonOptions.Device();
+        var command = new Command("stain-shift", "train on site A, test on a stain-shifted site B: none vs normalization vs augmentation vs both")
+        {
+            patches, siteB, hematoxylin, eosin, hScale, eScale, normalizer, steps, batch, imageSize, seed, output, device,
+        };
+        command.SetAction(parse =>
+        {
+            int total = parse.GetValue(steps);
+            int head = Math.Max(1, total / 6);
+            var defaults = new StainShiftConfig();
+            var config = defaults with
+            {
+                Patches = parse.GetValue(patches)!,
+                SiteBPatches = parse.GetValue(siteB),
+                SiteBHematoxylin = parse.GetValue(hematoxylin) is { } h ? ParseDoubles(h, "--site-b-h") : defaults.SiteBHematoxylin,
+                SiteBEosin = parse.GetValue(eosin) is { } e ? ParseDoubles(e, "--site-b-e") : defaults.SiteBEosin,
+                SiteBHematoxylinScale = parse.GetValue(hScale),
+                SiteBEosinScale = parse.GetValue(eScale),
+                Normalizer = parse.GetValue(normalizer)!,
+                Seed = parse.GetValue(seed),
+                Finetune = defaults.Finetune with { ImageSize = parse.GetValue(imageSize), BatchSize = parse.GetValue(batch), HeadOnlySteps = head, FullSteps = total - head },
+            };
+            using var folder = new OutputFolder(parse.GetValue(output)!);
+            new StainShiftStudy(config, ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console).Run(folder);
+            folder.Commit();
+            Console.WriteLine(File.ReadAllText(Path.Combine(folder.Destination, "table.md")));
+            return 0;
+        });
+        return command;
+    }
+
+    private static double[] ParseDoubles(string text, string option) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new UserInputException($"{option}: '{t}' is not a number")).ToArray();
 
     private static int[] ParseInts(string text, string option) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
