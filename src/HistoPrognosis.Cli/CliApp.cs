@@ -18,7 +18,9 @@ public static class CliApp
         root.Subcommands.Add(TileCommand.Create());
         root.Subcommands.Add(StainCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
+        root.Subcommands.Add(ExtractCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(CrossvalCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         return root;

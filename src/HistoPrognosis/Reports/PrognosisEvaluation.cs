@@ -65,9 +65,7 @@ public static class PrognosisEvaluation
             groups.Add(new RiskGroupSummary(name, idx.Length, idx.Count(i => @event[i]), curve.SurvivalAt(horizon)));
         }
 
-        var references = new Dictionary<string, double>();
-        foreach (var (column, name) in new[] { ("eta", "oracle"), ("tumour_burden", "burden_only"), ("age", "clinical_only_age") })
-            if (cohort.OptionalNumbers(column) is { } values) references[name] = Concordance.Harrell(time, @event, values).Value;
+        var references = ReferenceC(cohort);
         double? fraction = references.TryGetValue("oracle", out var oracle) ? harrell.Value / oracle : null;
 
         var result = new PrognosisEvaluationResult(n, @event.Count(e => e), horizon, bootstrapSamples, seed, harrell, uno, auc, brier,
@@ -80,7 +78,19 @@ public static class PrognosisEvaluation
         return result;
     }
 
-    private static readonly JsonSerializerOptions Json = new()
+    /// <summary>
+    /// Harrell C of the simulated cohort's own columns when present: the true linear predictor η (oracle), tumour
+    /// burden alone, and age alone.
+    /// </summary>
+    public static Dictionary<string, double> ReferenceC(Cohort cohort)
+    {
+        var references = new Dictionary<string, double>();
+        foreach (var (column, name) in new[] { ("eta", "oracle"), ("tumour_burden", "burden_only"), ("age", "clinical_only_age") })
+            if (cohort.OptionalNumbers(column) is { } values) references[name] = Concordance.Harrell(cohort.Time, cohort.Events, values).Value;
+        return references;
+    }
+
+    internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,

@@ -9,6 +9,9 @@ using static TorchSharp.torch;
 
 namespace HistoPrognosis.Studies;
 
+/// <summary>What <c>histoprog extract</c> did: patients in the patch table, how many were extracted now or read from the cache, and where.</summary>
+public sealed record FeatureExtraction(int Patients, int Extracted, int Reused, string Folder, FeatureSettings Settings);
+
 /// <summary>Where patches come from and how their features are made.</summary>
 public sealed record FeatureSource(string Patches, string Backbone = BackboneFactory.ImageNet, int ImageSize = 96, long BackboneSeed = 7, string? CacheRoot = null);
 
@@ -22,6 +25,22 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     public PrognosisModel Train(string cohortPath, FeatureSource source, PrognosisConfig config, string modelDirectory, bool allowMissing = false)
     {
         config.Validate();
+        var (cohort, bags, settings) = LoadCohortFeatures(cohortPath, source, allowMissing);
+        var clinical = ClinicalEncoder.Fit(cohort, config.Clinical);
+        var data = new PrognosisData(bags, clinical.Encode(cohort), cohort.Time, cohort.Events);
+        var (train, validation) = HoldOut(data, config.ValidationFraction, config.Seed);
+        log.Info($"training on {train.Count} patients ({train.Event.Count(e => e)} events), choosing the epoch on {validation.Count}");
+        var model = PrognosisModel.Train(train, validation, clinical, config, device, log);
+        PrognosisModelFile.Save(modelDirectory, model, settings, source.BackboneSeed, cohort.Patients.Select(p => p.PatientId).ToArray());
+        return model;
+    }
+
+    /// <summary>
+    /// A cohort with follow-up (patients without patches dropped only when allowed) and every patient's features from
+    /// the cache, extracting what it lacks. Training and cross-validation both start here.
+    /// </summary>
+    public (Cohort Cohort, IReadOnlyList<PatientBag> Bags, FeatureSettings Settings) LoadCohortFeatures(string cohortPath, FeatureSource source, bool allowMissing)
+    {
         var cohort = Cohort.Load(cohortPath, requireOutcome: true);
         var table = PatchTable.Load(source.Patches, requireLabel: false);
         var backbone = new Lazy<Backbone>(() => CreateBackbone(source.Backbone, source.BackboneSeed));
@@ -29,14 +48,27 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         {
             var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize);
             cohort = KeepPatientsWithPatches(cohort, table, allowMissing);
-            var bags = Bags(table, cohort, backbone, settings, source.CacheRoot);
-            var clinical = ClinicalEncoder.Fit(cohort, config.Clinical);
-            var data = new PrognosisData(bags, clinical.Encode(cohort), cohort.Time, cohort.Events);
-            var (train, validation) = HoldOut(data, config.ValidationFraction, config.Seed);
-            log.Info($"training on {train.Count} patients ({train.Event.Count(e => e)} events), choosing the epoch on {validation.Count}");
-            var model = PrognosisModel.Train(train, validation, clinical, config, device, log);
-            PrognosisModelFile.Save(modelDirectory, model, settings, source.BackboneSeed, cohort.Patients.Select(p => p.PatientId).ToArray());
-            return model;
+            return (cohort, Bags(table, cohort, backbone, settings, source.CacheRoot), settings);
+        }
+        finally
+        {
+            if (backbone.IsValueCreated) backbone.Value.Dispose();
+        }
+    }
+
+    /// <summary>Fills the feature cache for every patient of the patch table; a rerun with the same settings extracts nothing.</summary>
+    public FeatureExtraction Extract(FeatureSource source)
+    {
+        var table = PatchTable.Load(source.Patches, requireLabel: false);
+        var patients = table.Patches.Select(p => p.PatientId).Distinct(StringComparer.Ordinal).ToList();
+        if (patients.Count == 0) throw new UserInputException($"{table.SourcePath}: the patch table lists no patches");
+        var backbone = new Lazy<Backbone>(() => CreateBackbone(source.Backbone, source.BackboneSeed));
+        try
+        {
+            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize);
+            var cache = new FeatureCache(source.CacheRoot ?? FeatureCache.DefaultRoot, log);
+            cache.Get(table, patients, backbone, settings, device);
+            return new FeatureExtraction(patients.Count, cache.Extracted, cache.Reused, cache.FolderFor(settings), settings);
         }
         finally
         {

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HistoPrognosis.Data;
+using HistoPrognosis.Mil;
+using HistoPrognosis.Reports;
+using HistoPrognosis.Survival;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Studies;
+
+/// <summary>Settings of a patient-level cross-validation: the aggregators compared and the model settings they share.</summary>
+public sealed record CrossValidationConfig
+{
+    public IReadOnlyList<string> Aggregators { get; init; } = MilAggregators.Names;
+    public int Folds { get; init; } = 5;
+    /// <summary>Bootstrap resamples for the pooled out-of-fold C-index intervals (0 = none).</summary>
+    public int BootstrapSamples { get; init; } = 1000;
+    /// <summary>Loss, clinical columns, fusion, seed and MIL optimisation shared by every arm (its aggregator is replaced per arm).</summary>
+    public PrognosisConfig Model { get; init; } = new();
+
+    public void Validate()
+    {
+        Model.Validate();
+        if (Aggregators.Count == 0) throw new UserInputException("--aggregators: name at least one aggregator");
+        foreach (var a in Aggregators) MilAggregators.Check(a);
+        if (Aggregators.Distinct(StringComparer.Ordinal).Count() != Aggregators.Count) throw new UserInputException($"--aggregators: '{string.Join(",", Aggregators)}' names an aggregator twice");
+        if (Folds < 2) throw new UserInputException($"--folds must be at least 2, got {Folds}");
+        if (BootstrapSamples is < 0 or 1) throw new UserInputException($"--bootstrap must be 0 or at least 2, got {BootstrapSamples}");
+    }
+}
+
+/// <summary>One arm's scores on one held-out fold (NaN where the fold has no comparable pair).</summary>
+public sealed record FoldScore(int Fold, int Patients, int Events, double HarrellC, double UnoC, int? KeptEpoch);
+
+/// <summary>
+/// One arm of the comparison: an aggregator on image features alone or fused with the clinical columns, or the
+/// clinical columns alone (Cox regression). Fold C-indices as mean ± sample sd over folds, and the C-index of the
+/// pooled out-of-fold risks with a patient bootstrap interval.
+/// </summary>
+public sealed record CrossValidationArm(string Name, string Aggregator, string Inputs, IReadOnlyList<FoldScore> Folds,
+    double HarrellMean, double HarrellSd, double UnoMean, double UnoSd, MetricWithInterval PooledHarrell, MetricWithInterval PooledUno);
+
+/// <summary>What <c>histoprog crossval</c> writes to <c>crossval.json</c>.</summary>
+public sealed record CrossValidationResult(
+    int Patients, int Events, int Folds, IReadOnlyList<int> FoldSizes, bool StratifiedBySite,
+    string Backbone, int ImageSize, int FeatureDimension, string Loss, IReadOnlyList<string> Clinical, string Fusion, int Epochs,
+    int Seed, double HorizonMonths, int BootstrapSamples, IReadOnlyList<CrossValidationArm> Arms,
+    IReadOnlyDictionary<string, double> ReferenceC, double Seconds);
+
+/// <summary>
+/// Patient-level k-fold cross-validation of prognosis models: features come from the cache once, folds from
+/// <see cref="PatientFolds.Assign"/> (stratified by event and site), and every arm is trained with
+/// <see cref="PrognosisModel.Train"/> on the other folds (epoch chosen on a stratified validation share of them, never
+/// on the held-out fold) and predicts the held-out fold. Every patient is predicted exactly once per arm.
+/// </summary>
+public sealed class CrossValidation(Device device, PipelineLog log)
+{
+    public const string ClinicalOnlyArm = "clinical-cox";
+
+    private sealed record Arm(string Name, string? Aggregator, bool Image, bool Clinical)
+    {
+        public string Inputs => Image && Clinical ? "both" : Image ? "image" : "clinical";
+    }
+
+    public CrossValidationResult Run(string cohortPath, FeatureSource source, CrossValidationConfig config, string outputDirectory, bool allowMissing = false)
+    {
+        config.Validate();
+        var clock = Stopwatch.StartNew();
+        var (cohort, bags, settings) = new PrognosisPipeline(device, log).LoadCohortFeatures(cohortPath, source, allowMissing);
+        var time = cohort.Time;
+        var events = cohort.Events;
+        int n = cohort.Patients.Count;
+        if (!events.Any(e => e)) throw new UserInputException($"{cohortPath}: the cohort has no events; the C-index is undefined");
+        var sites = cohort.Patients.Select(p => p.Site).ToArray();
+        bool bySite = sites.Any(s => !string.IsNullOrEmpty(s));
+        var fold = PatientFolds.Assign(cohort.Patients.Select(p => p.PatientId).ToList(), config.Folds, config.Model.Seed,
+            PatientFolds.ByEventAndSite(events, bySite ? sites : null));
+
+        var clinicalNames = config.Model.Clinical;
+        var arms = new List<Arm>();
+        foreach (var a in config.Aggregators)
+        {
+            arms.Add(new Arm(a, a, true, false));
+            if (clinicalNames.Count > 0) arms.Add(new Arm($"{a}+clinical", a, true, true));
+        }
+        if (clinicalNames.Count > 0) arms.Add(new Arm(ClinicalOnlyArm, null, false, true));
+
+        var risks = arms.ToDictionary(a => a.Name, _ => Enumerable.Repeat(double.NaN, n).ToArray());
+        var scores = arms.ToDictionary(a => a.Name, _ => new List<FoldScore>());
+        var imageOnly = Enumerable.Range(0, n).Select(_ => Array.Empty<float>()).ToArray();
+        for (int k = 0; k < config.Folds; k++)
+        {
+            var test = Enumerable.Range(0, n).Where(i => fold[i] == k).ToArray();
+            var train = Enumerable.Range(0, n).Where(i => fold[i] != k).ToArray();
+            if (!train.Any(i => events[i]))
+                throw new UserInputException($"{cohortPath}: fold {k + 1} of {config.Folds} leaves no events to train on; use fewer folds");
+            var encoder = clinicalNames.Count > 0 ? ClinicalEncoder.Fit(cohort.Subset(train.Select(i => cohort.Patients[i].PatientId)), clinicalNames) : ClinicalEncoder.Empty;
+            var encoded = encoder.Encode(cohort);
+            log.Info($"fold {k + 1}/{config.Folds}: training on {train.Length} patients ({train.Count(i => events[i])} events), predicting {test.Length}");
+            foreach (var arm in arms)
+            {
+                int? keptEpoch = null;
+                if (arm.Aggregator is null)
+                {
+                    var fit = ClinicalCox(encoder, encoded, train, time, events, cohortPath);
+                    foreach (var i in test) risks[arm.Name][i] = fit(encoded[i]);
+                }
+                else
+                {
+                    var modelConfig = config.Model with { Aggregator = arm.Aggregator, Clinical = arm.Clinical ? clinicalNames : [] };
+                    var data = new PrognosisData(bags, arm.Clinical ? encoded : imageOnly, time, events);
+                    var (fitData, validation) = PrognosisPipeline.HoldOut(data.Select(train), modelConfig.ValidationFraction, modelConfig.Seed + k);
+                    using var model = PrognosisModel.Train(fitData, validation, arm.Clinical ? encoder : ClinicalEncoder.Empty, modelConfig, device, log);
+                    var held = data.Select(test);
+                    var predictions = model.Predict(held.Bags, held.Clinical);
+                    for (int j = 0; j < test.Length; j++) risks[arm.Name][test[j]] = predictions[j].Risk;
+                    keptEpoch = model.BestEpoch;
+                }
+                var (t, e, r) = (test.Select(i => time[i]).ToArray(), test.Select(i => events[i]).ToArray(), test.Select(i => risks[arm.Name][i]).ToArray());
+                scores[arm.Name].Add(new FoldScore(k + 1, test.Length, e.Count(x => x), Defined(() => Concordance.Harrell(t, e, r).Value),
+                    Defined(() => Concordance.Uno(t, e, r, config.Model.HorizonMonths)), keptEpoch));
+                log.Info($"fold {k + 1}, {arm.Name}: Harrell C {scores[arm.Name][^1].HarrellC:F3}");
+            }
+        }
+
+        var results = new List<CrossValidationArm>();
+        foreach (var arm in arms)
+        {
+            var risk = risks[arm.Name];
+            if (risk.Any(double.IsNaN)) throw new InvalidOperationException($"{arm.Name}: some patients were never predicted");
+            var folds = scores[arm.Name];
+            var (hm, hs) = MeanSd(folds.Select(f => f.HarrellC));
+            var (um, us) = MeanSd(folds.Select(f => f.UnoC));
+            results.Add(new CrossValidationArm(arm.Name, arm.Aggregator ?? "cox-regression", arm.Inputs, folds, hm, hs, um, us,
+                Pooled(time, events, risk, (t, e, r) => Concordance.Harrell(t, e, r).Value, config.BootstrapSamples, config.Model.Seed),
+                Pooled(time, events, risk, (t, e, r) => Concordance.Uno(t, e, r, config.Model.HorizonMonths), config.BootstrapSamples, config.Model.Seed)));
+        }
+        var result = new CrossValidationResult(n, events.Count(e => e), config.Folds,
+            Enumerable.Range(0, config.Folds).Select(k => fold.Count(f => f == k)).ToArray(), bySite,
+            settings.Backbone, settings.ImageSize, settings.Dimension, config.Model.Loss, clinicalNames, config.Model.Fusion, config.Model.Mil.Epochs,
+            config.Model.Seed, config.Model.HorizonMonths, config.BootstrapSamples, results, PrognosisEvaluation.ReferenceC(cohort), clock.Elapsed.TotalSeconds);
+
+        using var output = new OutputFolder(outputDirectory);
+        File.WriteAllText(output.File("crossval.json"), JsonSerializer.Serialize(result, PrognosisEvaluation.Json));
+        File.WriteAllText(output.File("table.md"), Table(result, cohortPath));
+        File.WriteAllText(output.File("oof-risks.csv"), OutOfFold(cohort, fold, arms.Select(a => a.Name).ToList(), risks));
+        output.Commit();
+        return result;
+    }
+
+    /// <summary>
+    /// Cox regression on the encoded clinical columns of the training patients (the first level of each categorical
+    /// column dropped, as the model has no intercept); returns the linear predictor as the risk.
+    /// </summary>
+    private static Func<float[], double> ClinicalCox(ClinicalEncoder encoder, float[][] encoded, int[] train, double[] time, bool[] events, string cohortPath)
+    {
+        var keep = new List<int>();
+        int offset = 0;
+        foreach (var column in encoder.Columns)
+        {
+            for (int j = column.Numeric ? 0 : 1; j < column.Width; j++) keep.Add(offset + j);
+            offset += column.Width;
+        }
+        if (keep.Count == 0) throw new UserInputException($"--clinical: the columns take a single value among the training patients of {cohortPath}; nothing to fit");
+        var x = train.Select(i => keep.Select(c => (double)encoded[i][c]).ToArray()).ToArray();
+        CoxModel fit;
+        try
+        {
+            fit = CoxRegression.Fit(x, train.Select(i => time[i]).ToArray(), train.Select(i => events[i]).ToArray());
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UserInputException($"{cohortPath}: the clinical-only Cox model cannot be fitted on columns {string.Join(", ", encoder.Columns.Select(c => c.Name))}: {ex.Message}");
+        }
+        var beta = fit.Coefficients.ToArray();
+        return row => keep.Select((c, j) => beta[j] * row[c]).Sum();
+    }
+
+    private static double Defined(Func<double> statistic)
+    {
+        try { return statistic(); }
+        catch (ArgumentException) { return double.NaN; }
+    }
+
+    private static (double Mean, double Sd) MeanSd(IEnumerable<double> values)
+    {
+        var v = values.Where(double.IsFinite).ToArray();
+        if (v.Length == 0) return (double.NaN, double.NaN);
+        double mean = v.Average();
+        return (mean, v.Length < 2 ? double.NaN : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)));
+    }
+
+    private static MetricWithInterval Pooled(double[] time, bool[] events, double[] risk, Func<double[], bool[], double[], double> metric, int replicates, int seed)
+    {
+        double value = Defined(() => metric(time, events, risk));
+        if (replicates == 0 || !double.IsFinite(value)) return new MetricWithInterval(value, double.NaN, double.NaN);
+        var interval = Bootstrap.Percentile(time.Length, idx =>
+        {
+            var (t, e, r) = Bootstrap.Gather(idx, time, events, risk);
+            return metric(t, e, r);
+        }, replicates, seed);
+        return new MetricWithInterval(value, interval.Lower, interval.Upper);
+    }
+
+    private static string OutOfFold(Cohort cohort, int[] fold, IReadOnlyList<string> arms, Dictionary<string, double[]> risks)
+    {
+        var text = new StringBuilder("patient_id,fold");
+        foreach (var a in arms) text.Append(",risk_").Append(a.Replace('+', '_'));
+        text.Append('\n');
+        for (int i = 0; i < cohort.Patients.Count; i++)
+        {
+            var id = cohort.Patients[i].PatientId;
+            text.Append(id.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{id.Replace("\"", "\"\"")}\"" : id).Append(',').Append(fold[i] + 1);
+            foreach (var a in arms) text.Append(',').Append(risks[a][i].ToString("R", CultureInfo.InvariantCulture));
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static string Table(CrossValidationResult r, string cohortPath)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string Ci(MetricWithInterval m) => double.IsNaN(m.Lower) ? m.Value.ToString("F3", inv) : string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
+        string Pm(double mean, double sd) => double.IsNaN(sd) ? mean.ToString("F3", inv) : string.Format(inv, "{0:F3} ± {1:F3}", mean, sd);
+        var text = new StringBuilder();
+        text.AppendLine("# Cross-validated prognosis").AppendLine();
+        text.AppendLine(inv, $"Cohort `{cohortPath}`: {r.Patients} patients, {r.Events} events; {r.Folds}-fold patient-level CV (fold sizes {string.Join(", ", r.FoldSizes)}; stratified by event{(r.StratifiedBySite ? " and site" : "")}, seed {r.Seed}).");
+        text.AppendLine(inv, $"Features: {r.Backbone} at {r.ImageSize} px ({r.FeatureDimension}-d); loss {r.Loss}; {r.Epochs} epochs{(r.Clinical.Count > 0 ? $"; clinical {string.Join(", ", r.Clinical)} fused by {r.Fusion}" : "")}.");
+        text.AppendLine(inv, $"Fold C-indices as mean ± sd over folds; pooled = the C-index of all out-of-fold risks together, 95% patient bootstrap ({r.BootstrapSamples} resamples). Uno C truncated at {r.HorizonMonths} months.").AppendLine();
+        text.AppendLine("| model | inputs | Harrell C (folds) | Uno C (folds) | Harrell C pooled | Uno C pooled |").AppendLine("|---|---|---|---|---|---|");
+        foreach (var a in r.Arms)
+            text.AppendLine($"| {a.Name} | {a.Inputs} | {Pm(a.HarrellMean, a.HarrellSd)} | {Pm(a.UnoMean, a.UnoSd)} | {Ci(a.PooledHarrell)} | {Ci(a.PooledUno)} |");
+        if (r.ReferenceC.Count > 0)
+        {
+            text.AppendLine().AppendLine("References (Harrell C of the cohort's own columns, all patients):").AppendLine();
+            foreach (var (name, c) in r.ReferenceC) text.AppendLine(inv, $"- {name}: {c:F3}");
+            if (r.ReferenceC.TryGetValue("oracle", out var oracle))
+                foreach (var a in r.Arms) text.AppendLine(inv, $"- {a.Name} pooled / oracle: {a.PooledHarrell.Value / oracle:P1}");
+        }
+        text.AppendLine().AppendLine(inv, $"Run time {r.Seconds:F0} s.");
+        return text.ToString();
+    }
+}
