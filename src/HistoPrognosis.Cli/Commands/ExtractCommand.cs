@@ -21,7 +21,6 @@ public static class ExtractCommand
         };
         command.SetAction(parse =>
         {
-            if (parse.GetValue(imageSize) < 8) throw new UserInputException($"--image-size must be at least 8 px, got {parse.GetValue(imageSize)}");
             var source = new FeatureSource(parse.GetValue(patches)!, parse.GetValue(backbone)!, parse.GetValue(imageSize), parse.GetValue(seed), parse.GetValue(output));
             var r = new PrognosisPipeline(ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console).Extract(source);
             parse.InvocationConfiguration.Output.WriteLine($"{r.Patients} patients: {r.Extracted} extracted, {r.Reused} reused ({r.Settings.Backbone}, {r.Settings.ImageSize} px, {r.Settings.Dimension}-d) → {r.Folder}");

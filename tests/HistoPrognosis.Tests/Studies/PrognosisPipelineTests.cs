@@ -33,7 +33,7 @@ public sealed class PrognosisFixture
 [Collection(TorchCollection.Name)]
 public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFixture<PrognosisFixture>
 {
-    private static (int Exit, string Output, string Error) Run(params string[] args)
+    internal static (int Exit, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
