@@ -33,6 +33,7 @@ public sealed class MilSurvivalModel : IDisposable
         IReadOnlyList<PatientBag> validation, double[] validationTime, bool[] validationEvent,
         MilConfig config, Device device, int seed, PipelineLog log, string label)
     {
+        using var threads = new SmallTensorThreads(device);
         config.Validate();
         var clock = Stopwatch.StartNew();
         manual_seed(seed);

@@ -58,6 +58,7 @@ public sealed class PrognosisModel : IDisposable
     public static PrognosisModel Train(PrognosisData train, PrognosisData validation, ClinicalEncoder clinical, PrognosisConfig config,
         Device device, PipelineLog log)
     {
+        using var threads = new SmallTensorThreads(device);
         config.Validate();
         if (train.Count == 0) throw new UserInputException("no training patients");
         if (!train.Event.Any(e => e)) throw new UserInputException("the training patients have no events");
