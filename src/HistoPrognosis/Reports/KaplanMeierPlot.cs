@@ -9,8 +9,7 @@ public static class KaplanMeierPlot
 
     public static RiskGroups ByMedianRisk(string title, double[] time, bool[] @event, double[] risk, string timeUnit)
     {
-        double median = risk.OrderBy(r => r).ElementAt((risk.Length - 1) / 2);
-        var group = risk.Select(r => r > median ? 1 : 0).ToArray();
+        var group = HistoPrognosis.Survival.RiskGroups.AboveMedian(risk);
         var series = new List<ChartSeries>();
         foreach (var (g, name) in new[] { (0, "predicted low risk"), (1, "predicted high risk") })
         {

@@ -79,7 +79,10 @@ public sealed class DemoPipeline(DemoConfig config, Device device, PipelineLog l
             return Concordance.Harrell(t, e, r).Value;
         };
         if (config.BootstrapSamples == 0)
-            return new PairedDifference(C(a)(Enumerable.Range(0, time.Length).ToArray()) - C(b)(Enumerable.Range(0, time.Length).ToArray()), double.NaN, double.NaN);
+        {
+            var all = Enumerable.Range(0, time.Length).ToArray();
+            return new PairedDifference(C(a)(all) - C(b)(all), double.NaN, double.NaN);
+        }
         var interval = Bootstrap.PairedDifference(time.Length, C(a), C(b), config.BootstrapSamples, config.Seed + 37);
         log.Info($"C-index transfer − scratch: {interval.Estimate:+0.000;-0.000} (95% CI {interval.Lower:+0.000;-0.000} to {interval.Upper:+0.000;-0.000})");
         return new PairedDifference(interval.Estimate, interval.Lower, interval.Upper);
@@ -115,9 +118,12 @@ public sealed class DemoPipeline(DemoConfig config, Device device, PipelineLog l
         double c = Concordance.Harrell(testTime, testEvent, risk).Value;
         double uno = Concordance.Uno(testTime, testEvent, risk, FiveYearsMonths);
         double auc5 = TimeDependentAuc.At(testTime, testEvent, risk, FiveYearsMonths);
-        double[] ci = config.BootstrapSamples > 0
-            ? Bootstrap.HarrellC(testTime, testEvent, risk, config.BootstrapSamples, config.Seed + 31) is var b ? [b.Lower, b.Upper] : []
-            : [double.NaN, double.NaN];
+        double[] ci = [double.NaN, double.NaN];
+        if (config.BootstrapSamples > 0)
+        {
+            var interval = Bootstrap.HarrellC(testTime, testEvent, risk, config.BootstrapSamples, config.Seed + 31);
+            ci = [interval.Lower, interval.Upper];
+        }
         _testRisks[arm] = risk;
         log.Info($"{arm}: test C-index {c:F3} (95% CI {ci[0]:F3}–{ci[1]:F3}), Uno C {uno:F3}, 5-year AUC {auc5:F3}; oracle {oracle:F3}");
         return new BackboneArmResult(arm,
@@ -132,8 +138,7 @@ public sealed class DemoPipeline(DemoConfig config, Device device, PipelineLog l
     /// <summary>Log-rank p between test patients above and at-or-below the median predicted risk.</summary>
     private static double LogRankMedianSplit(double[] time, bool[] @event, double[] risk)
     {
-        double median = risk.OrderBy(r => r).ElementAt((risk.Length - 1) / 2);
-        var group = risk.Select(r => r > median ? 1 : 0).ToArray();
+        var group = RiskGroups.AboveMedian(risk);
         return group.Distinct().Count() == 2 ? LogRank.Test(time, @event, group).P : double.NaN;
     }
 
