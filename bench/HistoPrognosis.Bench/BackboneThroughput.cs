@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using HistoPrognosis.Models;
+using HistoPrognosis.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Bench;
+
+/// <summary>
+/// Patches per second of the pretrained ResNet18 for feature extraction (224 and 96 px) and for one full AdamW
+/// fine-tuning step (96 px, batch 64), timed with a stopwatch after warm-up; `bench/backbone/peer.py` times the same
+/// architecture in PyTorch so the two can be run side by side (`bench/backbone/run.sh`).
+/// </summary>
+public static class BackboneThroughput
+{
+    public static void Run(TextWriter output, string deviceName)
+    {
+        var device = ComputeDevice.Resolve(deviceName);
+        using var backbone = PretrainedWeights.LoadImageNetResNet18();
+        backbone.to(device);
+        output.WriteLine($"threads {get_num_threads()}, device {deviceName}");
+        foreach (var (size, batch) in new[] { (224, 32), (96, 64) })
+            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device):F1} patches/s");
+        using var model = new PatchClassifier(backbone);
+        output.WriteLine($"train step 96px batch 64: {TrainStep(model, 96, 64, device):F1} patches/s");
+    }
+
+    private static double Extract(Backbone backbone, int size, int batch, Device device)
+    {
+        backbone.eval();
+        using var noGrad = no_grad();
+        using var input = randn(batch, 3, size, size, device: device);
+        return Time(() => backbone.forward(input).Dispose(), batch, device);
+    }
+
+    private static double TrainStep(PatchClassifier model, int size, int batch, Device device)
+    {
+        model.train();
+        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-4);
+        using var input = randn(batch, 3, size, size, device: device);
+        using var target = randint(0, 2, [batch], device: device).to_type(ScalarType.Float32);
+        return Time(() =>
+        {
+            using var scope = NewDisposeScope();
+            var loss = nn.functional.binary_cross_entropy_with_logits(model.forward(input), target);
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+        }, batch, device);
+    }
+
+    private static double Time(Action step, int batch, Device device)
+    {
+        for (int i = 0; i < 2; i++) step();
+        if (device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
+        var clock = Stopwatch.StartNew();
+        int iterations = 0;
+        while (clock.Elapsed.TotalSeconds < 8 || iterations < 3)
+        {
+            step();
+            iterations++;
+        }
+        if (device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
+        return iterations * batch / clock.Elapsed.TotalSeconds;
+    }
+}
