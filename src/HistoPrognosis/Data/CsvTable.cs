@@ -29,7 +29,14 @@ public sealed class CsvTable
     {
         if (!File.Exists(path)) throw new UserInputException($"table not found: {path}");
         using var reader = new StreamReader(path, Encoding.UTF8);
-        var records = Parse(reader, path).ToList();
+        return Parse(reader, path);
+    }
+
+    /// <summary>Parses CSV text; <paramref name="path"/> only names the source in error messages.</summary>
+    public static CsvTable Parse(TextReader reader, string path)
+    {
+        if (reader.Peek() == '\uFEFF') reader.Read(); // a BOM that no StreamReader removed
+        var records = Records(reader, path).ToList();
         if (records.Count == 0) throw new UserInputException($"{path}: empty file (no header row)");
         var headers = records[0].Fields.Select(h => h.Trim()).ToArray();
         var rows = new List<(int, string[])>();
@@ -37,7 +44,7 @@ public sealed class CsvTable
         {
             if (fields.Length == 1 && fields[0].Length == 0) continue; // blank line
             if (fields.Length != headers.Length)
-                throw new UserInputException($"{path}, row {line}: {fields.Length} fields, the header has {headers.Length}");
+                throw new UserInputException($"{path}, line {line}: {fields.Length} fields, the header has {headers.Length}");
             rows.Add((line, fields));
         }
         return new CsvTable(path, headers, rows);
@@ -62,12 +69,12 @@ public sealed class CsvTable
         return value;
     }
 
-    private static IEnumerable<(int Line, string[] Fields)> Parse(TextReader reader, string path)
+    private static IEnumerable<(int Line, string[] Fields)> Records(TextReader reader, string path)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
         int line = 1, recordLine = 1;
-        bool inQuotes = false, fieldStarted = false;
+        bool inQuotes = false, fieldStarted = false, quoteClosed = false;
         int c;
         while ((c = reader.Read()) != -1)
         {
@@ -77,7 +84,7 @@ public sealed class CsvTable
                 if (ch == '"')
                 {
                     if (reader.Peek() == '"') { field.Append('"'); reader.Read(); }
-                    else inQuotes = false;
+                    else { inQuotes = false; quoteClosed = true; }
                 }
                 else
                 {
@@ -86,6 +93,12 @@ public sealed class CsvTable
                 }
                 continue;
             }
+            if (quoteClosed && ch is not (',' or '\r' or '\n'))
+            {
+                if (ch is ' ' or '\t') continue; // padding after a quoted field
+                throw new UserInputException($"{path}, line {line}: unexpected text after a closing quote");
+            }
+            quoteClosed = false;
             switch (ch)
             {
                 case '"' when !fieldStarted || field.Length == 0:
@@ -114,7 +127,7 @@ public sealed class CsvTable
                     break;
             }
         }
-        if (inQuotes) throw new UserInputException($"{path}, row {recordLine}: unterminated quoted field");
+        if (inQuotes) throw new UserInputException($"{path}, line {recordLine}: unterminated quoted field");
         if (field.Length > 0 || fields.Count > 0)
         {
             fields.Add(field.ToString());
