@@ -3,10 +3,16 @@ using HistoPrognosis.Bench;
 
 // Benchmarks live here, never in timed tests: `dotnet run -c Release --project bench/HistoPrognosis.Bench -- --filter '*'`.
 // `-- --quick` runs a short Stopwatch timing of the survival targets instead.
+// `-- --stain` times the stain normalization targets the same way.
 // `-- --backbone [cpu|cuda]` times the ResNet18 (extraction and a training step), see bench/backbone/run.sh.
 if (args.Length > 0 && args[0] == "--backbone")
 {
     BackboneThroughput.Run(Console.Out, args.Length > 1 ? args[1] : "cpu");
+    return;
+}
+if (args.Contains("--stain"))
+{
+    StainBenchmarks.RunQuick(Console.Out);
     return;
 }
 if (args.Contains("--quick"))

@@ -46,6 +46,36 @@ public class StainBenchmarks
     [Benchmark]
     public void MacenkoFitThumbnail1024() => new Macenko().Fit(thumbnail);
 
+    /// <summary>`-- --stain`: a short Stopwatch timing of the three targets (tiles/s, seconds per fit).</summary>
+    public static void RunQuick(TextWriter output)
+    {
+        var b = new StainBenchmarks();
+        b.Setup();
+        // Wall-clock rate, and the rate the process's CPU time implies for 2 fully available cores (the honest
+        // figure only when the machine is otherwise idle; the second shows what a busy machine hides).
+        var (wall, cpu) = Rate(b.ReinhardTransformTile);
+        output.WriteLine($"reinhard transform: {wall:F0} tiles/s wall, {Workers * cpu:F0} by CPU time (target >= 2000)");
+        (wall, cpu) = Rate(b.MacenkoTransformTileWithSavedFit);
+        output.WriteLine($"macenko transform (saved fit): {wall:F0} tiles/s wall, {Workers * cpu:F0} by CPU time (target >= 500)");
+        (wall, cpu) = Rate(b.MacenkoFitThumbnail1024, 1);
+        output.WriteLine($"macenko fit 1024x1024: {1 / wall:F3} s wall, {1 / cpu:F3} s CPU (target <= 1)");
+    }
+
+    // Operations per wall second and per CPU second of `action` (each call = `perCall` operations), ~3 s after a warm-up.
+    private static (double Wall, double Cpu) Rate(Action action, int perCall = Tiles)
+    {
+        for (int i = 0; i < 3; i++) action();
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        int calls = 0;
+        while (watch.Elapsed.TotalSeconds < 3) { action(); calls++; }
+        double wall = watch.Elapsed.TotalSeconds;
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
+        return (calls * perCall / wall, calls * perCall / cpu);
+    }
+
     // Fit, save to JSON, load into a fresh normalizer: the "saved fit" path a pipeline uses.
     private static IStainNormalizer Reload(IStainNormalizer normalizer, RgbImage target)
     {

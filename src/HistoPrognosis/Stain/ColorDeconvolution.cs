@@ -18,18 +18,26 @@ public static class ColorDeconvolution
     /// <summary>Least-squares concentrations of every pixel's optical density (TIAToolbox's lstsq, all pixels).</summary>
     public static Concentrations Concentrations(RgbImage image, StainMatrix matrix)
     {
-        var p = matrix.PseudoInverse();
         int n = image.Width * image.Height;
         var h = new double[n];
         var e = new double[n];
+        Concentrations(image, matrix, h, e);
+        return new Concentrations(h, e);
+    }
+
+    /// <summary>The same concentrations written into caller buffers (one value per pixel each).</summary>
+    public static void Concentrations(RgbImage image, StainMatrix matrix, Span<double> hematoxylin, Span<double> eosin)
+    {
+        var p = matrix.PseudoInverse();
+        int n = image.Width * image.Height;
+        if (hematoxylin.Length < n || eosin.Length < n) throw new ArgumentException("one value per pixel needed");
         var px = image.Pixels;
         for (int i = 0; i < n; i++)
         {
             double r = OpticalDensity.Of(px[3 * i]), g = OpticalDensity.Of(px[3 * i + 1]), b = OpticalDensity.Of(px[3 * i + 2]);
-            h[i] = p[0] * r + p[1] * g + p[2] * b;
-            e[i] = p[3] * r + p[4] * g + p[5] * b;
+            hematoxylin[i] = p[0] * r + p[1] * g + p[2] * b;
+            eosin[i] = p[3] * r + p[4] * g + p[5] * b;
         }
-        return new Concentrations(h, e);
     }
 
     /// <summary>I = 255·exp(−(sH·cH·H + sE·cE·E)) per channel, clipped to 0..255 and truncated to bytes.</summary>
@@ -68,7 +76,7 @@ public static class ColorDeconvolution
             for (int v = 0; v < 256; v++) tables[(k * 3 + j) * 256 + v] = Math.Exp(-weight * OpticalDensity.Of((byte)v));
         }
         var px = image.Pixels;
-        var output = new byte[px.Length];
+        var output = GC.AllocateUninitializedArray<byte>(px.Length);
         for (int i = 0; i < px.Length; i += 3)
         {
             int r = px[i], g = px[i + 1], b = px[i + 2];

@@ -1,3 +1,4 @@
+using System.Buffers;
 using HistoPrognosis.Imaging;
 
 namespace HistoPrognosis.Stain;
@@ -13,12 +14,19 @@ public sealed class MacenkoExtractor(double luminosityThreshold = TissueMask.Def
 
     public StainMatrix Extract(RgbImage image)
     {
-        var od = TissueOd.Collect(image, LuminosityThreshold, out int n);
-        return FromOd(od, n);
+        var od = TissueOd.Rent(image, LuminosityThreshold, out int n);
+        try
+        {
+            return FromOd(od.AsSpan(0, 3 * n), n);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(od);
+        }
     }
 
     /// <summary>Stain vectors from tissue optical densities (R, G, B per pixel, <paramref name="n"/> pixels).</summary>
-    public StainMatrix FromOd(double[] od, int n)
+    public StainMatrix FromOd(ReadOnlySpan<double> od, int n)
     {
         if (n < 2) throw new UserInputException("too few tissue pixels to estimate stain vectors");
         var (_, vectors) = SymmetricEigen3.Decompose(Covariance(od, n));
@@ -28,15 +36,23 @@ public sealed class MacenkoExtractor(double luminosityThreshold = TissueMask.Def
         if (e1[0] < 0) Negate(e1);
         if (e2[0] < 0) Negate(e2);
         // Percentiles of φ = atan2(od·e2, od·e1), selected on a monotone pseudo-angle: atan2 only for two pixels.
-        var key = new double[n];
-        for (int i = 0; i < n; i++)
+        var rented = ArrayPool<double>.Shared.Rent(n);
+        try
         {
-            double r = od[3 * i], g = od[3 * i + 1], b = od[3 * i + 2];
-            key[i] = PseudoAngle(r * e1[0] + g * e1[1] + b * e1[2], r * e2[0] + g * e2[1] + b * e2[2]);
+            var key = rented.AsSpan(0, n);
+            for (int i = 0; i < n; i++)
+            {
+                double r = od[3 * i], g = od[3 * i + 1], b = od[3 * i + 2];
+                key[i] = PseudoAngle(r * e1[0] + g * e1[1] + b * e1[2], r * e2[0] + g * e2[1] + b * e2[2]);
+            }
+            double minPhi = Percentile.Linear(key, 100 - AngularPercentile, AngleOf);
+            double maxPhi = Percentile.Linear(key, AngularPercentile, AngleOf);
+            return StainMatrix.FromUnordered(Direction(e1, e2, minPhi), Direction(e1, e2, maxPhi));
         }
-        double minPhi = Percentile.Linear(key, 100 - AngularPercentile, AngleOf);
-        double maxPhi = Percentile.Linear(key, AngularPercentile, AngleOf);
-        return StainMatrix.FromUnordered(Direction(e1, e2, minPhi), Direction(e1, e2, maxPhi));
+        finally
+        {
+            ArrayPool<double>.Shared.Return(rented);
+        }
     }
 
     // Strictly increasing in atan2(y, x) over (−π, π]: (−2, 2], the signed L1 "diamond" angle.
@@ -53,7 +69,7 @@ public sealed class MacenkoExtractor(double luminosityThreshold = TissueMask.Def
     }
 
     // numpy.cov(rowvar=False): centred, divided by n − 1.
-    private static double[,] Covariance(double[] od, int n)
+    private static double[,] Covariance(ReadOnlySpan<double> od, int n)
     {
         double m0 = 0, m1 = 0, m2 = 0;
         for (int i = 0; i < n; i++) { m0 += od[3 * i]; m1 += od[3 * i + 1]; m2 += od[3 * i + 2]; }

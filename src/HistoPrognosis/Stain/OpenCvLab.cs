@@ -35,6 +35,16 @@ public static class OpenCvLab
     private static readonly ushort[] LabToFy = new ushort[256];
     private static readonly int[] AbToXz = new int[LutBase * 9 / 4];
     private static readonly int[] ForwardCoeffs = new int[9];
+    // gamma(v)·coefficient for X (R, G, B), Y (R, G, B), Z (R, G, B): the forward matrix product as nine lookups.
+    private static readonly int[] XyzTables = new int[9 * 256];
+    private static readonly byte[] LightnessTab = new byte[CbrtTabSize];
+    // 500·f and 200·f for the a and b differences, so the forward path has no multiplication left.
+    private static readonly int[] Cbrt500 = new int[CbrtTabSize];
+    private static readonly int[] Cbrt200 = new int[CbrtTabSize];
+    // The inverse matrix's X column (R, G, B rows) times AbToXz[s], and its Z column likewise: four ints per s.
+    private static readonly int[] XProducts = new int[4 * (LutBase * 9 / 4)];
+    private static readonly int[] ZProducts = new int[4 * (LutBase * 9 / 4)];
+    private static readonly byte[] IdentityMap = [.. Enumerable.Range(0, 768).Select(i => (byte)(i & 255))];
     private static readonly int[] InverseCoeffs = new int[9];
 
     static OpenCvLab()
@@ -78,32 +88,67 @@ public static class OpenCvLab
             // Row r of the inverse holds output channel r (R, G, B); column i is X, Y or Z scaled by the white point.
             InverseCoeffs[j * 3 + i] = (int)Math.Round((1 << LabShift) * Xyz2SrgbD65[j * 3 + i] * D65[i], MidpointRounding.ToEven);
         }
+        for (int k = 0; k < 9; k++)
+        for (int v = 0; v < 256; v++)
+            XyzTables[k * 256 + v] = GammaTab[v] * ForwardCoeffs[k];
+        for (int i = 0; i < CbrtTabSize; i++)
+        {
+            LightnessTab[i] = LightnessOfY(i);
+            Cbrt500[i] = 500 * CbrtTab[i];
+            Cbrt200[i] = 200 * CbrtTab[i];
+        }
+        for (int s = 0; s < AbToXz.Length; s++)
+        for (int k = 0; k < 3; k++)
+        {
+            XProducts[4 * s + k] = InverseCoeffs[3 * k] * AbToXz[s];
+            ZProducts[4 * s + k] = InverseCoeffs[3 * k + 2] * AbToXz[s];
+        }
     }
 
     /// <summary>RGB → 8-bit LAB (L·255/100, a+128, b+128), as cv2.cvtColor(img, COLOR_RGB2LAB) on uint8.</summary>
-    public static unsafe void RgbToLab(ReadOnlySpan<byte> rgb, Span<byte> lab)
+    public static void RgbToLab(ReadOnlySpan<byte> rgb, Span<byte> lab) => RgbToLab(rgb, lab, []);
+
+    /// <summary>
+    /// <see cref="RgbToLab(ReadOnlySpan{byte}, Span{byte})"/> that also counts every output byte into
+    /// <paramref name="histogram"/> (768 entries: L, a, b), when it is not empty: one pass instead of two.
+    /// </summary>
+    public static unsafe void RgbToLab(ReadOnlySpan<byte> rgb, Span<byte> lab, Span<int> histogram)
     {
         if (lab.Length < rgb.Length) throw new ArgumentException("destination too small", nameof(lab));
-        const int lscale = (116 * 255 + 50) / 100;
-        const int lshift = -((16 * 255 * (1 << LabShift2) + 50) / 100);
-        const int round = 1 << (LabShift - 1), round2 = 1 << (LabShift2 - 1);
-        var c = ForwardCoeffs;
-        int c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7], c8 = c[8];
+        if (!histogram.IsEmpty && histogram.Length < 768) throw new ArgumentException("histogram needs 768 entries", nameof(histogram));
+        const int round = 1 << (LabShift - 1), round2 = 1 << (LabShift2 - 1), offset = 128 * (1 << LabShift2) + round2;
         int n = rgb.Length - rgb.Length % 3;
-        fixed (byte* src = rgb, dst = lab)
-        fixed (ushort* gamma = GammaTab, cbrt = CbrtTab)
+        // Odd pixels count into a second histogram: neighbours often share a value, and one table would make each
+        // increment wait for the previous store.
+        Span<int> odd = stackalloc int[768];
+        odd.Clear();
+        fixed (byte* src = rgb, dst = lab, lightness = LightnessTab)
+        fixed (int* t = XyzTables, hist = histogram, hist2 = odd, c500 = Cbrt500, c200 = Cbrt200)
         {
+            int* h = hist2;
             for (int p = 0; p < n; p += 3)
             {
-                int r = gamma[src[p]], g = gamma[src[p + 1]], b = gamma[src[p + 2]];
-                int fx = cbrt[(r * c0 + g * c1 + b * c2 + round) >> LabShift];
-                int fy = cbrt[(r * c3 + g * c4 + b * c5 + round) >> LabShift];
-                int fz = cbrt[(r * c6 + g * c7 + b * c8 + round) >> LabShift];
-                dst[p] = Saturate((lscale * fy + lshift + round2) >> LabShift2);
-                dst[p + 1] = Saturate((500 * (fx - fy) + 128 * (1 << LabShift2) + round2) >> LabShift2);
-                dst[p + 2] = Saturate((200 * (fy - fz) + 128 * (1 << LabShift2) + round2) >> LabShift2);
+                int r = src[p], g = src[p + 1], b = src[p + 2];
+                int xi = (t[r] + t[256 + g] + t[512 + b] + round) >> LabShift;
+                int yi = (t[768 + r] + t[1024 + g] + t[1280 + b] + round) >> LabShift;
+                int zi = (t[1536 + r] + t[1792 + g] + t[2048 + b] + round) >> LabShift;
+                byte l = lightness[yi];
+                byte a = (byte)Math.Clamp((c500[xi] - c500[yi] + offset) >> LabShift2, 0, 255);
+                byte bb = (byte)Math.Clamp((c200[yi] - c200[zi] + offset) >> LabShift2, 0, 255);
+                dst[p] = l;
+                dst[p + 1] = a;
+                dst[p + 2] = bb;
+                if (hist != null)
+                {
+                    h = h == hist ? hist2 : hist;
+                    h[l]++;
+                    h[256 + a]++;
+                    h[512 + bb]++;
+                }
             }
         }
+        if (!histogram.IsEmpty)
+            for (int i = 0; i < 768; i++) histogram[i] += odd[i];
     }
 
     /// <summary>The L byte alone of <see cref="RgbToLab"/> (what the tissue mask needs), for one pixel.</summary>
@@ -142,28 +187,44 @@ public static class OpenCvLab
     }
 
     /// <summary>8-bit LAB → RGB, as cv2.cvtColor(img, COLOR_LAB2RGB) on uint8 (OpenCV's bit-exact integer path).</summary>
-    public static unsafe void LabToRgb(ReadOnlySpan<byte> lab, Span<byte> rgb)
+    public static void LabToRgb(ReadOnlySpan<byte> lab, Span<byte> rgb) => LabToRgb(lab, IdentityMap, rgb);
+
+    /// <summary>
+    /// LAB → RGB of the bytes first mapped through <paramref name="map"/> (768 entries: L, a, b tables), i.e.
+    /// LabToRgb(map(lab)). The map is folded into OpenCV's per-byte tables, so it costs nothing per pixel.
+    /// </summary>
+    public static unsafe void LabToRgb(ReadOnlySpan<byte> lab, ReadOnlySpan<byte> map, Span<byte> rgb)
     {
         if (rgb.Length < lab.Length) throw new ArgumentException("destination too small", nameof(rgb));
-        var c = InverseCoeffs;
-        int c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7], c8 = c[8];
+        if (map.Length < 768) throw new ArgumentException("map needs 768 entries", nameof(map));
+        // Everything OpenCV derives from one byte, composed with the map: the products of Y with the matrix's Y
+        // column (plus rounding) and f(Y) from L, the offsets into AbToXz from a and b.
         const int round = 1 << (Lab2RgbShift - 1), top = InvGammaTabSize - 1;
+        var c = InverseCoeffs;
+        Span<int> perByte = stackalloc int[7 * 256];
+        for (int v = 0; v < 256; v++)
+        {
+            int l = map[v], a = map[256 + v], b = map[512 + v];
+            for (int k = 0; k < 3; k++) perByte[4 * v + k] = c[3 * k + 1] * LabToY[l] + round;
+            perByte[1024 + v] = LabToFy[l] - MinAbValue;
+            perByte[1280 + v] = ((5 * a * 53687 + (1 << 7)) >> 13) - 128 * LutBase / 500;
+            perByte[1536 + v] = ((b * 41943 + (1 << 4)) >> 9) - 128 * LutBase / 200 + 1;
+        }
         int n = lab.Length - lab.Length % 3;
         fixed (byte* src = lab, dst = rgb)
-        fixed (ushort* toY = LabToY, toFy = LabToFy, inv = InvGammaTab)
-        fixed (int* abToXz = AbToXz)
+        fixed (int* t = perByte, xp = XProducts, zp = ZProducts)
+        fixed (ushort* inv = InvGammaTab)
         {
             for (int p = 0; p < n; p += 3)
             {
-                int l = src[p], a = src[p + 1], b = src[p + 2];
-                int y = toY[l], ify = toFy[l];
-                int adiv = ((5 * a * 53687 + (1 << 7)) >> 13) - 128 * LutBase / 500;
-                int bdiv = ((b * 41943 + (1 << 4)) >> 9) - 128 * LutBase / 200 + 1;
-                int x = abToXz[ify + adiv - MinAbValue];
-                int z = abToXz[ify - bdiv - MinAbValue];
-                dst[p] = (byte)inv[Math.Clamp((c0 * x + c1 * y + c2 * z + round) >> Lab2RgbShift, 0, top)];
-                dst[p + 1] = (byte)inv[Math.Clamp((c3 * x + c4 * y + c5 * z + round) >> Lab2RgbShift, 0, top)];
-                dst[p + 2] = (byte)inv[Math.Clamp((c6 * x + c7 * y + c8 * z + round) >> Lab2RgbShift, 0, top)];
+                int l = src[p];
+                int* y = t + 4 * l;
+                int ify = t[1024 + l];
+                int* x = xp + 4 * (ify + t[1280 + src[p + 1]]);
+                int* z = zp + 4 * (ify - t[1536 + src[p + 2]]);
+                dst[p] = (byte)inv[Math.Clamp((x[0] + y[0] + z[0]) >> Lab2RgbShift, 0, top)];
+                dst[p + 1] = (byte)inv[Math.Clamp((x[1] + y[1] + z[1]) >> Lab2RgbShift, 0, top)];
+                dst[p + 2] = (byte)inv[Math.Clamp((x[2] + y[2] + z[2]) >> Lab2RgbShift, 0, top)];
             }
         }
     }

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace HistoPrognosis.Stain;
 
 /// <summary>numpy.percentile with its default 'linear' method, found by selection rather than a full sort.</summary>
@@ -61,28 +63,35 @@ public static class Percentile
         if (n >= 8192)
         {
             const int m = 1024, margin = 40;
-            var sample = new double[m];
+            Span<double> sample = stackalloc double[m];
             for (int i = 0; i < m; i++) sample[i] = values[(int)((long)i * n / m)];
-            Array.Sort(sample);
+            sample.Sort();
             int pos = (int)((long)lower * m / n);
             double lo = pos - margin < 0 ? double.NegativeInfinity : sample[pos - margin];
             double hi = pos + margin >= m ? double.PositiveInfinity : sample[pos + margin];
-            int below = 0, inBand = 0;
-            var band = new double[Math.Min(n, 4 * (2 * margin + 1) * (n / m + 1))];
-            foreach (var v in values)
+            int below = 0, inBand = 0, capacity = Math.Min(n, 4 * (2 * margin + 1) * (n / m + 1));
+            var band = ArrayPool<double>.Shared.Rent(capacity);
+            try
             {
-                if (v < lo) below++;
-                else if (v <= hi)
+                foreach (var v in values)
                 {
-                    if (inBand == band.Length) { inBand = -1; break; }
-                    band[inBand++] = v;
+                    if (v < lo) below++;
+                    else if (v <= hi)
+                    {
+                        if (inBand == capacity) { inBand = -1; break; }
+                        band[inBand++] = v;
+                    }
+                }
+                if (inBand > 0 && below <= lower && below + inBand > upper)
+                {
+                    var span = band.AsSpan(0, inBand);
+                    double a = Select(span, lower - below);
+                    return (a, upper == lower ? a : MinAbove(span, lower - below));
                 }
             }
-            if (inBand > 0 && below <= lower && below + inBand > upper)
+            finally
             {
-                var span = band.AsSpan(0, inBand);
-                double a = Select(span, lower - below);
-                return (a, upper == lower ? a : MinAbove(span, lower - below));
+                ArrayPool<double>.Shared.Return(band);
             }
         }
         double first = Select(values, lower);

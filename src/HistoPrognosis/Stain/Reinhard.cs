@@ -1,3 +1,4 @@
+using System.Buffers;
 using HistoPrognosis.Imaging;
 
 namespace HistoPrognosis.Stain;
@@ -26,31 +27,35 @@ public sealed class Reinhard : IStainNormalizer
     public RgbImage Transform(RgbImage image)
     {
         if (TargetMean is null || TargetStd is null) throw new InvalidOperationException("reinhard: Fit or Load before Transform");
-        var lab = new byte[image.Pixels.Length];
-        OpenCvLab.RgbToLab(image.Pixels, lab);
-        var (mean, std) = Statistics(lab);
-        // Each output LAB byte depends only on the input byte of its channel: one 256-entry table per channel.
-        var tables = new byte[3 * 256];
-        for (int c = 0; c < 3; c++)
+        // One pass to LAB with the histograms, one pass back through the per-channel tables: no other per-pixel work.
+        var lab = ArrayPool<byte>.Shared.Rent(image.Pixels.Length);
+        try
         {
-            double gain = std[c] > 0 ? TargetStd[c] / std[c] : 0;
-            for (int v = 0; v < 256; v++)
+            Span<int> histogram = stackalloc int[768];
+            histogram.Clear();
+            OpenCvLab.RgbToLab(image.Pixels, lab, histogram);
+            var (mean, std) = Statistics(histogram, image.Width * image.Height);
+            // Each output LAB byte depends only on the input byte of its channel: one 256-entry table per channel.
+            Span<byte> tables = stackalloc byte[3 * 256];
+            for (int c = 0; c < 3; c++)
             {
-                // As TIAToolbox: float32 channel minus float64 (1×1) statistics, so float64 from here on.
-                double x = (Scaled(c, (byte)v) - mean[c]) * gain + TargetMean[c];
-                x = c == 0 ? x * 2.55 : x + 128.0;
-                tables[c * 256 + v] = x >= 255 ? (byte)255 : x <= 0 ? (byte)0 : (byte)x; // clip, then uint8 truncation
+                double gain = std[c] > 0 ? TargetStd[c] / std[c] : 0;
+                for (int v = 0; v < 256; v++)
+                {
+                    // As TIAToolbox: float32 channel minus float64 (1×1) statistics, so float64 from here on.
+                    double x = (Scaled(c, (byte)v) - mean[c]) * gain + TargetMean[c];
+                    x = c == 0 ? x * 2.55 : x + 128.0;
+                    tables[c * 256 + v] = x >= 255 ? (byte)255 : x <= 0 ? (byte)0 : (byte)x; // clip, then uint8 truncation
+                }
             }
+            var rgb = GC.AllocateUninitializedArray<byte>(image.Pixels.Length);
+            OpenCvLab.LabToRgb(lab.AsSpan(0, rgb.Length), tables, rgb);
+            return new RgbImage(image.Width, image.Height, rgb);
         }
-        for (int i = 0; i < lab.Length; i += 3)
+        finally
         {
-            lab[i] = tables[lab[i]];
-            lab[i + 1] = tables[256 + lab[i + 1]];
-            lab[i + 2] = tables[512 + lab[i + 2]];
+            ArrayPool<byte>.Shared.Return(lab);
         }
-        var rgb = new byte[lab.Length];
-        OpenCvLab.LabToRgb(lab, rgb);
-        return new RgbImage(image.Width, image.Height, rgb);
     }
 
     public StainFit ExportFit()
@@ -76,22 +81,23 @@ public sealed class Reinhard : IStainNormalizer
     /// <summary>Per-channel mean and population standard deviation (cv2.meanStdDev) of the scaled LAB values.</summary>
     public static (double[] Mean, double[] Std) Statistics(RgbImage image)
     {
-        var lab = new byte[image.Pixels.Length];
-        OpenCvLab.RgbToLab(image.Pixels, lab);
-        return Statistics(lab);
+        var lab = ArrayPool<byte>.Shared.Rent(image.Pixels.Length);
+        try
+        {
+            var histogram = new int[768];
+            OpenCvLab.RgbToLab(image.Pixels, lab.AsSpan(0, image.Pixels.Length), histogram);
+            return Statistics(histogram, image.Width * image.Height);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(lab);
+        }
     }
 
     // From per-channel histograms of the LAB bytes: the sums over pixels, grouped by value, in double.
-    private static (double[] Mean, double[] Std) Statistics(byte[] lab)
+    private static (double[] Mean, double[] Std) Statistics(ReadOnlySpan<int> histogram, int pixels)
     {
-        var histogram = new int[3 * 256];
-        for (int i = 0; i < lab.Length; i += 3)
-        {
-            histogram[lab[i]]++;
-            histogram[256 + lab[i + 1]]++;
-            histogram[512 + lab[i + 2]]++;
-        }
-        double n = lab.Length / 3;
+        double n = pixels;
         var mean = new double[3];
         var std = new double[3];
         for (int c = 0; c < 3; c++)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using HistoPrognosis.Imaging;
 
 namespace HistoPrognosis.Stain;
@@ -39,8 +40,21 @@ public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainN
     {
         if (TargetStainMatrix is null || TargetMaxConcentrations is null) throw new InvalidOperationException($"{Method}: Fit or Load before Transform");
         var source = Extractor.Extract(image);
-        var concentrations = ColorDeconvolution.Concentrations(image, source);
-        var sourceMax = MaxConcentrations(concentrations);
+        int n = image.Width * image.Height;
+        // Pooled: fresh arrays here would cost a megabyte of large-object heap per tile.
+        var h = ArrayPool<double>.Shared.Rent(n);
+        var e = ArrayPool<double>.Shared.Rent(n);
+        double[] sourceMax;
+        try
+        {
+            ColorDeconvolution.Concentrations(image, source, h, e);
+            sourceMax = [Percentile.Linear(h.AsSpan(0, n), MaxConcentrationPercentile), Percentile.Linear(e.AsSpan(0, n), MaxConcentrationPercentile)];
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(h);
+            ArrayPool<double>.Shared.Return(e);
+        }
         // A stain absent from the source (p99 ≤ 0) has nothing to rescale; TIAToolbox would divide by zero here.
         double scaleH = sourceMax[0] > 0 ? TargetMaxConcentrations[0] / sourceMax[0] : 1;
         double scaleE = sourceMax[1] > 0 ? TargetMaxConcentrations[1] / sourceMax[1] : 1;

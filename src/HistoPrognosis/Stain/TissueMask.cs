@@ -15,17 +15,54 @@ public static class TissueMask
     {
         var mask = new bool[image.Width * image.Height];
         int count = Fill(image.Pixels, threshold, mask);
-        if (count == 0)
-            throw new UserInputException($"no tissue found: every pixel is brighter than the luminosity threshold {threshold} (blank or background-only image)");
+        if (count == 0) throw NoTissue(threshold);
         return mask;
     }
 
+    /// <summary>
+    /// Copies the RGB bytes of the tissue pixels, in image order, to the start of <paramref name="tissue"/> (at
+    /// least as long as the image's bytes) and returns how many pixels were copied; throws like
+    /// <see cref="Compute"/> when none. For callers that need the tissue colours, not the mask.
+    /// </summary>
+    public static unsafe int CollectTissue(RgbImage image, Span<byte> tissue, double threshold = DefaultThreshold)
+    {
+        var pixels = image.Pixels;
+        if (tissue.Length < pixels.Length) throw new ArgumentException("destination too small", nameof(tissue));
+        var (y, isTissue) = Tables(pixels, threshold);
+        int count = 0, n = image.Width * image.Height;
+        fixed (byte* px = pixels, dst = tissue)
+        fixed (int* ty = y)
+        fixed (bool* t = isTissue)
+        {
+            for (int p = 0; p < n; p++)
+            {
+                byte r = px[3 * p], g = px[3 * p + 1], b = px[3 * p + 2];
+                // Write unconditionally, advance only for tissue: no branch on the mask.
+                dst[3 * count] = r;
+                dst[3 * count + 1] = g;
+                dst[3 * count + 2] = b;
+                count += t[(ty[r] + ty[256 + g] + ty[512 + b] + 2048) >> 12] ? 1 : 0;
+            }
+        }
+        if (count == 0) throw NoTissue(threshold);
+        return count;
+    }
+
+    private static UserInputException NoTissue(double threshold) =>
+        new($"no tissue found: every pixel is brighter than the luminosity threshold {threshold} (blank or background-only image)");
+
     // Contrast stretch and 8-bit lightness fused into tables: three lookups and one comparison per pixel.
-    private static unsafe int Fill(byte[] pixels, double threshold, bool[] mask)
+    private static (int[] Y, bool[] IsTissue) Tables(byte[] pixels, double threshold)
     {
         var y = OpenCvLab.YTables(ContrastStretch(pixels));
         var tissue = new bool[OpenCvLab.YIndexCount];
         for (int i = 0; i < tissue.Length; i++) tissue[i] = OpenCvLab.LightnessOfY(i) / 255.0 < threshold;
+        return (y, tissue);
+    }
+
+    private static unsafe int Fill(byte[] pixels, double threshold, bool[] mask)
+    {
+        var (y, tissue) = Tables(pixels, threshold);
         int count = 0;
         fixed (byte* px = pixels)
         fixed (int* ty = y)

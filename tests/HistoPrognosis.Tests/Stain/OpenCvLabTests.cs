@@ -30,6 +30,53 @@ public sealed class OpenCvLabTests
         Assert.Equal(new[] { r, g, bb }, rgb);
     }
 
+    // SHA-256 of cv2.cvtColor (OpenCV 4.6.0, Debian python3-opencv) over all 2^24 byte triples in order
+    // (r << 16 | g << 8 | b), once as RGB→LAB and once reading the same bytes as L, a, b for LAB→RGB.
+    private const string AllColoursToLab = "b3067516fa862bb008af4ffb4da5555722524a70776bf7ffd523a90f4331480c";
+    private const string AllColoursFromLab = "fe94a44a1fb178c1b5041a43095c4d99f4d37fb7b32258da356d8bd63bba9b0d";
+
+    [Fact]
+    public void EveryColourMatchesOpenCvInBothDirections()
+    {
+        var input = new byte[3 << 24];
+        for (int i = 0; i < 1 << 24; i++)
+        {
+            input[3 * i] = (byte)(i >> 16);
+            input[3 * i + 1] = (byte)(i >> 8);
+            input[3 * i + 2] = (byte)i;
+        }
+        var output = new byte[input.Length];
+        var histogram = new int[768];
+        OpenCvLab.RgbToLab(input, output, histogram);
+        Assert.Equal(AllColoursToLab, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(output)));
+        // The fused histogram counts every output byte of its channel.
+        for (int c = 0; c < 3; c++)
+        {
+            var expected = new int[256];
+            for (int i = c; i < output.Length; i += 3) expected[output[i]]++;
+            Assert.Equal(expected, histogram.AsSpan(256 * c, 256).ToArray());
+        }
+        OpenCvLab.LabToRgb(input, output);
+        Assert.Equal(AllColoursFromLab, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(output)));
+    }
+
+    [Fact]
+    public void MappedInverseEqualsMappingThenInverting()
+    {
+        var rng = new Random(11);
+        var map = new byte[768];
+        rng.NextBytes(map);
+        var lab = new byte[3 * 4096];
+        rng.NextBytes(lab);
+        var mapped = new byte[lab.Length];
+        for (int i = 0; i < lab.Length; i++) mapped[i] = map[256 * (i % 3) + lab[i]];
+        var expected = new byte[lab.Length];
+        OpenCvLab.LabToRgb(mapped, expected);
+        var actual = new byte[lab.Length];
+        OpenCvLab.LabToRgb(lab, map, actual);
+        Assert.Equal(expected, actual);
+    }
+
     [Fact]
     public void RoundTripStaysWithinTwoLevels()
     {
