@@ -21,9 +21,10 @@ public static class StainCommand
         var output = new Option<string>("--out") { Description = "Output folder; each input is written as <input name>.png", Required = true };
         var saveFit = new Option<string>("--save-fit") { Description = "Also write the fitted normalizer to this JSON file" };
         var fit = new Option<string>("--fit") { Description = "Reuse a fit saved with --save-fit instead of --target" };
+        var joint = new Option<bool>("--joint-source") { Description = "Measure the source stain once over all inputs (tiles of one slide) instead of per image" };
         var inputs = new Argument<string[]>("inputs") { Description = "Images to normalize", Arity = ArgumentArity.OneOrMore };
 
-        var command = new Command("normalize", "Normalize images to a target's stain appearance") { method, target, output, saveFit, fit, inputs };
+        var command = new Command("normalize", "Normalize images to a target's stain appearance") { method, target, output, saveFit, fit, joint, inputs };
         command.SetAction(parse =>
         {
             var request = new StainBatchRequest
@@ -34,6 +35,7 @@ public static class StainCommand
                 SaveFitPath = parse.GetValue(saveFit),
                 OutputDirectory = parse.GetValue(output)!,
                 Inputs = parse.GetValue(inputs) ?? [],
+                JointSource = parse.GetValue(joint),
             };
             var written = StainBatch.Run(request, Console.WriteLine);
             Console.WriteLine($"normalized {written.Count} image(s) into {request.OutputDirectory}");

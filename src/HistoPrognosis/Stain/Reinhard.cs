@@ -24,17 +24,31 @@ public sealed class Reinhard : IStainNormalizer
         TargetStd = std;
     }
 
-    public RgbImage Transform(RgbImage image)
+    /// <summary>Per-image statistics, measured in the same pass that converts the image to LAB.</summary>
+    public RgbImage Transform(RgbImage image) => Map(image, null);
+
+    public StainSource EstimateSource(RgbImage region)
+    {
+        var (mean, std) = Statistics(region);
+        return new LabStatisticsSource(mean, std);
+    }
+
+    public RgbImage Transform(RgbImage image, StainSource source) => source is LabStatisticsSource s
+        ? Map(image, s)
+        : throw new ArgumentException($"{Method} needs LAB statistics as its source, got {source.GetType().Name}", nameof(source));
+
+    // One pass to LAB (with the histograms when the statistics come from the image itself), one pass back through
+    // the per-channel tables: no other per-pixel work.
+    private RgbImage Map(RgbImage image, LabStatisticsSource? source)
     {
         if (TargetMean is null || TargetStd is null) throw new InvalidOperationException("reinhard: Fit or Load before Transform");
-        // One pass to LAB with the histograms, one pass back through the per-channel tables: no other per-pixel work.
         var lab = ArrayPool<byte>.Shared.Rent(image.Pixels.Length);
         try
         {
             Span<int> histogram = stackalloc int[768];
             histogram.Clear();
-            OpenCvLab.RgbToLab(image.Pixels, lab, histogram);
-            var (mean, std) = Statistics(histogram, image.Width * image.Height);
+            OpenCvLab.RgbToLab(image.Pixels, lab, source is null ? histogram : []);
+            var (mean, std) = source is null ? Statistics(histogram, image.Width * image.Height) : (source.Mean, source.Std);
             // Each output LAB byte depends only on the input byte of its channel: one 256-entry table per channel.
             Span<byte> tables = stackalloc byte[3 * 256];
             for (int c = 0; c < 3; c++)

@@ -12,6 +12,11 @@ public sealed record StainBatchRequest
     public string? SaveFitPath { get; init; }
     public required string OutputDirectory { get; init; }
     public required IReadOnlyList<string> Inputs { get; init; }
+    /// <summary>
+    /// Measure the source stain once, on a mosaic of (up to 64 of) all inputs, instead of per image: for tiles of
+    /// one slide, where a per-tile estimate is noisy and would re-colour each tile differently.
+    /// </summary>
+    public bool JointSource { get; init; }
 }
 
 /// <summary>
@@ -40,6 +45,23 @@ public static class StainBatch
             log?.Invoke($"fitted {normalizer.Method} on {request.TargetPath}");
         }
 
+        StainSource? jointSource = null;
+        if (request.JointSource)
+        {
+            // Up to 64 inputs, evenly through the list: enough pixels for a stable estimate, bounded memory.
+            int count = request.Inputs.Count, used = Math.Min(count, 64);
+            var images = Enumerable.Range(0, used).Select(k => ImageCodec.Read(request.Inputs[(int)((long)k * count / used)])).ToList();
+            try
+            {
+                jointSource = normalizer.EstimateSource(Mosaic.Build(images));
+            }
+            catch (UserInputException ex)
+            {
+                throw new UserInputException($"the inputs together (--joint-source): {ex.Message}", ex);
+            }
+            log?.Invoke($"measured the source stain once on {used} of {count} input(s)");
+        }
+
         var outDir = Path.GetFullPath(request.OutputDirectory);
         var staging = Path.Combine(Path.GetDirectoryName(outDir.TrimEnd(Path.DirectorySeparatorChar)) ?? ".", $".{Path.GetFileName(outDir.TrimEnd(Path.DirectorySeparatorChar))}.partial-{Environment.ProcessId}");
         Directory.CreateDirectory(staging);
@@ -51,7 +73,8 @@ public static class StainBatch
                 RgbImage result;
                 try
                 {
-                    result = normalizer.Transform(ImageCodec.Read(input));
+                    var image = ImageCodec.Read(input);
+                    result = jointSource is null ? normalizer.Transform(image) : normalizer.Transform(image, jointSource);
                 }
                 catch (UserInputException ex) when (!ex.Message.StartsWith(input, StringComparison.Ordinal))
                 {

@@ -30,35 +30,41 @@ public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainN
     public void Fit(RgbImage target)
     {
         TissueMask.Compute(target); // a target without tissue has nothing to normalize to
-        var matrix = Extractor.Extract(target);
-        var concentrations = ColorDeconvolution.Concentrations(target, matrix);
-        TargetStainMatrix = matrix;
-        TargetMaxConcentrations = MaxConcentrations(concentrations);
+        var fitted = (StainMatrixSource)EstimateSource(target);
+        TargetStainMatrix = fitted.Matrix;
+        TargetMaxConcentrations = fitted.MaxConcentrations;
     }
 
-    public RgbImage Transform(RgbImage image)
+    public RgbImage Transform(RgbImage image) => Transform(image, EstimateSource(image));
+
+    public StainSource EstimateSource(RgbImage region)
     {
-        if (TargetStainMatrix is null || TargetMaxConcentrations is null) throw new InvalidOperationException($"{Method}: Fit or Load before Transform");
-        var source = Extractor.Extract(image);
-        int n = image.Width * image.Height;
+        var matrix = Extractor.Extract(region);
+        int n = region.Width * region.Height;
         // Pooled: fresh arrays here would cost a megabyte of large-object heap per tile.
         var h = ArrayPool<double>.Shared.Rent(n);
         var e = ArrayPool<double>.Shared.Rent(n);
-        double[] sourceMax;
         try
         {
-            ColorDeconvolution.Concentrations(image, source, h, e);
-            sourceMax = [Percentile.Linear(h.AsSpan(0, n), MaxConcentrationPercentile), Percentile.Linear(e.AsSpan(0, n), MaxConcentrationPercentile)];
+            ColorDeconvolution.Concentrations(region, matrix, h, e);
+            return new StainMatrixSource(matrix, [Percentile.Linear(h.AsSpan(0, n), MaxConcentrationPercentile), Percentile.Linear(e.AsSpan(0, n), MaxConcentrationPercentile)]);
         }
         finally
         {
             ArrayPool<double>.Shared.Return(h);
             ArrayPool<double>.Shared.Return(e);
         }
+    }
+
+    public RgbImage Transform(RgbImage image, StainSource source)
+    {
+        if (TargetStainMatrix is null || TargetMaxConcentrations is null) throw new InvalidOperationException($"{Method}: Fit or Load before Transform");
+        if (source is not StainMatrixSource s) throw new ArgumentException($"{Method} needs a stain-matrix source, got {source.GetType().Name}", nameof(source));
+        var sourceMax = s.MaxConcentrations;
         // A stain absent from the source (p99 ≤ 0) has nothing to rescale; TIAToolbox would divide by zero here.
         double scaleH = sourceMax[0] > 0 ? TargetMaxConcentrations[0] / sourceMax[0] : 1;
         double scaleE = sourceMax[1] > 0 ? TargetMaxConcentrations[1] / sourceMax[1] : 1;
-        return ColorDeconvolution.Transfer(image, source, TargetStainMatrix, scaleH, scaleE);
+        return ColorDeconvolution.Transfer(image, s.Matrix, TargetStainMatrix, scaleH, scaleE);
     }
 
     public StainFit ExportFit()
@@ -90,10 +96,6 @@ public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainN
         }
         TargetMaxConcentrations = [.. max];
     }
-
-    // Reorders the concentration arrays (selection in place); callers use them for nothing else afterwards.
-    private static double[] MaxConcentrations(Concentrations c) =>
-        [Percentile.Linear(c.Hematoxylin, MaxConcentrationPercentile), Percentile.Linear(c.Eosin, MaxConcentrationPercentile)];
 }
 
 /// <summary>Macenko normalization (SVD-plane angles), TIAToolbox defaults: luminosity 0.8, angular percentile 99.</summary>

@@ -39,7 +39,8 @@ public sealed record StainShiftArm(string Arm, string Site, double Auc, double L
 /// <summary>
 /// Trains the fine-tuned patch classifier on site A and evaluates on site B (a real second cohort, or the test
 /// patients re-stained with another stain matrix and intensity), comparing: no handling, stain normalization at test
-/// time, stain augmentation at training, and both. The same test patients on site A give the no-shift reference.
+/// time (the source stain measured per patch, or once per patient as one would per slide), stain augmentation at
+/// training, and both. The same test patients on site A give the no-shift reference.
 /// </summary>
 public sealed class StainShiftStudy(StainShiftConfig config, Device device, PipelineLog log)
 {
@@ -71,7 +72,11 @@ public sealed class StainShiftStudy(StainShiftConfig config, Device device, Pipe
 
         using var siteA = PatchDataset.Load(testTable.Patches, size, log, "site A test patches");
         using var siteB = PatchDataset.Build(testTable.Patches, size, log, "site B test patches", (r, _) => SiteB(r));
-        using var siteBNormalized = PatchDataset.Build(testTable.Patches, size, log, "site B, normalized", (r, _) => normalize.Apply(SiteB(r), new Random(0)));
+        using var siteBNormalized = PatchDataset.Build(testTable.Patches, size, log, "site B, normalized per patch", (r, _) => normalize.Apply(SiteB(r), new Random(0)));
+        // As one would normalize a slide: the source stain measured once per patient, on a mosaic of all its patches.
+        var patientSources = testTable.Patches.GroupBy(r => r.PatientId).ToDictionary(g => g.Key, g => EstimateSource(normalizer, g.Select(SiteB).ToList()));
+        using var siteBPatientNormalized = PatchDataset.Build(testTable.Patches, size, log, "site B, normalized per patient",
+            (r, _) => patientSources[r.PatientId] is { } source ? normalizer.Transform(SiteB(r), source) : SiteB(r));
         using var plainTrain = PatchDataset.Load(trainTable.Patches, size, log, "site A training patches");
         int n = trainTable.Patches.Count;
         var withCopies = Enumerable.Range(0, config.AugmentedCopies + 1).SelectMany(_ => trainTable.Patches).ToList();
@@ -94,6 +99,8 @@ public sealed class StainShiftStudy(StainShiftConfig config, Device device, Pipe
             results.Add(Evaluate(augmented ? "augmentation" : "none", "B", model, siteB));
             results.Add(Evaluate(augmented ? "both" : "normalization", "A", model, siteA));
             results.Add(Evaluate(augmented ? "both" : "normalization", "B", model, siteBNormalized));
+            results.Add(Evaluate(augmented ? "both-patient" : "normalization-patient", "A", model, siteA));
+            results.Add(Evaluate(augmented ? "both-patient" : "normalization-patient", "B", model, siteBPatientNormalized));
         }
         foreach (var r in results) log.Info($"{r.Arm,-14} site {r.Site}: AUC {r.Auc:F3} ({r.Lower:F3}–{r.Upper:F3})");
         Write(output, results, trainTable, testTable);
@@ -118,23 +125,25 @@ public sealed class StainShiftStudy(StainShiftConfig config, Device device, Pipe
         return new StainShiftArm(arm, site, auc, interval.Lower, interval.Upper);
     }
 
+    // Null when the patient's patches hold no tissue to measure: those patches are left as they are.
+    private static StainSource? EstimateSource(IStainNormalizer normalizer, IReadOnlyList<RgbImage> patches)
+    {
+        try
+        {
+            return normalizer.EstimateSource(Imaging.Mosaic.Build(patches));
+        }
+        catch (UserInputException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The normalization target: a mosaic of 64 training patches drawn with the seed (pads short edge patches white).</summary>
     private static RgbImage Mosaic(PatchTable table, int seed)
     {
         var patches = table.Patches.ToArray();
         new Random(seed).Shuffle(patches);
-        var chosen = patches.Take(64).Select(p => ImageCodec.Read(p.Path)).ToList();
-        int cell = chosen.Max(i => Math.Max(i.Width, i.Height)), grid = (int)Math.Ceiling(Math.Sqrt(chosen.Count));
-        var mosaic = RgbImage.Blank(cell * grid, cell * grid);
-        Array.Fill(mosaic.Pixels, (byte)255);
-        for (int k = 0; k < chosen.Count; k++)
-        {
-            var image = chosen[k];
-            int ox = (k % grid) * cell, oy = (k / grid) * cell;
-            for (int y = 0; y < image.Height; y++)
-                Array.Copy(image.Pixels, image.Offset(0, y), mosaic.Pixels, mosaic.Offset(ox, oy + y), image.Width * 3);
-        }
-        return mosaic;
+        return Imaging.Mosaic.Build(patches.Take(64).Select(p => ImageCodec.Read(p.Path)).ToList());
     }
 
     private void Write(OutputFolder output, IReadOnlyList<StainShiftArm> results, PatchTable train, PatchTable test)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using HistoPrognosis.Cli;
 using HistoPrognosis.Cli.Commands;
 using HistoPrognosis.Imaging;
+using HistoPrognosis.Stain;
 using NetVips;
 
 namespace HistoPrognosis.Tests.Stain;
@@ -30,6 +31,27 @@ public sealed class StainCommandTests : IDisposable
         Assert.Equal(StainReference.Output("macenko", "crc_tum").Pixels, ImageCodec.Read(Path.Combine(outB, "crc_tum.png")).Pixels);
         Assert.Equal(2, await Run("stain", "normalize", "--method", "reinhard", "--fit", fit, "--out", outB, StainReference.InputPath("crc_tum")));
         Assert.Empty(Directory.GetFiles(dir, "*.tmp*", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData("macenko")]
+    [InlineData("reinhard")]
+    public async Task JointSourceMapsEveryInputWithOneEstimateFromAllOfThem(string method)
+    {
+        var inputs = new[] { "crc_tum", "breakhis_benign" };
+        var outDir = Path.Combine(dir, "joint");
+        Assert.Equal(0, await Run(["stain", "normalize", "--method", method, "--target", StainReference.InputPath("target"), "--joint-source",
+            "--out", outDir, .. inputs.Select(StainReference.InputPath)]));
+        var normalizer = StainNormalizers.Create(method);
+        normalizer.Fit(StainReference.Input("target"));
+        var source = normalizer.EstimateSource(Mosaic.Build(inputs.Select(StainReference.Input).ToList()));
+        foreach (var name in inputs)
+        {
+            var written = ImageCodec.Read(Path.Combine(outDir, name + ".png")).Pixels;
+            Assert.Equal(normalizer.Transform(StainReference.Input(name), source).Pixels, written);
+            // One estimate for both differs from each image's own (the per-image reference output).
+            Assert.NotEqual(StainReference.Output(method, name).Pixels, written);
+        }
     }
 
     [Fact]

@@ -78,4 +78,22 @@ public sealed class StainFitTests : IDisposable
         FittedNormalizers.Get("macenko").ExportFit().Save(path);
         return path;
     }
+
+    [Theory]
+    [InlineData("reinhard")]
+    [InlineData("macenko")]
+    [InlineData("ruifrok")]
+    public void TransformIsTheTransformWithTheImagesOwnSourceEstimate(string method)
+    {
+        var normalizer = StainNormalizers.Create(method);
+        normalizer.Fit(StainReference.Input("target"));
+        var image = StainReference.Input("crc_tum");
+        var own = normalizer.Transform(image, normalizer.EstimateSource(image)).Pixels;
+        Assert.Equal(normalizer.Transform(image).Pixels, own);
+        Assert.Equal(StainReference.Output(method, "crc_tum").Pixels, own);
+        // Another image's estimate maps it differently; a source of the wrong kind is refused.
+        Assert.NotEqual(own, normalizer.Transform(image, normalizer.EstimateSource(StainReference.Input("breakhis_benign"))).Pixels);
+        StainSource wrong = method == "reinhard" ? new StainMatrixSource(StainMatrix.Ruifrok, [1, 1]) : new LabStatisticsSource([50, 0, 0], [10, 5, 5]);
+        Assert.Throws<ArgumentException>(() => normalizer.Transform(image, wrong));
+    }
 }

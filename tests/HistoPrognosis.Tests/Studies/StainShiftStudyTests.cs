@@ -25,7 +25,7 @@ public sealed class StainShiftStudyTests
     }
 
     [Fact]
-    public async Task StudyReportsFourArmsOnBothSites()
+    public async Task StudyReportsEveryArmOnBothSites()
     {
         var dir = TestPaths.NewTempDirectory();
         var lines = File.ReadAllLines(TestPaths.DemoLabels);
@@ -40,8 +40,8 @@ public sealed class StainShiftStudyTests
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "stain-shift.json")));
         var arms = json.RootElement.GetProperty("arms").EnumerateArray().ToList();
-        Assert.Equal(8, arms.Count);
-        Assert.Equal(["none", "normalization", "augmentation", "both"], arms.Select(a => a.GetProperty("arm").GetString()).Distinct());
+        Assert.Equal(12, arms.Count);
+        Assert.Equal(["none", "normalization", "normalization-patient", "augmentation", "both", "both-patient"], arms.Select(a => a.GetProperty("arm").GetString()).Distinct());
         Assert.All(arms, a => Assert.InRange(a.GetProperty("auc").GetDouble(), 0, 1));
         Assert.Contains("<svg", File.ReadAllText(Path.Combine(outDir, "stain-shift.svg")));
     }
