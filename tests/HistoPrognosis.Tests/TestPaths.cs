@@ -17,10 +17,34 @@ public static class TestPaths
 
     public static string DemoLabels => Path.Combine(RepositoryRoot, "data", "idc-demo", "labels.csv");
 
+    private static readonly System.Collections.Concurrent.ConcurrentBag<string> Created = [];
+
+    static TestPaths() => AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteCreated();
+
+    /// <summary>A fresh folder under the temp path, removed when the test process exits (a run leaves no litter).</summary>
     public static string NewTempDirectory()
     {
         var dir = Path.Combine(Path.GetTempPath(), "histoprog-tests-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(dir);
+        Created.Add(dir);
         return dir;
+    }
+
+    private static void DeleteCreated()
+    {
+        foreach (var dir in Created)
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a file still open elsewhere keeps its folder.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
     }
 }
