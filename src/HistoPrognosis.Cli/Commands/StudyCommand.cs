@@ -45,7 +45,6 @@ public static class StudyCommand
             };
             using var folder = new OutputFolder(parse.GetValue(output)!);
             new TransferStudy(config, ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console).Run(folder);
-            folder.Commit();
             Console.WriteLine(File.ReadAllText(Path.Combine(folder.Destination, "table.md")));
             return 0;
         });

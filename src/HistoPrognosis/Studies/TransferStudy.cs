@@ -22,7 +22,8 @@ public sealed record StudyCell(string Method, int TrainPatients, string Metric, 
 /// <summary>
 /// For each training size, draws that many patients from the training pool (seeded per size and repeat), trains
 /// each method with the same optimizer steps and batch, and evaluates on every patch of the test table. Writes
-/// study.json, predictions.csv, table.md and learning-curve.svg.
+/// study.json, predictions.csv, table.md and learning-curve.svg, and commits the output folder. Finished runs are
+/// kept in a progress file (<see cref="StudyProgress"/>), so an interrupted study resumes where it stopped.
 /// </summary>
 public sealed class TransferStudy(TransferStudyConfig config, Device device, PipelineLog log)
 {
@@ -48,6 +49,8 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
         var trueFraction = testPatients.Select(p => Enumerable.Range(0, test.Count).Where(i => test.PatientIds[i] == p).Average(i => (double)test.Labels[i])).ToArray();
 
         var runs = new List<StudyRun>();
+        var progress = new StudyProgress(output.Destination, JsonSerializer.Serialize(config, DemoConfig.Json));
+        if (progress.Count > 0) log.Info($"resuming: {progress.Count} finished run(s) in {progress.FilePath}");
         var predictions = new StringBuilder("path,method,train_patients,repeat,prob\n");
         int total = config.Sizes.Length * config.Repeats * config.Methods.Length, done = 0;
         var evaluateAt = ConvergenceFractions.Select(f => Math.Max(1, (int)Math.Round(f * config.Finetune.TotalSteps))).ToHashSet();
@@ -66,6 +69,12 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
                 }
                 foreach (var method in config.Methods)
                 {
+                    if (progress.Find(method, n, repeat) is { } finished)
+                    {
+                        Record(finished);
+                        log.Info($"[{++done}/{total}] {method,-8} n={n,-4} repeat {repeat}: AUC {finished.Run.Auc:F3} (finished earlier)");
+                        continue;
+                    }
                     var clock = Stopwatch.StartNew();
                     int seed = HashCode.Combine(config.Seed, n, repeat, method) & int.MaxValue;
                     using var model = new PatchClassifier(BackboneFactory.Create(method == "scratch" ? BackboneFactory.Scratch : BackboneFactory.ImageNet, seed));
@@ -83,12 +92,20 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
                     var run = new StudyRun(method, n, repeat, ClassificationMetrics.RocAuc(prob, test.Labels),
                         BinaryMetrics.BalancedAccuracy(prob, test.Labels), BinaryMetrics.F1(prob, test.Labels),
                         BinaryMetrics.Spearman(meanProb, trueFraction), clock.Elapsed.TotalSeconds, history.Evaluations);
-                    runs.Add(run);
-                    for (int i = 0; i < test.Count; i++)
-                        predictions.Append(CultureInfo.InvariantCulture, $"{Csv(test.Paths[i])},{method},{n},{repeat},{prob[i]:G6}\n");
+                    var completed = new CompletedRun(run, prob);
+                    progress.Add(completed);
+                    Record(completed);
                     log.Info($"[{++done}/{total}] {method,-8} n={n,-4} repeat {repeat}: AUC {run.Auc:F3}, balanced acc {run.BalancedAccuracy:F3}, Spearman {run.Spearman:F3} ({run.Seconds:F0} s)");
                 }
             }
+
+        void Record(CompletedRun completed)
+        {
+            var r = completed.Run;
+            runs.Add(r);
+            for (int i = 0; i < test.Count; i++)
+                predictions.Append(CultureInfo.InvariantCulture, $"{Csv(test.Paths[i])},{r.Method},{r.TrainPatients},{r.Repeat},{completed.Probabilities[i]:G6}\n");
+        }
 
         var cells = Summarize(runs);
         var statement = Statement(cells);
@@ -99,6 +116,8 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
             .Select(c => (X: (double)c.TrainPatients, Y: c.Mean, Low: c.Lower, High: c.Upper)).ToList())).ToList();
         File.WriteAllText(output.File("learning-curve.svg"),
             LineChartSvg.Render("Patch ROC AUC on unseen patients vs training patients", "training patients (log scale)", "ROC AUC (mean, 95% bootstrap CI)", series, logX: true));
+        output.Commit();
+        progress.Complete(); // only now: until the output is in place, a rerun can still reuse the finished runs
         log.Info(statement);
         return runs;
     }

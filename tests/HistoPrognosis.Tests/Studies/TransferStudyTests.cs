@@ -1,6 +1,9 @@
 using System.Text.Json;
 using HistoPrognosis.Cli;
 using HistoPrognosis.Data;
+using HistoPrognosis.Reports;
+using HistoPrognosis.Studies;
+using HistoPrognosis.Training;
 
 namespace HistoPrognosis.Tests.Studies;
 
@@ -47,6 +50,39 @@ public sealed class TransferStudyTests
         Assert.Equal(1 + 4 * testPatches, File.ReadAllLines(Path.Combine(outDir, "predictions.csv")).Length);
         Assert.Contains("<svg", File.ReadAllText(Path.Combine(outDir, "learning-curve.svg")));
         Assert.Contains("| 6 |", File.ReadAllText(Path.Combine(outDir, "table.md")));
+    }
+
+    [Fact]
+    public void InterruptedStudyResumesFromItsFinishedRuns()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var (pool, test, testPatches) = WriteTables(dir);
+        var config = new TransferStudyConfig
+        {
+            TrainTable = pool, TestTable = test, Sizes = [3], Repeats = 1, Methods = ["scratch", "finetune"],
+            Finetune = new FinetuneConfig(ImageSize: 32, BatchSize: 6, HeadOnlySteps: 1, FullSteps: 3),
+        };
+        var outDir = Path.Combine(dir, "study");
+        // An earlier attempt finished 'scratch' and was killed while writing the next line.
+        var progress = new StudyProgress(outDir, JsonSerializer.Serialize(config, DemoConfig.Json));
+        progress.Add(new CompletedRun(new StudyRun("scratch", 3, 1, 0.123, 0.5, 0.4, 0.2, 9.0, []), Enumerable.Repeat(0.25f, testPatches).ToArray()));
+        File.AppendAllText(progress.FilePath, "{\"run\":{\"meth");
+
+        IReadOnlyList<StudyRun> runs;
+        using (var folder = new OutputFolder(outDir))
+            runs = new TransferStudy(config, TorchSharp.torch.CPU, PipelineLog.Silent).Run(folder);
+
+        Assert.Equal(["scratch", "finetune"], runs.Select(r => r.Method));
+        Assert.Equal(0.123, runs[0].Auc); // reused, not retrained
+        Assert.NotEqual(0.123, runs[1].Auc);
+        var scratchRows = File.ReadAllLines(Path.Combine(outDir, "predictions.csv")).Where(l => l.Contains(",scratch,")).ToList();
+        Assert.Equal(testPatches, scratchRows.Count);
+        Assert.All(scratchRows, l => Assert.EndsWith(",0.25", l));
+        Assert.False(File.Exists(progress.FilePath)); // removed once the output is complete
+
+        // Other settings never reuse a progress file: it starts afresh.
+        var other = new StudyProgress(outDir, "{}");
+        Assert.Equal(0, other.Count);
     }
 
     [Fact]
