@@ -44,6 +44,13 @@ public static class OpenCvLab
     // The inverse matrix's X column (R, G, B rows) times AbToXz[s], and its Z column likewise: four ints per s.
     private static readonly int[] XProducts = new int[4 * (LutBase * 9 / 4)];
     private static readonly int[] ZProducts = new int[4 * (LutBase * 9 / 4)];
+    // The gamma table with OpenCV's clamp to 0..4095 built in, over every index the inverse can produce
+    // (InvGammaLow .. InvGammaLow + length − 1): one lookup instead of two comparisons and a lookup.
+    private static readonly byte[] ClampedInvGamma;
+    // Saturation to 0..255 as a lookup over every value the forward a and b expressions can take.
+    private static readonly byte[] Saturated;
+    private static readonly int SaturatedLow;
+    private static readonly int InvGammaLow;
     private static readonly byte[] IdentityMap = [.. Enumerable.Range(0, 768).Select(i => (byte)(i & 255))];
     private static readonly int[] InverseCoeffs = new int[9];
 
@@ -103,6 +110,42 @@ public static class OpenCvLab
             XProducts[4 * s + k] = InverseCoeffs[3 * k] * AbToXz[s];
             ZProducts[4 * s + k] = InverseCoeffs[3 * k + 2] * AbToXz[s];
         }
+        (InvGammaLow, ClampedInvGamma) = ClampedInverseTable();
+        int reach = 500 * CbrtTab.Max() >> LabShift2; // |500·(fx − fy)| >> shift never exceeds this
+        SaturatedLow = 128 - reach - 1;
+        Saturated = new byte[2 * reach + 3];
+        for (int i = 0; i < Saturated.Length; i++) Saturated[i] = Saturate(SaturatedLow + i);
+    }
+
+    // Bounds of (X + Y + Z products + rounding) >> shift over all byte triples, from the reachable table rows.
+    private static (int Low, byte[] Table) ClampedInverseTable()
+    {
+        const int round = 1 << (Lab2RgbShift - 1), top = InvGammaTabSize - 1;
+        long low = long.MaxValue, high = long.MinValue;
+        for (int k = 0; k < 3; k++)
+        {
+            long xMin = long.MaxValue, xMax = long.MinValue, zMin = long.MaxValue, zMax = long.MinValue, yMin = long.MaxValue, yMax = long.MinValue;
+            for (int l = 0; l < 256; l++)
+            {
+                long y = (long)InverseCoeffs[3 * k + 1] * LabToY[l];
+                yMin = Math.Min(yMin, y);
+                yMax = Math.Max(yMax, y);
+                for (int v = 0; v < 256; v++)
+                {
+                    int xs = LabToFy[l] - MinAbValue + ((5 * v * 53687 + (1 << 7)) >> 13) - 128 * LutBase / 500;
+                    int zs = LabToFy[l] - MinAbValue - (((v * 41943 + (1 << 4)) >> 9) - 128 * LutBase / 200 + 1);
+                    xMin = Math.Min(xMin, XProducts[4 * xs + k]);
+                    xMax = Math.Max(xMax, XProducts[4 * xs + k]);
+                    zMin = Math.Min(zMin, ZProducts[4 * zs + k]);
+                    zMax = Math.Max(zMax, ZProducts[4 * zs + k]);
+                }
+            }
+            low = Math.Min(low, (xMin + yMin + zMin + round) >> Lab2RgbShift);
+            high = Math.Max(high, (xMax + yMax + zMax + round) >> Lab2RgbShift);
+        }
+        var table = new byte[high - low + 1];
+        for (long v = low; v <= high; v++) table[v - low] = (byte)InvGammaTab[Math.Clamp(v, 0, top)];
+        return ((int)low, table);
     }
 
     /// <summary>RGB → 8-bit LAB (L·255/100, a+128, b+128), as cv2.cvtColor(img, COLOR_RGB2LAB) on uint8.</summary>
@@ -122,9 +165,10 @@ public static class OpenCvLab
         // increment wait for the previous store.
         Span<int> odd = stackalloc int[768];
         odd.Clear();
-        fixed (byte* src = rgb, dst = lab, lightness = LightnessTab)
+        fixed (byte* src = rgb, dst = lab, lightness = LightnessTab, saturatedTable = Saturated)
         fixed (int* t = XyzTables, hist = histogram, hist2 = odd, c500 = Cbrt500, c200 = Cbrt200)
         {
+            byte* saturate = saturatedTable - SaturatedLow;
             int* h = hist2;
             for (int p = 0; p < n; p += 3)
             {
@@ -133,8 +177,8 @@ public static class OpenCvLab
                 int yi = (t[768 + r] + t[1024 + g] + t[1280 + b] + round) >> LabShift;
                 int zi = (t[1536 + r] + t[1792 + g] + t[2048 + b] + round) >> LabShift;
                 byte l = lightness[yi];
-                byte a = (byte)Math.Clamp((c500[xi] - c500[yi] + offset) >> LabShift2, 0, 255);
-                byte bb = (byte)Math.Clamp((c200[yi] - c200[zi] + offset) >> LabShift2, 0, 255);
+                byte a = saturate[(c500[xi] - c500[yi] + offset) >> LabShift2];
+                byte bb = saturate[(c200[yi] - c200[zi] + offset) >> LabShift2];
                 dst[p] = l;
                 dst[p + 1] = a;
                 dst[p + 2] = bb;
@@ -199,7 +243,7 @@ public static class OpenCvLab
         if (map.Length < 768) throw new ArgumentException("map needs 768 entries", nameof(map));
         // Everything OpenCV derives from one byte, composed with the map: the products of Y with the matrix's Y
         // column (plus rounding) and f(Y) from L, the offsets into AbToXz from a and b.
-        const int round = 1 << (Lab2RgbShift - 1), top = InvGammaTabSize - 1;
+        const int round = 1 << (Lab2RgbShift - 1);
         var c = InverseCoeffs;
         Span<int> perByte = stackalloc int[7 * 256];
         for (int v = 0; v < 256; v++)
@@ -211,10 +255,10 @@ public static class OpenCvLab
             perByte[1536 + v] = ((b * 41943 + (1 << 4)) >> 9) - 128 * LutBase / 200 + 1;
         }
         int n = lab.Length - lab.Length % 3;
-        fixed (byte* src = lab, dst = rgb)
+        fixed (byte* src = lab, dst = rgb, clamped = ClampedInvGamma)
         fixed (int* t = perByte, xp = XProducts, zp = ZProducts)
-        fixed (ushort* inv = InvGammaTab)
         {
+            byte* inv = clamped - InvGammaLow;
             for (int p = 0; p < n; p += 3)
             {
                 int l = src[p];
@@ -222,9 +266,9 @@ public static class OpenCvLab
                 int ify = t[1024 + l];
                 int* x = xp + 4 * (ify + t[1280 + src[p + 1]]);
                 int* z = zp + 4 * (ify - t[1536 + src[p + 2]]);
-                dst[p] = (byte)inv[Math.Clamp((x[0] + y[0] + z[0]) >> Lab2RgbShift, 0, top)];
-                dst[p + 1] = (byte)inv[Math.Clamp((x[1] + y[1] + z[1]) >> Lab2RgbShift, 0, top)];
-                dst[p + 2] = (byte)inv[Math.Clamp((x[2] + y[2] + z[2]) >> Lab2RgbShift, 0, top)];
+                dst[p] = inv[(x[0] + y[0] + z[0]) >> Lab2RgbShift];
+                dst[p + 1] = inv[(x[1] + y[1] + z[1]) >> Lab2RgbShift];
+                dst[p + 2] = inv[(x[2] + y[2] + z[2]) >> Lab2RgbShift];
             }
         }
     }
