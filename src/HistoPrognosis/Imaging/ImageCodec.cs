@@ -57,7 +57,7 @@ public static class ImageCodec
             if (rgb.Format != Enums.BandFormat.Uchar) rgb = Replace(rgb, rgb.Cast(Enums.BandFormat.Uchar), image);
             if (rgb.Bands == 1) rgb = Replace(rgb, rgb.Bandjoin(rgb, rgb), image);
             else if (rgb.Bands > 3) rgb = Replace(rgb, rgb.ExtractBand(0, 3), image);
-            var bytes = rgb.WriteToMemory();
+            var bytes = rgb.WriteToMemory<byte>();
             return new RgbImage(rgb.Width, rgb.Height, bytes);
         }
         finally
