@@ -14,6 +14,7 @@ public static class CrossvalCommand
         var cohort = new Option<string>("--cohort") { Description = "cohort CSV: patient_id, time_months, event[, clinical columns, site]", Required = true };
         var patches = new Option<string>("--patches") { Description = "patch table: path, patient_id[, x, y] (labels are not read)", Required = true };
         var backbone = new Option<string>("--backbone") { Description = "imagenet-resnet18 | scratch | resnet18|resnet34|resnet50[:FILE.safetensors]", DefaultValueFactory = _ => BackboneFactory.ImageNet };
+        var compare = new Option<string?>("--compare-backbone") { Description = "also train every image arm on this backbone's features (e.g. scratch) and report the paired bootstrap difference of pooled C" };
         var imageSize = new Option<int>("--image-size") { Description = "patch size fed to the backbone, px", DefaultValueFactory = _ => 96 };
         var aggregators = new Option<string>("--aggregators") { Description = "comma-separated: mean, max, abmil, clam, transmil", DefaultValueFactory = _ => string.Join(",", MilAggregators.Names) };
         var loss = new Option<string>("--loss") { Description = "cox | nll | binary5y", DefaultValueFactory = _ => "cox" };
@@ -32,7 +33,7 @@ public static class CrossvalCommand
         var device = CommonOptions.Device();
         var command = new Command("crossval", "patient-level k-fold CV: C-index per aggregator (mean ± sd over folds, pooled out-of-fold with bootstrap CI)")
         {
-            cohort, patches, backbone, imageSize, aggregators, loss, folds, clinical, fusion, censoring, bins, epochs, lr, bootstrap, cache, allowMissing, seed, output, device,
+            cohort, patches, backbone, compare, imageSize, aggregators, loss, folds, clinical, fusion, censoring, bins, epochs, lr, bootstrap, cache, allowMissing, seed, output, device,
         };
         command.SetAction(parse =>
         {
@@ -42,6 +43,7 @@ public static class CrossvalCommand
                 Aggregators = List(parse.GetValue(aggregators)).Select(MilAggregators.Check).ToArray(),
                 Folds = parse.GetValue(folds),
                 BootstrapSamples = parse.GetValue(bootstrap),
+                CompareBackbone = parse.GetValue(compare),
                 Model = new PrognosisConfig
                 {
                     Loss = parse.GetValue(loss)!,
@@ -60,6 +62,9 @@ public static class CrossvalCommand
             foreach (var a in result.Arms)
                 parse.InvocationConfiguration.Output.WriteLine(string.Format(inv, "{0,-20} Harrell C {1:F3} ± {2:F3}, Uno C {3:F3} ± {4:F3}; pooled {5:F3} ({6:F3}–{7:F3})",
                     a.Name, a.HarrellMean, a.HarrellSd, a.UnoMean, a.UnoSd, a.PooledHarrell.Value, a.PooledHarrell.Lower, a.PooledHarrell.Upper));
+            foreach (var c in result.BackboneComparisons ?? [])
+                parse.InvocationConfiguration.Output.WriteLine(string.Format(inv, "{0,-20} {1} − {2}: {3:+0.000;-0.000} ({4:+0.000;-0.000} to {5:+0.000;-0.000})",
+                    c.Model, result.Backbone, result.ComparisonBackbone, c.Difference.Value, c.Difference.Lower, c.Difference.Upper));
             if (result.ReferenceC.TryGetValue("oracle", out var oracle)) parse.InvocationConfiguration.Output.WriteLine(string.Format(inv, "oracle Harrell C {0:F3}", oracle));
             parse.InvocationConfiguration.Output.WriteLine($"→ {parse.GetValue(output)}");
             return 0;

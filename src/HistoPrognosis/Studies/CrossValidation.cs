@@ -17,6 +17,11 @@ public sealed record CrossValidationConfig
     public int Folds { get; init; } = 5;
     /// <summary>Bootstrap resamples for the pooled out-of-fold C-index intervals (0 = none).</summary>
     public int BootstrapSamples { get; init; } = 1000;
+    /// <summary>
+    /// A second backbone whose features every image arm is also trained on, with the same folds and seeds, so the
+    /// two backbones are compared patient by patient (paired bootstrap of the pooled C-index difference).
+    /// </summary>
+    public string? CompareBackbone { get; init; }
     /// <summary>Loss, clinical columns, fusion, seed and MIL optimisation shared by every arm (its aggregator is replaced per arm).</summary>
     public PrognosisConfig Model { get; init; } = new();
 
@@ -42,12 +47,19 @@ public sealed record FoldScore(int Fold, int Patients, int Events, double Harrel
 public sealed record CrossValidationArm(string Name, string Aggregator, string Inputs, IReadOnlyList<FoldScore> Folds,
     double HarrellMean, double HarrellSd, double UnoMean, double UnoSd, MetricWithInterval PooledHarrell, MetricWithInterval PooledUno);
 
+/// <summary>
+/// The main backbone against the comparison backbone for one model: pooled out-of-fold Harrell C of each and their
+/// difference (main − comparison) with a 95% paired patient bootstrap interval.
+/// </summary>
+public sealed record BackboneComparison(string Model, string Inputs, double MainC, double ComparisonC, MetricWithInterval Difference);
+
 /// <summary>What <c>histoprog crossval</c> writes to <c>crossval.json</c>.</summary>
 public sealed record CrossValidationResult(
     int Patients, int Events, int Folds, IReadOnlyList<int> FoldSizes, bool StratifiedBySite,
     string Backbone, int ImageSize, int FeatureDimension, string Loss, IReadOnlyList<string> Clinical, string Fusion, int Epochs,
     int Seed, double HorizonMonths, int BootstrapSamples, IReadOnlyList<CrossValidationArm> Arms,
-    IReadOnlyDictionary<string, double> ReferenceC, double Seconds);
+    IReadOnlyDictionary<string, double> ReferenceC, double Seconds,
+    string? ComparisonBackbone = null, IReadOnlyList<BackboneComparison>? BackboneComparisons = null);
 
 /// <summary>
 /// Patient-level k-fold cross-validation of prognosis models: features come from the cache once, folds from
@@ -59,7 +71,8 @@ public sealed class CrossValidation(Device device, PipelineLog log)
 {
     public const string ClinicalOnlyArm = "clinical-cox";
 
-    private sealed record Arm(string Name, string? Aggregator, bool Image, bool Clinical)
+    /// <summary>An arm; <paramref name="Comparison"/> arms use the comparison backbone's features.</summary>
+    private sealed record Arm(string Name, string? Aggregator, bool Image, bool Clinical, bool Comparison = false)
     {
         public string Inputs => Image && Clinical ? "both" : Image ? "image" : "clinical";
     }
@@ -67,8 +80,19 @@ public sealed class CrossValidation(Device device, PipelineLog log)
     public CrossValidationResult Run(string cohortPath, FeatureSource source, CrossValidationConfig config, string outputDirectory, bool allowMissing = false)
     {
         config.Validate();
+        if (string.Equals(config.CompareBackbone, source.Backbone, StringComparison.Ordinal))
+            throw new UserInputException($"--compare-backbone '{source.Backbone}' is the main backbone; name a different one");
         var clock = Stopwatch.StartNew();
-        var (cohort, bags, settings) = new PrognosisPipeline(device, log).LoadCohortFeatures(cohortPath, source, allowMissing);
+        var pipeline = new PrognosisPipeline(device, log);
+        var (cohort, bags, settings) = pipeline.LoadCohortFeatures(cohortPath, source, allowMissing);
+        IReadOnlyList<PatientBag>? comparisonBags = null;
+        if (config.CompareBackbone is { } other)
+        {
+            var loaded = pipeline.LoadCohortFeatures(cohortPath, source with { Backbone = other }, allowMissing);
+            if (!loaded.Cohort.Patients.Select(p => p.PatientId).SequenceEqual(cohort.Patients.Select(p => p.PatientId), StringComparer.Ordinal))
+                throw new InvalidOperationException("the two backbones' cohorts differ");
+            comparisonBags = loaded.Bags;
+        }
         var time = cohort.Time;
         var events = cohort.Events;
         int n = cohort.Patients.Count;
@@ -85,6 +109,9 @@ public sealed class CrossValidation(Device device, PipelineLog log)
             arms.Add(new Arm(a, a, true, false));
             if (clinicalNames.Count > 0) arms.Add(new Arm($"{a}+clinical", a, true, true));
         }
+        if (comparisonBags is not null)
+            foreach (var main in arms.ToList())
+                arms.Add(main with { Name = $"{main.Name}@{config.CompareBackbone}", Comparison = true });
         if (clinicalNames.Count > 0) arms.Add(new Arm(ClinicalOnlyArm, null, false, true));
 
         var risks = arms.ToDictionary(a => a.Name, _ => Enumerable.Repeat(double.NaN, n).ToArray());
@@ -110,7 +137,7 @@ public sealed class CrossValidation(Device device, PipelineLog log)
                 else
                 {
                     var modelConfig = config.Model with { Aggregator = arm.Aggregator, Clinical = arm.Clinical ? clinicalNames : [] };
-                    var data = new PrognosisData(bags, arm.Clinical ? encoded : imageOnly, time, events);
+                    var data = new PrognosisData(arm.Comparison ? comparisonBags! : bags, arm.Clinical ? encoded : imageOnly, time, events);
                     var (fitData, validation) = PrognosisPipeline.HoldOut(data.Select(train), modelConfig.ValidationFraction, modelConfig.Seed + k);
                     using var model = PrognosisModel.Train(fitData, validation, arm.Clinical ? encoder : ClinicalEncoder.Empty, modelConfig, device, log);
                     var held = data.Select(test);
@@ -137,10 +164,16 @@ public sealed class CrossValidation(Device device, PipelineLog log)
                 Pooled(time, events, risk, (t, e, r) => Concordance.Harrell(t, e, r).Value, config.BootstrapSamples, config.Model.Seed),
                 Pooled(time, events, risk, (t, e, r) => Concordance.Uno(t, e, r, config.Model.HorizonMonths), config.BootstrapSamples, config.Model.Seed)));
         }
+        var comparisons = comparisonBags is null ? null : arms.Where(a => a.Comparison).Select(c =>
+        {
+            var main = arms.Single(a => !a.Comparison && a.Aggregator == c.Aggregator && a.Clinical == c.Clinical);
+            return Compare(main.Name, main.Inputs, time, events, risks[main.Name], risks[c.Name], config.BootstrapSamples, config.Model.Seed);
+        }).ToList();
         var result = new CrossValidationResult(n, events.Count(e => e), config.Folds,
             Enumerable.Range(0, config.Folds).Select(k => fold.Count(f => f == k)).ToArray(), bySite,
             settings.Backbone, settings.ImageSize, settings.Dimension, config.Model.Loss, clinicalNames, config.Model.Fusion, config.Model.Mil.Epochs,
-            config.Model.Seed, config.Model.HorizonMonths, config.BootstrapSamples, results, PrognosisEvaluation.ReferenceC(cohort), clock.Elapsed.TotalSeconds);
+            config.Model.Seed, config.Model.HorizonMonths, config.BootstrapSamples, results, PrognosisEvaluation.ReferenceC(cohort), clock.Elapsed.TotalSeconds,
+            config.CompareBackbone, comparisons);
 
         using var output = new OutputFolder(outputDirectory);
         File.WriteAllText(output.File("crossval.json"), JsonSerializer.Serialize(result, PrognosisEvaluation.Json));
@@ -204,6 +237,25 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         return new MetricWithInterval(value, interval.Lower, interval.Upper);
     }
 
+    // Both backbones' risks for the same patients: each bootstrap resample scores both, so their correlation is kept.
+    private static BackboneComparison Compare(string model, string inputs, double[] time, bool[] events, double[] main, double[] other, int replicates, int seed)
+    {
+        double HarrellOf(double[] risk, ReadOnlySpan<int> idx)
+        {
+            var (t, e, r) = Bootstrap.Gather(idx, time, events, risk);
+            return Defined(() => Concordance.Harrell(t, e, r).Value);
+        }
+        var all = Enumerable.Range(0, time.Length).ToArray();
+        double a = HarrellOf(main, all), b = HarrellOf(other, all);
+        var difference = new MetricWithInterval(a - b, double.NaN, double.NaN);
+        if (replicates > 0 && double.IsFinite(a - b))
+        {
+            var ci = Bootstrap.PairedDifference(time.Length, idx => HarrellOf(main, idx), idx => HarrellOf(other, idx), replicates, seed);
+            difference = new MetricWithInterval(a - b, ci.Lower, ci.Upper);
+        }
+        return new BackboneComparison(model, inputs, a, b, difference);
+    }
+
     private static string OutOfFold(Cohort cohort, int[] fold, IReadOnlyList<string> arms, Dictionary<string, double[]> risks)
     {
         var text = new StringBuilder("patient_id,fold");
@@ -232,6 +284,13 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         text.AppendLine("| model | inputs | Harrell C (folds) | Uno C (folds) | Harrell C pooled | Uno C pooled |").AppendLine("|---|---|---|---|---|---|");
         foreach (var a in r.Arms)
             text.AppendLine($"| {a.Name} | {a.Inputs} | {Pm(a.HarrellMean, a.HarrellSd)} | {Pm(a.UnoMean, a.UnoSd)} | {Ci(a.PooledHarrell)} | {Ci(a.PooledUno)} |");
+        if (r.BackboneComparisons is { Count: > 0 } comparisons)
+        {
+            text.AppendLine().AppendLine(inv, $"Backbone {r.Backbone} against {r.ComparisonBackbone} (same folds and seeds; pooled Harrell C; difference with a 95% paired patient bootstrap):").AppendLine();
+            text.AppendLine($"| model | inputs | {r.Backbone} | {r.ComparisonBackbone} | difference |").AppendLine("|---|---|---|---|---|");
+            foreach (var c in comparisons)
+                text.AppendLine(inv, $"| {c.Model} | {c.Inputs} | {c.MainC:F3} | {c.ComparisonC:F3} | {Ci(c.Difference)}{(c.Difference.Lower > 0 || c.Difference.Upper < 0 ? " (excludes 0)" : "")} |");
+        }
         if (r.ReferenceC.Count > 0)
         {
             text.AppendLine().AppendLine("References (Harrell C of the cohort's own columns, all patients):").AppendLine();

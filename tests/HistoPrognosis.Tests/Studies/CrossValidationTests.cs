@@ -116,4 +116,39 @@ public sealed class CrossValidationTests(PrognosisFixture fixture) : IClassFixtu
         }
         Assert.Contains("| abmil+clinical | both |", File.ReadAllText(Path.Combine(output, "table.md")));
     }
+
+    [Fact]
+    public void CompareBackboneTrainsEveryImageArmOnBothFeatureSetsAndPairsTheDifference()
+    {
+        var output = Path.Combine(fixture.Directory, "cv-compare");
+        var (exit, stdout, error) = Run("crossval", "--cohort", Simulate(), "--patches", fixture.Patches, "--backbone", "scratch", "--image-size", "32",
+            "--compare-backbone", "resnet18", "--aggregators", "mean", "--folds", "2", "--epochs", "5", "--bootstrap", "50",
+            "--feature-cache", Path.Combine(fixture.Directory, "cache"), "--out", output);
+        Assert.True(exit == 0, error);
+        Assert.Contains("scratch − resnet18", stdout);
+
+        var cohort = Cohort.Load(fixture.Cohort, requireOutcome: true);
+        var oof = CsvTable.Read(Path.Combine(output, "oof-risks.csv"));
+        Assert.Equal(["patient_id", "fold", "risk_mean", "risk_mean@resnet18"], oof.Headers);
+        var row = Enumerable.Range(0, oof.Rows.Count).ToDictionary(r => oof.Text(r, 0));
+        double C(int column) => Concordance.Harrell(cohort.Time, cohort.Events, cohort.Patients.Select(p => oof.Number(row[p.PatientId], column)).ToArray()).Value;
+
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "crossval.json"))).RootElement;
+        Assert.Equal("resnet18", json.GetProperty("comparison_backbone").GetString());
+        var comparison = Assert.Single(json.GetProperty("backbone_comparisons").EnumerateArray().ToList());
+        Assert.Equal("mean", comparison.GetProperty("model").GetString());
+        double main = comparison.GetProperty("main_c").GetDouble(), other = comparison.GetProperty("comparison_c").GetDouble();
+        Assert.Equal(C(2), main, 12);
+        Assert.Equal(C(3), other, 12);
+        var difference = comparison.GetProperty("difference");
+        Assert.Equal(main - other, difference.GetProperty("value").GetDouble(), 12);
+        Assert.InRange(difference.GetProperty("value").GetDouble(), difference.GetProperty("lower").GetDouble(), difference.GetProperty("upper").GetDouble());
+        Assert.Contains("| mean | image |", File.ReadAllText(Path.Combine(output, "table.md")));
+
+        (exit, _, error) = Run("crossval", "--cohort", Simulate(), "--patches", fixture.Patches, "--backbone", "scratch", "--compare-backbone", "scratch",
+            "--out", Path.Combine(fixture.Directory, "cv-compare-same"));
+        Assert.Equal(2, exit);
+        Assert.Contains("--compare-backbone", error);
+        Assert.False(Directory.Exists(Path.Combine(fixture.Directory, "cv-compare-same")));
+    }
 }
