@@ -20,14 +20,18 @@ public static class BackboneThroughput
         backbone.to(device);
         output.WriteLine($"threads {get_num_threads()}, device {deviceName}");
         foreach (var (size, batch) in new[] { (224, 32), (96, 64) })
-            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device):F1} patches/s");
+        {
+            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, fold: true):F1} patches/s (BatchNorm folded, as FeatureExtractor runs)");
+            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, fold: false):F1} patches/s (BatchNorm as separate layers)");
+        }
         using var model = new PatchClassifier(backbone);
         output.WriteLine($"train step 96px batch 64: {TrainStep(model, 96, 64, device):F1} patches/s");
     }
 
-    private static double Extract(Backbone backbone, int size, int batch, Device device)
+    private static double Extract(Backbone backbone, int size, int batch, Device device, bool fold)
     {
         backbone.eval();
+        using var folded = fold ? BatchNormFolding.Fold(backbone) : null;
         using var noGrad = no_grad();
         using var input = randn(batch, 3, size, size, device: device);
         return Time(() => backbone.forward(input).Dispose(), batch, device);

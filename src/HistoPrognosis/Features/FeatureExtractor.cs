@@ -4,12 +4,13 @@ using static TorchSharp.torch;
 
 namespace HistoPrognosis.Features;
 
-/// <summary>Per-patch backbone features (N × 512, float32), computed in eval mode without gradients.</summary>
+/// <summary>Per-patch backbone features (N × 512, float32), computed in eval mode without gradients, BatchNorm folded.</summary>
 public static class FeatureExtractor
 {
     public static float[][] Extract(Backbone backbone, PatchDataset data, Device device, PipelineLog log, string stage, int batchSize = 128)
     {
         backbone.eval();
+        using var folded = BatchNormFolding.Fold(backbone);
         var features = new float[data.Count][];
         using var noGrad = no_grad();
         for (int start = 0; start < data.Count; start += batchSize)

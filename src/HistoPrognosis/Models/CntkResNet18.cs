@@ -31,10 +31,10 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var identity = downsample is null ? x : downsample.forward(x);
-        var y = functional.relu(bn1.forward(conv1.forward(x)));
-        y = bn2.forward(conv2.forward(y));
-        return functional.relu(y.add_(identity)).MoveToOuterDisposeScope();
+        var identity = downsample is null ? x : ConvNorm.Apply(downsample, x);
+        var y = ConvNorm.Apply(conv1, bn1, x).relu_();
+        y = ConvNorm.Apply(conv2, bn2, y);
+        return y.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 
     /// <summary>Conv/BN pairs in the order the CNTK export emits them: the shortcut projection first.</summary>
@@ -91,7 +91,7 @@ public sealed class CntkResNet18 : Backbone
         if (x.shape[2] < 32 || x.shape[3] < 32)
             throw new ArgumentException($"backbone input must be at least 32×32 px, got {x.shape[3]}×{x.shape[2]}");
         using var scope = NewDisposeScope();
-        var y = maxpool.forward(functional.relu(bn1.forward(conv1.forward(x))));
+        var y = maxpool.forward(ConvNorm.Apply(conv1, bn1, x).relu_());
         y = layer4.forward(layer3.forward(layer2.forward(layer1.forward(y))));
         return avgpool.forward(y).flatten(1).MoveToOuterDisposeScope();
     }

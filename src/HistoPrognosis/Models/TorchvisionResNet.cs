@@ -29,11 +29,11 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var identity = downsample is null ? x : downsample.forward(x);
-        var y = functional.relu(bn1.forward(conv1.forward(x)));
-        y = functional.relu(bn2.forward(conv2.forward(y)));
-        y = bn3.forward(conv3.forward(y));
-        return functional.relu(y.add_(identity)).MoveToOuterDisposeScope();
+        var identity = downsample is null ? x : ConvNorm.Apply(downsample, x);
+        var y = ConvNorm.Apply(conv1, bn1, x).relu_();
+        y = ConvNorm.Apply(conv2, bn2, y).relu_();
+        y = ConvNorm.Apply(conv3, bn3, y);
+        return y.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 }
 
@@ -118,7 +118,7 @@ public sealed class TorchvisionResNet : Backbone
     {
         if (x.dim() != 4 || x.shape[1] != 3) throw new ArgumentException($"backbone input must be N×3×H×W, got [{string.Join(",", x.shape)}]");
         using var scope = NewDisposeScope();
-        var y = maxpool.forward(functional.relu(bn1.forward(conv1.forward(x))));
+        var y = maxpool.forward(ConvNorm.Apply(conv1, bn1, x).relu_());
         y = layer4.forward(layer3.forward(layer2.forward(layer1.forward(y))));
         return avgpool.forward(y).flatten(1).MoveToOuterDisposeScope();
     }

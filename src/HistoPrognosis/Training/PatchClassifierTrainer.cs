@@ -186,6 +186,7 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         model.eval();
         var result = new float[data.Count];
         using var noGrad = no_grad();
+        using var folded = BatchNormFolding.Fold(model.Backbone);
         for (int start = 0; start < data.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
