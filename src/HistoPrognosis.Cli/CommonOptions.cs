@@ -11,6 +11,12 @@ public static class CommonOptions
         Description = "cpu or cuda (default cpu)",
         DefaultValueFactory = _ => "cpu",
     };
+
+    public static Option<string> Augment() => new("--augment")
+    {
+        Description = "training augmentation: flips (flips × 90° rotations), hed[:σ], color[:x], stain[:σ], comma-separated, or none",
+        DefaultValueFactory = _ => HistoPrognosis.Training.AugmentationPlan.Default,
+    };
 }
 
 public static class CliJson

@@ -20,10 +20,11 @@ public static class FinetuneCommand
         var lr = new Option<double>("--lr") { Description = "head learning rate", DefaultValueFactory = _ => 1e-3 };
         var decay = new Option<double>("--layer-decay") { Description = "learning-rate factor per stage away from the head", DefaultValueFactory = _ => 0.4 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
+        var augment = CommonOptions.Augment();
         var device = CommonOptions.Device();
         var command = new Command("finetune", "train a patch classifier (IDC vs not) with a freezing policy; resumes from --out/checkpoints")
         {
-            patches, validation, backbone, policy, output, steps, batch, imageSize, lr, decay, seed, device,
+            patches, validation, backbone, policy, output, steps, batch, imageSize, lr, decay, augment, seed, device,
         };
         command.SetAction(parse =>
         {
@@ -39,7 +40,7 @@ public static class FinetuneCommand
                 Seed = parse.GetValue(seed),
                 Finetune = new FinetuneConfig(ImageSize: parse.GetValue(imageSize), BatchSize: parse.GetValue(batch),
                     HeadOnlySteps: headSteps, FullSteps: total - headSteps, HeadLearningRate: parse.GetValue(lr),
-                    LayerDecay: parse.GetValue(decay), ScratchLearningRate: parse.GetValue(lr)),
+                    LayerDecay: parse.GetValue(decay), ScratchLearningRate: parse.GetValue(lr), Augment: parse.GetValue(augment)!),
             };
             var history = new FinetuneJob(config, ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console).Run(parse.GetValue(output)!);
             var last = history.Evaluations.LastOrDefault();

@@ -22,9 +22,10 @@ public static class StudyCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
         var output = new Option<string>("--out") { Required = true };
         var device = CommonOptions.Device();
+        var augment = CommonOptions.Augment();
         var transfer = new Command("transfer", "train scratch / frozen / fine-tuned classifiers on growing patient draws; evaluate on unseen patients")
         {
-            trainTable, testTable, sizes, repeats, methods, steps, batch, imageSize, seed, output, device,
+            trainTable, testTable, sizes, repeats, methods, steps, batch, imageSize, augment, seed, output, device,
         };
         transfer.SetAction(parse =>
         {
@@ -41,6 +42,7 @@ public static class StudyCommand
                 Finetune = new TransferStudyConfig().Finetune with
                 {
                     ImageSize = parse.GetValue(imageSize), BatchSize = parse.GetValue(batch), HeadOnlySteps = head, FullSteps = total - head,
+                    Augment = parse.GetValue(augment)!,
                 },
             };
             using var folder = new OutputFolder(parse.GetValue(output)!);

@@ -58,7 +58,7 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
             for (int repeat = 1; repeat <= config.Repeats; repeat++)
             {
                 var drawn = pool.ToArray();
-                new Random(HashCode.Combine(config.Seed, n, repeat) & int.MaxValue).Shuffle(drawn);
+                new Random(StableSeed.Of(config.Seed, n, repeat)).Shuffle(drawn);
                 var patients = drawn.Take(n).ToHashSet();
                 using var train = trainAll.Select(PatchSubset.IndicesOf(trainAll, patients));
                 if (train.Count == 0) throw new UserInputException($"the {n} patients drawn (repeat {repeat}) have no patches");
@@ -76,7 +76,7 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
                         continue;
                     }
                     var clock = Stopwatch.StartNew();
-                    int seed = HashCode.Combine(config.Seed, n, repeat, method) & int.MaxValue;
+                    int seed = StableSeed.Of(config.Seed, n, repeat, method);
                     using var model = new PatchClassifier(BackboneFactory.Create(method == "scratch" ? BackboneFactory.Scratch : BackboneFactory.ImageNet, seed));
                     model.to(device);
                     var policy = method switch { "scratch" => FinetunePolicy.Scratch, "frozen" => FinetunePolicy.Frozen, "gradual" => FinetunePolicy.Gradual, _ => FinetunePolicy.Discriminative };

@@ -1,3 +1,5 @@
+using HistoPrognosis.Imaging;
+using HistoPrognosis.Transforms;
 using static TorchSharp.torch;
 
 namespace HistoPrognosis.Training;
@@ -21,5 +23,28 @@ public static class BatchAugmentation
             samples[i] = sample;
         }
         return stack(samples).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// A per-sample pixel transform (colour, HED, stain jitter) over a uint8 N×3×H×W batch; each sample gets its own
+    /// generator seeded from <paramref name="rng"/> in batch order.
+    /// </summary>
+    public static Tensor Pixels(Tensor batch, ITransform transform, Random rng)
+    {
+        int n = (int)batch.shape[0], h = (int)batch.shape[2], w = (int)batch.shape[3], plane = h * w;
+        var chw = batch.contiguous().data<byte>().ToArray();
+        var output = new byte[chw.Length];
+        var hwc = new byte[plane * 3];
+        for (int s = 0; s < n; s++)
+        {
+            int offset = s * 3 * plane;
+            for (int i = 0; i < plane; i++)
+                for (int c = 0; c < 3; c++) hwc[i * 3 + c] = chw[offset + c * plane + i];
+            var result = transform.Apply(new RgbImage(w, h, hwc), new Random(rng.Next()));
+            if (result.Width != w || result.Height != h) throw new InvalidOperationException("pixel augmentation must keep the image size");
+            for (int i = 0; i < plane; i++)
+                for (int c = 0; c < 3; c++) output[offset + c * plane + i] = result.Pixels[i * 3 + c];
+        }
+        return tensor(output, [n, 3, h, w], dtype: ScalarType.Byte);
     }
 }

@@ -6,6 +6,7 @@ namespace HistoPrognosis.Training;
 /// <param name="HeadLearningRate">Learning rate of the head; stage k layers from the head get HeadLearningRate × LayerDecay^k.</param>
 /// <param name="LayerDecay">Discriminative decay per stage (&lt; 1: shallower stages learn slower).</param>
 /// <param name="ScratchLearningRate">One learning rate for every layer of the randomly initialised twin.</param>
+/// <param name="Augment">Training-time augmentation, see <see cref="AugmentationPlan.Parse"/> (e.g. <c>flips,hed:0.05</c>, <c>none</c>).</param>
 public sealed record FinetuneConfig(
     int ImageSize = 64,
     int BatchSize = 32,
@@ -16,7 +17,7 @@ public sealed record FinetuneConfig(
     double ScratchLearningRate = 1e-3,
     double WeightDecay = 1e-4,
     double WarmupFraction = 0.1,
-    bool Augment = true)
+    string Augment = AugmentationPlan.Default)
 {
     public int TotalSteps => HeadOnlySteps + FullSteps;
 
@@ -26,6 +27,7 @@ public sealed record FinetuneConfig(
         if (BatchSize < 2) throw new UserInputException($"finetune.batch_size must be ≥ 2, got {BatchSize}");
         if (HeadOnlySteps < 0 || FullSteps < 0 || TotalSteps == 0) throw new UserInputException("finetune steps must be non-negative with a positive total");
         if (LayerDecay is <= 0 or > 1) throw new UserInputException($"finetune.layer_decay must be in (0, 1], got {LayerDecay}");
+        AugmentationPlan.Parse(Augment);
         if (HeadLearningRate <= 0 || ScratchLearningRate <= 0) throw new UserInputException("learning rates must be positive");
     }
 }

@@ -56,6 +56,9 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         var state = checkpoint?.TryResume(model, log) ?? new TrainingState();
         var batches = new BatchSampler(train, config.BatchSize, seed);
         var augmentRng = new Random(seed + 1);
+        var augmentation = AugmentationPlan.Parse(config.Augment);
+        // Every batch of the plan is drawn (also those a resumed run skips), so a resumed run sees the same data.
+        using var prefetcher = new BatchPrefetcher(() => Prepare(train, batches, augmentation, augmentRng), phases.Sum(p => p.Steps));
         double secondsBefore = state.SecondsBeforeResume;
         Dictionary<string, Tensor>? bestInMemory = null;
         int globalStep = 0;
@@ -76,17 +79,14 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
             double running = double.NaN;
             for (int step = 0; step < phase.Steps && !stopped; step++, globalStep++)
             {
-                // Draw the batch and augmentation even when resuming past it, so a resumed run sees the same data.
                 using var scope = NewDisposeScope();
-                var index = batches.Next();
-                var images = train.Images.index_select(0, index);
-                if (config.Augment) images = BatchAugmentation.Dihedral(images, augmentRng);
+                using var batch = prefetcher.Next();
                 if (globalStep < state.Step) continue;
 
                 double factor = LearningRateSchedule.WarmupCosine(step, phase.Steps, config.WarmupFraction);
                 for (int g = 0; g < paramGroups.Count; g++) paramGroups[g].LearningRate = groups[g].LearningRate * factor;
-                var x = model.Backbone.Preprocess(images.to(device));
-                var y = tensor(index.data<long>().ToArray().Select(i => (float)train.Labels[i]).ToArray(), device: device);
+                var x = model.Backbone.Preprocess(batch.Images.to(device));
+                var y = tensor(batch.Labels, device: device);
                 Tensor logits;
                 if (phase.TrainableStages.Count == 0)
                 {
@@ -141,6 +141,18 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         }
         model.eval();
         return new TrainingHistory(state.Losses, state.Evaluations, secondsBefore + clock.Elapsed.TotalSeconds, state.BestStep);
+    }
+
+    // Runs on the prefetch thread: the sampler and the augmentation generator are used by it alone, in batch order.
+    private static PreparedBatch Prepare(PatchDataset train, BatchSampler batches, AugmentationPlan augmentation, Random rng)
+    {
+        using var scope = NewDisposeScope();
+        var index = batches.Next();
+        var images = train.Images.index_select(0, index);
+        if (augmentation.Pixels is { } pixels) images = BatchAugmentation.Pixels(images, pixels, rng);
+        if (augmentation.Dihedral) images = BatchAugmentation.Dihedral(images, rng);
+        var labels = index.data<long>().ToArray().Select(i => (float)train.Labels[i]).ToArray();
+        return new PreparedBatch(images.MoveToOuterDisposeScope(), labels);
     }
 
     private static Dictionary<string, Tensor> Snapshot(PatchClassifier model, Dictionary<string, Tensor>? previous)
