@@ -12,7 +12,7 @@ public static class CrossvalCommand
     public static Command Create()
     {
         var cohort = new Option<string>("--cohort") { Description = "cohort CSV: patient_id, time_months, event[, clinical columns, site]", Required = true };
-        var patches = new Option<string>("--patches") { Description = "patch table: path, patient_id[, x, y] (labels are not read)", Required = true };
+        var patches = new PatchInputOptions("patch table: path, patient_id[, x, y] (labels are not read)");
         var backbone = new Option<string>("--backbone") { Description = "imagenet-resnet18 | scratch | resnet18|resnet34|resnet50[:FILE.safetensors]", DefaultValueFactory = _ => BackboneFactory.ImageNet };
         var compare = new Option<string?>("--compare-backbone") { Description = "also train every image arm on this backbone's features (e.g. scratch) and report the paired bootstrap difference of pooled C" };
         var imageSize = new Option<int>("--image-size") { Description = "patch size fed to the backbone, px", DefaultValueFactory = _ => 96 };
@@ -33,8 +33,9 @@ public static class CrossvalCommand
         var device = CommonOptions.Device();
         var command = new Command("crossval", "patient-level k-fold CV: C-index per aggregator (mean ± sd over folds, pooled out-of-fold with bootstrap CI)")
         {
-            cohort, patches, backbone, compare, imageSize, aggregators, loss, folds, clinical, fusion, censoring, bins, epochs, lr, bootstrap, cache, allowMissing, seed, output, device,
+            cohort, backbone, compare, imageSize, aggregators, loss, folds, clinical, fusion, censoring, bins, epochs, lr, bootstrap, cache, allowMissing, seed, output, device,
         };
+        patches.AddTo(command);
         command.SetAction(parse =>
         {
             static string[] List(string? text) => (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -55,7 +56,7 @@ public static class CrossvalCommand
                     Mil = new MilConfig { Epochs = parse.GetValue(epochs), LearningRate = parse.GetValue(lr) },
                 },
             };
-            var source = new FeatureSource(parse.GetValue(patches)!, parse.GetValue(backbone)!, parse.GetValue(imageSize), parse.GetValue(seed), parse.GetValue(cache));
+            var source = new FeatureSource(patches.Resolve(parse, PipelineLog.Console), parse.GetValue(backbone)!, parse.GetValue(imageSize), parse.GetValue(seed), parse.GetValue(cache));
             var result = new CrossValidation(ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console)
                 .Run(parse.GetValue(cohort)!, source, config, parse.GetValue(output)!, parse.GetValue(allowMissing));
             var inv = CultureInfo.InvariantCulture;

@@ -11,7 +11,7 @@ public static class TrainCommand
     public static Command Create()
     {
         var cohort = new Option<string>("--cohort") { Description = "cohort CSV: patient_id, time_months, event[, clinical columns, site]", Required = true };
-        var patches = new Option<string>("--patches") { Description = "patch table: path, patient_id[, x, y] (labels are not read)", Required = true };
+        var patches = new PatchInputOptions("patch table: path, patient_id[, x, y] (labels are not read)");
         var backbone = new Option<string>("--backbone") { Description = "imagenet-resnet18 | scratch | resnet18|resnet34|resnet50[:FILE.safetensors]", DefaultValueFactory = _ => BackboneFactory.ImageNet };
         var aggregator = new Option<string>("--aggregator") { Description = "mean | max | abmil | clam | transmil", DefaultValueFactory = _ => "abmil" };
         var loss = new Option<string>("--loss") { Description = "cox | nll | binary5y", DefaultValueFactory = _ => "cox" };
@@ -29,8 +29,9 @@ public static class TrainCommand
         var device = CommonOptions.Device();
         var command = new Command("train", "train a MIL prognosis model (aggregator + survival head, optional clinical fusion)")
         {
-            cohort, patches, backbone, aggregator, loss, clinical, fusion, censoring, bins, epochs, lr, imageSize, cache, allowMissing, seed, output, device,
+            cohort, backbone, aggregator, loss, clinical, fusion, censoring, bins, epochs, lr, imageSize, cache, allowMissing, seed, output, device,
         };
+        patches.AddTo(command);
         command.SetAction(parse =>
         {
             var config = new PrognosisConfig
@@ -45,7 +46,7 @@ public static class TrainCommand
                 Mil = new MilConfig { Epochs = parse.GetValue(epochs), LearningRate = parse.GetValue(lr) },
             };
             config.Validate();
-            var source = new FeatureSource(parse.GetValue(patches)!, parse.GetValue(backbone)!, parse.GetValue(imageSize), parse.GetValue(seed), parse.GetValue(cache));
+            var source = new FeatureSource(patches.Resolve(parse, PipelineLog.Console), parse.GetValue(backbone)!, parse.GetValue(imageSize), parse.GetValue(seed), parse.GetValue(cache));
             using var model = new PrognosisPipeline(ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console)
                 .Train(parse.GetValue(cohort)!, source, config, parse.GetValue(output)!, parse.GetValue(allowMissing));
             parse.InvocationConfiguration.Output.WriteLine($"{config.Aggregator}/{config.Loss}: kept epoch {model.BestEpoch} → {parse.GetValue(output)}");
