@@ -5,7 +5,8 @@ namespace HistoPrognosis.Models;
 /// <summary>
 /// Builds a backbone from its command-line spelling: <c>imagenet-resnet18</c> (the shipped CNTK weights),
 /// <c>scratch</c> (the same architecture, random), <c>resnet18|resnet34|resnet50</c> (torchvision layout, random)
-/// or <c>resnetNN:FILE.safetensors</c> (torchvision layout with a user's PyTorch weights).
+/// or <c>resnetNN:FILE.safetensors</c> (torchvision layout with a user's PyTorch weights), or the output folder of
+/// <c>histoprog finetune</c> (its architecture from <c>config.json</c>, its fine-tuned backbone from <c>model.safetensors</c>).
 /// </summary>
 public static class BackboneFactory
 {
@@ -24,8 +25,10 @@ public static class BackboneFactory
             "resnet18" => 18,
             "resnet34" => 34,
             "resnet50" => 50,
-            _ => throw new UserInputException($"unknown backbone '{spec}': use {ImageNet}, {Scratch}, resnet18|resnet34|resnet50 or resnetNN:FILE.safetensors"),
+            _ when Directory.Exists(trimmed) => 0,
+            _ => throw new UserInputException($"unknown backbone '{spec}': use {ImageNet}, {Scratch}, resnet18|resnet34|resnet50 or resnetNN:FILE.safetensors, or a histoprog finetune output folder"),
         };
+        if (depth == 0) return FromFinetuneOutput(trimmed, seed);
         var backbone = new TorchvisionResNet(depth);
         backbone.InitialiseRandomly();
         if (parts.Length == 2) SafetensorsWeights.Load(backbone, parts[1], "fc.");
@@ -34,5 +37,35 @@ public static class BackboneFactory
 
     /// <summary>Whether a spec starts from pretrained weights (everything but random initialisation).</summary>
     public static bool IsPretrained(string spec) =>
-        spec.Equals(ImageNet, StringComparison.OrdinalIgnoreCase) || spec.Contains(':');
+        spec.Equals(ImageNet, StringComparison.OrdinalIgnoreCase) || spec.Contains(':') || (!spec.Equals(Scratch, StringComparison.OrdinalIgnoreCase) && Directory.Exists(spec.Trim()));
+
+    private static Backbone FromFinetuneOutput(string directory, long seed)
+    {
+        string config = Path.Combine(directory, "config.json"), weights = Path.Combine(directory, "model.safetensors");
+        if (!File.Exists(config) || !File.Exists(weights))
+            throw new UserInputException($"backbone folder {directory}: expected the output of histoprog finetune (config.json and model.safetensors)");
+        string? baseSpec;
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(config));
+            baseSpec = json.RootElement.TryGetProperty("backbone", out var b) && b.ValueKind == System.Text.Json.JsonValueKind.String ? b.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new UserInputException($"{config}: not valid JSON ({ex.Message})", ex);
+        }
+        if (string.IsNullOrWhiteSpace(baseSpec)) throw new UserInputException($"{config}: field 'backbone' (the architecture it was fine-tuned from) is missing");
+        if (Path.GetFullPath(baseSpec) == Path.GetFullPath(directory)) throw new UserInputException($"{config}: field 'backbone' names its own folder");
+        var backbone = Create(baseSpec, seed);
+        try
+        {
+            SafetensorsWeights.LoadPart(backbone, weights, "backbone.");
+        }
+        catch
+        {
+            backbone.Dispose();
+            throw;
+        }
+        return backbone;
+    }
 }

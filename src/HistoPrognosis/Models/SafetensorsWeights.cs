@@ -10,13 +10,27 @@ namespace HistoPrognosis.Models;
 public static class SafetensorsWeights
 {
     /// <param name="ignoredPrefixes">Keys of parts we replace (e.g. torchvision's classifier <c>fc.</c>).</param>
-    public static void Load(nn.Module module, string path, params string[] ignoredPrefixes)
+    public static void Load(nn.Module module, string path, params string[] ignoredPrefixes) =>
+        Load(module, path, key => ignoredPrefixes.Any(key.StartsWith) ? null : key);
+
+    /// <summary>Loads only the tensors under <paramref name="keyPrefix"/> (e.g. <c>backbone.</c> of a saved classifier), prefix removed.</summary>
+    public static void LoadPart(nn.Module module, string path, string keyPrefix) =>
+        Load(module, path, key => key.StartsWith(keyPrefix, StringComparison.Ordinal) ? key[keyPrefix.Length..] : null);
+
+    // rename: the module's name for a file key, or null for a key that is deliberately not loaded.
+    private static void Load(nn.Module module, string path, Func<string, string?> rename)
     {
         if (!File.Exists(path)) throw new UserInputException($"weights file not found: {path}");
         Dictionary<string, Tensor> source;
         try
         {
-            source = Safetensors.LoadStateDict(path);
+            var file = Safetensors.LoadStateDict(path);
+            source = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var (key, value) in file)
+            {
+                if (rename(key) is { } name) source[name] = value;
+                else value.Dispose();
+            }
         }
         catch (Exception ex) when (ex is not UserInputException)
         {
@@ -25,7 +39,7 @@ public static class SafetensorsWeights
         try
         {
             var target = module.state_dict();
-            var unexpected = source.Keys.Where(k => !target.ContainsKey(k) && !ignoredPrefixes.Any(k.StartsWith)).ToList();
+            var unexpected = source.Keys.Where(k => !target.ContainsKey(k)).ToList();
             var missing = target.Keys.Where(k => !source.ContainsKey(k)).ToList();
             if (missing.Count > 0 || unexpected.Count > 0)
                 throw new UserInputException($"{path}: does not match {module.GetName()} — missing {missing.Count} tensor(s) " +
