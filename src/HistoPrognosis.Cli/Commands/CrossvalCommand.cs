@@ -25,6 +25,8 @@ public static class CrossvalCommand
         var bins = new Option<int>("--time-bins") { Description = "nll: time bins", DefaultValueFactory = _ => 4 };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => new MilConfig().Epochs };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => new MilConfig().LearningRate };
+        var pca = new Option<int>("--pca") { Description = "principal components of the patch features fed to the MIL network (0 = all features)", DefaultValueFactory = _ => new PrognosisConfig().Mil.PcaComponents };
+        var validationFraction = new Option<double>("--validation-fraction") { Description = "share of the training patients that picks the epoch (0 = keep the lowest training loss)", DefaultValueFactory = _ => new PrognosisConfig().ValidationFraction };
         var bootstrap = new Option<int>("--bootstrap") { Description = "bootstrap resamples for the pooled C-index intervals (0 = none)", DefaultValueFactory = _ => 1000 };
         var cache = new Option<string?>("--feature-cache") { Description = "feature cache folder (default ~/.local/share/histoprog/features)" };
         var allowMissing = new Option<bool>("--allow-missing") { Description = "skip cohort patients without patches instead of failing" };
@@ -33,7 +35,7 @@ public static class CrossvalCommand
         var device = CommonOptions.Device();
         var command = new Command("crossval", "patient-level k-fold CV: C-index per aggregator (mean ± sd over folds, pooled out-of-fold with bootstrap CI)")
         {
-            cohort, backbone, compare, imageSize, aggregators, loss, folds, clinical, fusion, censoring, bins, epochs, lr, bootstrap, cache, allowMissing, seed, output, device,
+            cohort, backbone, compare, imageSize, aggregators, loss, folds, clinical, fusion, censoring, bins, epochs, lr, pca, validationFraction, bootstrap, cache, allowMissing, seed, output, device,
         };
         patches.AddTo(command);
         command.SetAction(parse =>
@@ -53,7 +55,8 @@ public static class CrossvalCommand
                     Censoring = parse.GetValue(censoring)!,
                     TimeBins = parse.GetValue(bins),
                     Seed = parse.GetValue(seed),
-                    Mil = new MilConfig { Epochs = parse.GetValue(epochs), LearningRate = parse.GetValue(lr) },
+                    ValidationFraction = parse.GetValue(validationFraction),
+                    Mil = new PrognosisConfig().Mil with { Epochs = parse.GetValue(epochs), LearningRate = parse.GetValue(lr), PcaComponents = parse.GetValue(pca) },
                 },
             };
             var source = new FeatureSource(patches.Resolve(parse, PipelineLog.Console), parse.GetValue(backbone)!, parse.GetValue(imageSize), parse.GetValue(seed), parse.GetValue(cache));

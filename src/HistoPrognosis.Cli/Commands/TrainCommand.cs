@@ -21,6 +21,8 @@ public static class TrainCommand
         var bins = new Option<int>("--time-bins") { Description = "nll: time bins (quantiles of event times)", DefaultValueFactory = _ => 4 };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => new MilConfig().Epochs };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => new MilConfig().LearningRate };
+        var pca = new Option<int>("--pca") { Description = "principal components of the patch features fed to the MIL network (0 = all features)", DefaultValueFactory = _ => new PrognosisConfig().Mil.PcaComponents };
+        var validationFraction = new Option<double>("--validation-fraction") { Description = "share of the training patients that picks the epoch (0 = keep the lowest training loss)", DefaultValueFactory = _ => new PrognosisConfig().ValidationFraction };
         var imageSize = new Option<int>("--image-size") { Description = "patch size fed to the backbone, px", DefaultValueFactory = _ => 96 };
         var cache = new Option<string?>("--feature-cache") { Description = "feature cache folder (default ~/.local/share/histoprog/features)" };
         var allowMissing = new Option<bool>("--allow-missing") { Description = "skip cohort patients without patches instead of failing" };
@@ -29,7 +31,7 @@ public static class TrainCommand
         var device = CommonOptions.Device();
         var command = new Command("train", "train a MIL prognosis model (aggregator + survival head, optional clinical fusion)")
         {
-            cohort, backbone, aggregator, loss, clinical, fusion, censoring, bins, epochs, lr, imageSize, cache, allowMissing, seed, output, device,
+            cohort, backbone, aggregator, loss, clinical, fusion, censoring, bins, epochs, lr, pca, validationFraction, imageSize, cache, allowMissing, seed, output, device,
         };
         patches.AddTo(command);
         command.SetAction(parse =>
@@ -43,7 +45,8 @@ public static class TrainCommand
                 Censoring = parse.GetValue(censoring)!,
                 TimeBins = parse.GetValue(bins),
                 Seed = parse.GetValue(seed),
-                Mil = new MilConfig { Epochs = parse.GetValue(epochs), LearningRate = parse.GetValue(lr) },
+                ValidationFraction = parse.GetValue(validationFraction),
+                Mil = new PrognosisConfig().Mil with { Epochs = parse.GetValue(epochs), LearningRate = parse.GetValue(lr), PcaComponents = parse.GetValue(pca) },
             };
             config.Validate();
             var source = new FeatureSource(patches.Resolve(parse, PipelineLog.Console), parse.GetValue(backbone)!, parse.GetValue(imageSize), parse.GetValue(seed), parse.GetValue(cache));

@@ -20,10 +20,15 @@ public sealed record PrognosisConfig
     public string Censoring { get; init; } = "ipcw";
     /// <summary>Weight of CLAM's instance clustering loss beside the survival loss (CLAM's 1 − bag_weight).</summary>
     public double InstanceLossWeight { get; init; } = 0.3;
-    /// <summary>Share of the training patients held out (stratified by event) to choose the epoch by C-index.</summary>
-    public double ValidationFraction { get; init; } = 0.2;
+    /// <summary>
+    /// Share of the training patients held out (stratified by event) to choose the epoch by C-index; 0 trains on all
+    /// of them and keeps the lowest training loss. Default 0: in 5-fold CV of a 200-patient cohort (two fold seeds)
+    /// choosing the epoch on ~30 held-out patients was noisier than training to the end under weight decay and dropout.
+    /// </summary>
+    public double ValidationFraction { get; init; } = 0;
     public int Seed { get; init; } = 7;
-    public MilConfig Mil { get; init; } = new();
+    /// <summary>MIL optimisation; 16 principal components (the same CV: 8 lost signal at ~160 training patients, 32 overfit).</summary>
+    public MilConfig Mil { get; init; } = new() { PcaComponents = 16 };
 
     public void Validate()
     {
