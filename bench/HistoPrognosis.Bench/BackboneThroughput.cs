@@ -21,19 +21,20 @@ public static class BackboneThroughput
         output.WriteLine($"threads {get_num_threads()}, device {deviceName}");
         foreach (var (size, batch) in new[] { (224, 32), (96, 64) })
         {
-            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, fold: true):F1} patches/s (BatchNorm folded, as FeatureExtractor runs)");
-            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, fold: false):F1} patches/s (BatchNorm as separate layers)");
+            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, productPath: true):F1} patches/s (BatchNorm folded, channels-last: as FeatureExtractor runs)");
+            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, productPath: false):F1} patches/s (the plain module: separate BatchNorm, NCHW)");
         }
         using var model = new PatchClassifier(backbone);
         output.WriteLine($"train step 96px batch 64: {TrainStep(model, 96, 64, device):F1} patches/s");
     }
 
-    private static double Extract(Backbone backbone, int size, int batch, Device device, bool fold)
+    private static double Extract(Backbone backbone, int size, int batch, Device device, bool productPath)
     {
         backbone.eval();
-        using var folded = fold ? BatchNormFolding.Fold(backbone) : null;
+        using var folded = productPath ? BatchNormFolding.Fold(backbone) : null;
         using var noGrad = no_grad();
-        using var input = randn(batch, 3, size, size, device: device);
+        using var plain = randn(batch, 3, size, size, device: device);
+        using var input = productPath ? Backbone.ChannelsLast(plain) : plain.alias(); // the product's inference path, or the plain module
         return Time(() => backbone.forward(input).Dispose(), batch, device);
     }
 

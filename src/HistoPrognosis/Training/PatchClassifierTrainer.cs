@@ -203,8 +203,8 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         {
             using var scope = NewDisposeScope();
             int n = Math.Min(batchSize, data.Count - start);
-            var x = model.Backbone.Preprocess(data.Images.narrow(0, start, n).to(device));
-            var p = sigmoid(model.forward(x)).cpu().data<float>().ToArray();
+            var x = Backbone.ChannelsLast(model.Backbone.Preprocess(data.Images.narrow(0, start, n).to(device)));
+            var p = sigmoid(model.forward(x)).cpu().contiguous().data<float>().ToArray();
             Array.Copy(p, 0, result, start, n);
         }
         return result;

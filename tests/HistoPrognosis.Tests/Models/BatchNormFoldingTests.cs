@@ -57,16 +57,23 @@ public sealed class BatchNormFoldingTests
         manual_seed(11);
         var x = randn(4, 3, size, size) * 50;
         var reference = backbone.forward(x).data<float>().ToArray();
-        float[] folded;
+        float[] folded, channelsLast;
         using (BatchNormFolding.Fold(backbone))
         {
             Assert.All(backbone.modules().OfType<Conv2d>(), c => Assert.NotNull(c.bias));
             folded = backbone.forward(x).data<float>().ToArray();
+            // The inference path of FeatureExtractor: folded, with the input stored channels-last.
+            var cl = Backbone.ChannelsLast(x);
+            Assert.Equal(x.shape, cl.shape);
+            Assert.Equal(1, cl.stride(1));
+            channelsLast = backbone.forward(cl).contiguous().data<float>().ToArray();
         }
         double scale = reference.Max(v => Math.Abs(v));
         Assert.True(scale > 1e-3, "features unexpectedly near zero");
         double worst = reference.Zip(folded, (a, b) => Math.Abs(a - b)).Max();
         Assert.True(worst <= 1e-4 * scale, $"max |folded − separate| {worst} against max |feature| {scale}");
+        worst = reference.Zip(channelsLast, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 1e-4 * scale, $"max |folded channels-last − separate| {worst} against max |feature| {scale}");
         // Outside the scope the backbone is the one it was: same keys, same values, no convolution bias.
         Assert.Equal(keys, backbone.state_dict().Keys.ToList());
         Assert.Equal(hash, FeatureSettings.HashWeights(backbone));
