@@ -13,7 +13,7 @@ public static class TrainCommand
         var cohort = new Option<string>("--cohort") { Description = "cohort CSV: patient_id, time_months, event[, clinical columns, site]", Required = true };
         var patches = new PatchInputOptions("patch table: path, patient_id[, x, y] (labels are not read)");
         var backbone = new Option<string>("--backbone") { Description = "imagenet-resnet18 | scratch | resnet18|resnet34|resnet50[:FILE.safetensors]", DefaultValueFactory = _ => BackboneFactory.ImageNet };
-        var aggregator = new Option<string>("--aggregator") { Description = "mean | max | abmil | clam | transmil", DefaultValueFactory = _ => "abmil" };
+        var aggregator = new Option<string>("--aggregator") { Description = "mean | max | abmil | clam | transmil", DefaultValueFactory = _ => new PrognosisConfig().Aggregator };
         var loss = new Option<string>("--loss") { Description = "cox | nll | binary5y", DefaultValueFactory = _ => "cox" };
         var clinical = new Option<string?>("--clinical") { Description = "comma-separated cohort columns fused with the image (numeric standardised, others one-hot)" };
         var fusion = new Option<string>("--fusion") { Description = "concat | gated (with --clinical)", DefaultValueFactory = _ => "concat" };

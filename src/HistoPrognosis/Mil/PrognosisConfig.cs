@@ -5,8 +5,11 @@ namespace HistoPrognosis.Mil;
 /// </summary>
 public sealed record PrognosisConfig
 {
-    /// <summary>mean | max | abmil | clam | transmil</summary>
-    public string Aggregator { get; init; } = "abmil";
+    /// <summary>
+    /// mean | max | abmil | clam | transmil. Default mean: the best pooled C-index with every loss in 5-fold CV of the
+    /// simulated 200-patient IDC cohort (attention pools fit ~160 training bags less well; they give attention maps).
+    /// </summary>
+    public string Aggregator { get; init; } = "mean";
     /// <summary>cox | nll | binary5y</summary>
     public string Loss { get; init; } = "cox";
     /// <summary>Cohort columns fused with the image embedding (empty = image only).</summary>
