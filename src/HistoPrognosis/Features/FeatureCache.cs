@@ -13,8 +13,8 @@ namespace HistoPrognosis.Features;
 /// </summary>
 public sealed class FeatureCache(string root, PipelineLog log)
 {
-    /// <summary>Patches decoded at once when extracting, to bound memory at large image sizes.</summary>
-    private const int ChunkPatches = 2048;
+    /// <summary>Patches decoded at once when extracting (bounds memory; two chunks are in memory while they overlap).</summary>
+    private const int ChunkPatches = 1024;
 
     public static string DefaultRoot => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "histoprog", "features");
 
@@ -43,23 +43,38 @@ public sealed class FeatureCache(string root, PipelineLog log)
         }
         Reused += result.Count;
         if (todo.Count > 0) log.Info($"features: {result.Count} patients cached, extracting {todo.Count} with {settings.Backbone} at {settings.ImageSize} px into {folder}");
-        foreach (var chunk in Chunks(todo, byPatient))
+        var chunks = Chunks(todo, byPatient).ToList();
+        Task<PatchDataset> Decode(List<string> chunk) => Task.Run(() =>
+            PatchDataset.Load(chunk.SelectMany(id => byPatient[id]).ToList(), settings.ImageSize, log, "loading patches for features"));
+        // The next chunk is decoded on worker threads while the current one runs through the backbone.
+        Task<PatchDataset>? next = chunks.Count > 0 ? Decode(chunks[0]) : null;
+        try
         {
-            var records = chunk.SelectMany(id => byPatient[id]).ToList();
-            using var data = PatchDataset.Load(records, settings.ImageSize, log, "loading patches for features");
-            var features = FeatureExtractor.Extract(backbone.Value, data, device, log, "extracting features");
-            int offset = 0;
-            foreach (var id in chunk)
+            for (int c = 0; c < chunks.Count; c++)
             {
-                var patches = byPatient[id];
-                var coords = new long[patches.Count, 2];
-                for (int i = 0; i < patches.Count; i++) { coords[i, 0] = patches[i].X ?? -1; coords[i, 1] = patches[i].Y ?? -1; }
-                var patient = new PatientFeatures(id, features[offset..(offset + patches.Count)], coords);
-                offset += patches.Count;
-                FeatureFile.Write(PathOf(folder, id), patient, settings.Key, PatchesHash(patches));
-                result[id] = patient;
-                Extracted++;
+                var chunk = chunks[c];
+                using var data = next!.GetAwaiter().GetResult();
+                next = c + 1 < chunks.Count ? Decode(chunks[c + 1]) : null;
+                var features = FeatureExtractor.Extract(backbone.Value, data, device, log, "extracting features");
+                int offset = 0;
+                foreach (var id in chunk)
+                {
+                    var patches = byPatient[id];
+                    var coords = new long[patches.Count, 2];
+                    for (int i = 0; i < patches.Count; i++) { coords[i, 0] = patches[i].X ?? -1; coords[i, 1] = patches[i].Y ?? -1; }
+                    var patient = new PatientFeatures(id, features[offset..(offset + patches.Count)], coords);
+                    offset += patches.Count;
+                    FeatureFile.Write(PathOf(folder, id), patient, settings.Key, PatchesHash(patches));
+                    result[id] = patient;
+                    Extracted++;
+                }
             }
+        }
+        finally
+        {
+            // A failure stopped the loop while the next chunk was decoding: release it (its own error, if any, is moot).
+            if (next is not null)
+                try { next.GetAwaiter().GetResult().Dispose(); } catch (Exception ex) when (ex is UserInputException or IOException or InvalidDataException) { }
         }
         return patients.Select(id => result[id]).ToList();
     }

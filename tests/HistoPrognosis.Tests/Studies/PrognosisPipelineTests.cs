@@ -159,6 +159,30 @@ public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFix
     }
 
     [Fact]
+    public void ChunkedExtractionGivesEachPatientItsOwnFeatures()
+    {
+        // All embedded patients: more patches than one decode chunk, so chunks are decoded while others are extracted.
+        var table = PatchTable.Load(fixture.Patches, requireLabel: false);
+        Assert.True(table.Patches.Count > 2048, $"only {table.Patches.Count} patches: too few to span chunks");
+        using var backbone = BackboneFactory.Create("scratch", 7);
+        var settings = FeatureSettings.Of("scratch", backbone, 32);
+        var cache = new FeatureCache(Path.Combine(fixture.Directory, "cache-chunks"), PipelineLog.Silent);
+        var all = cache.Get(table, table.PatientIds, new Lazy<Backbone>(() => backbone), settings, TorchSharp.torch.CPU);
+        Assert.Equal(table.PatientIds.Count, cache.Extracted);
+        foreach (var k in new[] { 0, table.PatientIds.Count / 2, table.PatientIds.Count - 1 })
+        {
+            var id = table.PatientIds[k];
+            using var alone = PatchDataset.Load(table.Patches.Where(p => p.PatientId == id).ToList(), 32, PipelineLog.Silent);
+            var direct = FeatureExtractor.Extract(backbone, alone, TorchSharp.torch.CPU, PipelineLog.Silent, "direct");
+            var cached = all[k];
+            Assert.Equal(id, cached.PatientId);
+            Assert.Equal(direct.Length, cached.Features.Length);
+            for (int i = 0; i < direct.Length; i++)
+                for (int j = 0; j < direct[i].Length; j += 37) Assert.Equal(direct[i][j], cached.Features[i][j], 4);
+        }
+    }
+
+    [Fact]
     public void BadInputGivesClearErrors()
     {
         var model = Path.Combine(fixture.Directory, "never");
