@@ -67,7 +67,7 @@ public static class SlideManifest
             var tiles = Path.Combine(workDir, folder, stem + "_tiles");
             var files = Directory.Exists(tiles) ? Directory.GetFiles(tiles, "*.png") : [];
             foreach (var (x, y) in files.Select(f => Coordinates(f)).Order())
-                csv.Append(CultureInfo.InvariantCulture, $"{folder}/{stem}_tiles/{x}_{y}.png,{Quote(entry.PatientId)},{Quote(Path.GetFileName(entry.SlidePath))},{x},{y}\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{folder}/{stem}_tiles/{x}_{y}.png,{CsvTable.Quote(entry.PatientId)},{CsvTable.Quote(Path.GetFileName(entry.SlidePath))},{x},{y}\n");
             total += files.Length;
             log.Info($"[{i + 1}/{entries.Count}] {entry.SlidePath}: {files.Length} tiles for patient {entry.PatientId}{(result.Resumed ? " (reused)" : "")}");
         }
@@ -85,7 +85,4 @@ public static class SlideManifest
         var parts = Path.GetFileNameWithoutExtension(file).Split('_');
         return (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture));
     }
-
-    private static string Quote(string field) =>
-        field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
 }

@@ -20,16 +20,11 @@ public static class BackboneFactory
         if (trimmed.Equals(ImageNet, StringComparison.OrdinalIgnoreCase)) return PretrainedWeights.LoadImageNetResNet18();
         if (trimmed.Equals(Scratch, StringComparison.OrdinalIgnoreCase)) return PretrainedWeights.CreateScratch(seed);
         var parts = trimmed.Split(':', 2);
-        int depth = parts[0].ToLowerInvariant() switch
-        {
-            "resnet18" => 18,
-            "resnet34" => 34,
-            "resnet50" => 50,
-            _ when Directory.Exists(trimmed) => 0,
-            _ => throw new UserInputException($"unknown backbone '{spec}': use {ImageNet}, {Scratch}, resnet18|resnet34|resnet50 or resnetNN:FILE.safetensors, or a histoprog finetune output folder"),
-        };
-        if (depth == 0) return FromFinetuneOutput(trimmed, seed);
-        var backbone = new TorchvisionResNet(depth);
+        int? depth = parts[0].ToLowerInvariant() switch { "resnet18" => 18, "resnet34" => 34, "resnet50" => 50, _ => null };
+        if (depth is null)
+            return Directory.Exists(trimmed) ? FromFinetuneOutput(trimmed, seed)
+                : throw new UserInputException($"unknown backbone '{spec}': use {ImageNet}, {Scratch}, resnet18|resnet34|resnet50 or resnetNN:FILE.safetensors, or a histoprog finetune output folder");
+        var backbone = new TorchvisionResNet(depth.Value);
         backbone.InitialiseRandomly();
         if (parts.Length == 2) SafetensorsWeights.Load(backbone, parts[1], "fc.");
         return backbone;

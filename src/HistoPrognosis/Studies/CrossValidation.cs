@@ -264,7 +264,7 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         for (int i = 0; i < cohort.Patients.Count; i++)
         {
             var id = cohort.Patients[i].PatientId;
-            text.Append(id.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{id.Replace("\"", "\"\"")}\"" : id).Append(',').Append(fold[i] + 1);
+            text.Append(CsvTable.Quote(id)).Append(',').Append(fold[i] + 1);
             foreach (var a in arms) text.Append(',').Append(risks[a][i].ToString("R", CultureInfo.InvariantCulture));
             text.Append('\n');
         }

@@ -109,7 +109,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     public static void WriteRisks(string path, IEnumerable<PatientPrediction> predictions)
     {
         var text = new StringBuilder("patient_id,risk,p_event_5y\n");
-        foreach (var p in predictions) text.Append(CultureInfo.InvariantCulture, $"{Csv(p.PatientId)},{p.Risk:R},{p.EventProbability:R}\n");
+        foreach (var p in predictions) text.Append(CultureInfo.InvariantCulture, $"{CsvTable.Quote(p.PatientId)},{p.Risk:R},{p.EventProbability:R}\n");
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var temp = full + $".tmp-{Environment.ProcessId}";
@@ -155,6 +155,4 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         var train = Enumerable.Range(0, data.Count).Where(i => fold[i] != 0).ToList();
         return (data.Select(train), data.Select(validation));
     }
-
-    private static string Csv(string text) => text.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{text.Replace("\"", "\"\"")}\"" : text;
 }

@@ -19,25 +19,11 @@ public static class SampleRandom
     /// A generator for (run seed, epoch, sample index): the three are mixed with SplitMix64 so neighbouring
     /// samples get unrelated streams, and the result does not depend on thread scheduling or visiting order.
     /// </summary>
-    public static Random For(int seed, long sampleIndex, int epoch = 0)
-    {
-        ulong x = Mix((ulong)(uint)seed);
-        x = Mix(x ^ (ulong)sampleIndex);
-        x = Mix(x ^ (ulong)(uint)epoch);
-        return new Random((int)(x >> 33));
-    }
+    public static Random For(int seed, long sampleIndex, int epoch = 0) => new(StableSeed.Of(seed, sampleIndex, epoch));
 
     /// <summary>Applies <paramref name="transform"/> with the generator for (seed, epoch, sample).</summary>
     public static RgbImage Apply(this ITransform transform, RgbImage image, int seed, long sampleIndex, int epoch = 0) =>
         transform.Apply(image, For(seed, sampleIndex, epoch));
-
-    private static ulong Mix(ulong z)
-    {
-        z += 0x9E3779B97F4A7C15;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-        return z ^ (z >> 31);
-    }
 }
 
 /// <summary>Applies transforms in order, all drawing from the same per-sample generator.</summary>

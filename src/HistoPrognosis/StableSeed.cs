@@ -1,8 +1,9 @@
-namespace HistoPrognosis.Training;
+namespace HistoPrognosis;
 
 /// <summary>
-/// Seeds derived from a run seed and the parts of a run (size, repeat, method) the same way in every process:
-/// <see cref="HashCode.Combine{T1,T2}"/> is randomised per process, so a study seeded with it could not be rerun.
+/// Seeds derived from a run seed and the parts of a run (size, repeat, method; sample, epoch) with SplitMix64, the
+/// same way in every process: <see cref="HashCode.Combine{T1,T2}"/> is randomised per process, so a study seeded
+/// with it could not be rerun.
 /// </summary>
 public static class StableSeed
 {
