@@ -11,6 +11,8 @@ public static class CliApp
         var root = new RootCommand("histoprog: computational pathology for five-year breast-cancer prognosis (.NET, TorchSharp)");
         root.Subcommands.Add(BackboneCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(StudyCommand.Create());

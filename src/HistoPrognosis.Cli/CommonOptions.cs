@@ -18,8 +18,3 @@ public static class CommonOptions
         DefaultValueFactory = _ => HistoPrognosis.Training.AugmentationPlan.Default,
     };
 }
-
-public static class CliJson
-{
-    public static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
-}

@@ -18,7 +18,7 @@ public static class BackboneCommand
         };
         check.SetAction(parse =>
         {
-            var report = OnnxParityCheck.Run(parse.GetValue(onnx), ComputeDevice.Resolve(parse.GetValue(device)));
+            var report = OnnxParityCheck.Run(parse.GetValue(onnx), ComputeDevice.Resolve(HistoPrognosis.Configuration.ConfigNames.Parse<ComputeDeviceKind>(parse.GetValue(device)!, "--device")));
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -32,7 +32,7 @@ public static class BackboneCommand
                     {
                         name = c.Input, max_abs = c.MaxAbs, max_rel = c.MaxRel, max_rel_elementwise = c.MaxRelElementwise, reference_max = c.ReferenceMaxAbs,
                     }),
-                }, CliJson.Options));
+                }, HistoPrognosis.IO.JsonDefaults.Options));
             }
             else
             {

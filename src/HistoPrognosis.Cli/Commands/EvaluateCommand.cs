@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using HistoPrognosis.IO;
 using HistoPrognosis.Reports;
 
 namespace HistoPrognosis.Cli.Commands;
@@ -9,17 +10,22 @@ public static class EvaluateCommand
 {
     public static Command Create()
     {
-        var cohort = new Option<string>("--cohort") { Description = "cohort CSV: patient_id, time_months, event[, eta, tumour_burden, age]", Required = true };
+        var options = new RunConfigOptions(ConfigFlags.Cohort | ConfigFlags.Evaluation | ConfigFlags.Compute);
         var risks = new Option<string>("--risks") { Description = "risks CSV: patient_id, risk[, p_event_5y]", Required = true };
-        var output = new Option<string>("--out") { Description = "output folder: results.json, summary.md, km.svg", Required = true };
-        var bootstrap = new Option<int>("--bootstrap") { Description = "bootstrap resamples for the intervals (0 = none)", DefaultValueFactory = _ => 1000 };
-        var horizon = new Option<double>("--horizon") { Description = "months", DefaultValueFactory = _ => 60 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
-        var command = new Command("evaluate", "C-index (Harrell, Uno), td-AUC, Brier, KM by risk group with log-rank, bootstrap CIs, references") { cohort, risks, output, bootstrap, horizon, seed };
+        var output = new Option<string>("--out") { Description = "output folder: results.json, summary.md, km.svg, run-config.yaml", Required = true };
+        var horizon = new Option<double?>("--horizon") { Description = "months (default: model.horizon_months of the config)" };
+        var command = new Command("evaluate", "C-index (Harrell, Uno), td-AUC, Brier, KM by risk group with log-rank, bootstrap CIs, references") { risks, output, horizon };
+        options.AddTo(command);
         command.SetAction(parse =>
         {
-            if (parse.GetValue(bootstrap) < 0) throw new UserInputException($"--bootstrap must be ≥ 0, got {parse.GetValue(bootstrap)}");
-            var r = PrognosisEvaluation.Run(parse.GetValue(cohort)!, parse.GetValue(risks)!, parse.GetValue(output)!, parse.GetValue(bootstrap), parse.GetValue(seed), parse.GetValue(horizon));
+            var config = options.Bind(parse);
+            if (parse.GetValue(horizon) is double h) config = config with { Model = config.Model with { HorizonMonths = h } };
+            config.Validate();
+            var cohort = RunInputs.Cohort(config, requireOutcome: true);
+            using var folder = new OutputFolder(parse.GetValue(output)!);
+            var r = PrognosisEvaluation.Run(cohort, parse.GetValue(risks)!, folder.Path, config.Evaluation.BootstrapSamples, config.Seed, config.Model.HorizonMonths);
+            config.Write(folder.Path);
+            folder.Commit();
             var text = string.Format(CultureInfo.InvariantCulture, "Harrell C {0:F3}, Uno C {1:F3}, AUC({2}) {3:F3}, log-rank p {4:G3}", r.HarrellC.Value, r.UnoC.Value, r.HorizonMonths, r.TimeDependentAuc.Value, r.LogRankP);
             if (r.FractionOfOracle is double f) text += string.Format(CultureInfo.InvariantCulture, "; oracle {0:F3} ({1:P0} of it)", r.ReferenceC["oracle"], f);
             parse.InvocationConfiguration.Output.WriteLine(text);

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using HistoPrognosis.Configuration;
+using HistoPrognosis.Data;
 using HistoPrognosis.Models;
-using HistoPrognosis.Training;
+using HistoPrognosis.Workflow;
 
 namespace HistoPrognosis.Cli.Commands;
 
@@ -9,42 +11,25 @@ public static class FinetuneCommand
 {
     public static Command Create()
     {
-        var patches = new Option<string>("--patches") { Description = "training table: path, patient_id, label", Required = true };
-        var validation = new Option<string?>("--val-patches") { Description = "validation table (default: 20% of the training patients)" };
-        var backbone = new Option<string>("--backbone") { Description = "imagenet-resnet18 | scratch | resnet18|resnet34|resnet50[:FILE.safetensors]", DefaultValueFactory = _ => BackboneFactory.ImageNet };
-        var policy = new Option<string>("--policy") { Description = "frozen | discriminative | gradual | scratch", DefaultValueFactory = _ => "discriminative" };
-        var output = new Option<string>("--out") { Description = "output folder (checkpoints, model.safetensors, config.json, metrics)", Required = true };
-        var steps = new Option<int>("--steps") { Description = "optimizer steps in all", DefaultValueFactory = _ => 300 };
-        var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 32 };
-        var imageSize = new Option<int>("--image-size") { Description = "input size in px", DefaultValueFactory = _ => 96 };
-        var lr = new Option<double>("--lr") { Description = "head learning rate", DefaultValueFactory = _ => 1e-3 };
-        var decay = new Option<double>("--layer-decay") { Description = "learning-rate factor per stage away from the head", DefaultValueFactory = _ => 0.4 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
-        var augment = CommonOptions.Augment();
-        var device = CommonOptions.Device();
-        var command = new Command("finetune", "train a patch classifier (IDC vs not) with a freezing policy; resumes from --out/checkpoints")
-        {
-            patches, validation, backbone, policy, output, steps, batch, imageSize, lr, decay, augment, seed, device,
-        };
+        var options = new RunConfigOptions(ConfigFlags.Patches | ConfigFlags.Features | ConfigFlags.Finetune | ConfigFlags.Compute);
+        var validation = new Option<string?>("--val-patches") { Description = "validation table of other patients (default: 20% of the training patients)" };
+        var output = new Option<string>("--out") { Description = "output folder (checkpoints, model.safetensors, config.json, metrics, run-config.yaml); rerunning resumes", Required = true };
+        var command = new Command("finetune", "train a patch classifier (IDC vs not, the table's label column) with a freezing policy; resumes from --out/checkpoints") { validation, output };
+        options.AddTo(command);
         command.SetAction(parse =>
         {
-            int total = parse.GetValue(steps);
-            var parsedPolicy = PhasePlan.Parse(parse.GetValue(policy)!);
-            int headSteps = parsedPolicy is FinetunePolicy.Frozen or FinetunePolicy.Scratch ? 0 : Math.Max(1, total / 10);
-            var config = new FinetuneJobConfig
-            {
-                Patches = parse.GetValue(patches)!,
-                ValidationPatches = parse.GetValue(validation),
-                Backbone = parse.GetValue(backbone)!,
-                Policy = parsedPolicy,
-                Seed = parse.GetValue(seed),
-                Finetune = new FinetuneConfig(ImageSize: parse.GetValue(imageSize), BatchSize: parse.GetValue(batch),
-                    HeadOnlySteps: headSteps, FullSteps: total - headSteps, HeadLearningRate: parse.GetValue(lr),
-                    LayerDecay: parse.GetValue(decay), ScratchLearningRate: parse.GetValue(lr), Augment: parse.GetValue(augment)!),
-            };
-            var history = new FinetuneJob(config, ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console).Run(parse.GetValue(output)!);
+            var config = options.Bind(parse);
+            config.Validate();
+            if (config.Input.Slides is not null) throw new UserInputException("finetune trains on labelled patches: give --patches TABLE with a label column");
+            var log = PipelineLog.Console;
+            var train = RunInputs.Patches(config, log, requireLabel: true);
+            var validationTable = parse.GetValue(validation) is { } v ? PatchTable.Load(v, requireLabel: true) : null;
+            var job = new FinetuneJobConfig(config.Features.Backbone, config.Seed, config.ResolvedFinetune);
+            var outDir = Path.GetFullPath(parse.GetValue(output)!);
+            var history = new FinetuneJob(job, ComputeDevice.Resolve(config.Device), log).Run(train, validationTable, outDir);
+            config.Write(outDir);
             var last = history.Evaluations.LastOrDefault();
-            Console.WriteLine($"best validation AUC at step {history.BestStep}; last evaluation {last?.Value:F4} at step {last?.Step}; {history.Seconds:F0} s");
+            Console.WriteLine($"{ConfigNames.Value(config.Finetune.Policy)}: best validation AUC at step {history.BestStep}; last evaluation {last?.Value:F4} at step {last?.Step}; {history.Seconds:F0} s");
             return 0;
         });
         return command;

@@ -1,3 +1,4 @@
+using HistoPrognosis.IO;
 using System.CommandLine;
 using HistoPrognosis.Models;
 using HistoPrognosis.Reports;
@@ -46,7 +47,7 @@ public static class StudyCommand
                 },
             };
             using var folder = new OutputFolder(parse.GetValue(output)!);
-            new TransferStudy(config, ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console).Run(folder);
+            new TransferStudy(config, ComputeDevice.Resolve(HistoPrognosis.Configuration.ConfigNames.Parse<ComputeDeviceKind>(parse.GetValue(device)!, "--device")), PipelineLog.Console).Run(folder);
             Console.WriteLine(File.ReadAllText(Path.Combine(folder.Destination, "table.md")));
             return 0;
         });
@@ -90,7 +91,7 @@ public static class StudyCommand
                 Finetune = defaults.Finetune with { ImageSize = parse.GetValue(imageSize), BatchSize = parse.GetValue(batch), HeadOnlySteps = head, FullSteps = total - head },
             };
             using var folder = new OutputFolder(parse.GetValue(output)!);
-            new StainShiftStudy(config, ComputeDevice.Resolve(parse.GetValue(device)), PipelineLog.Console).Run(folder);
+            new StainShiftStudy(config, ComputeDevice.Resolve(HistoPrognosis.Configuration.ConfigNames.Parse<ComputeDeviceKind>(parse.GetValue(device)!, "--device")), PipelineLog.Console).Run(folder);
             folder.Commit();
             Console.WriteLine(File.ReadAllText(Path.Combine(folder.Destination, "table.md")));
             return 0;

@@ -5,19 +5,24 @@ using static TorchSharp.torch.nn;
 namespace HistoPrognosis.Mil;
 
 /// <summary>Late fusion of the bag embedding [1 × D] with the encoded clinical covariates [1 × C].</summary>
+/// <summary>How clinical covariates join the image embedding (config values: concat, gated).</summary>
+public enum FusionMode
+{
+    Concat,
+    Gated,
+}
+
 public abstract class ClinicalFusion : Module<Tensor, Tensor, Tensor>
 {
-    public static readonly string[] Names = ["concat", "gated"];
-
     protected ClinicalFusion(string name) : base(name) { }
 
     public abstract int OutputDimension { get; }
 
-    public static ClinicalFusion Create(string mode, int embeddingDimension, int clinicalDimension) => mode.Trim().ToLowerInvariant() switch
+    public static ClinicalFusion Create(FusionMode mode, int embeddingDimension, int clinicalDimension) => mode switch
     {
-        "concat" => new ConcatFusion(embeddingDimension, clinicalDimension),
-        "gated" => new GatedFusion(embeddingDimension, clinicalDimension),
-        _ => throw new UserInputException($"unknown fusion '{mode}': use {string.Join(", ", Names)}"),
+        FusionMode.Concat => new ConcatFusion(embeddingDimension, clinicalDimension),
+        FusionMode.Gated => new GatedFusion(embeddingDimension, clinicalDimension),
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
     };
 }
 

@@ -30,22 +30,28 @@ public abstract class MilAggregator : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Builds an aggregator from its command-line name.</summary>
+/// <summary>The MIL pooling methods (config and command-line values: mean, max, abmil, clam, transmil).</summary>
+public enum MilAggregatorKind
+{
+    Mean,
+    Max,
+    /// <summary>Gated attention (Ilse et al. 2018).</summary>
+    Abmil,
+    /// <summary>CLAM single-branch with its instance clustering loss.</summary>
+    Clam,
+    Transmil,
+}
+
+/// <summary>Builds an aggregator of a kind.</summary>
 public static class MilAggregators
 {
-    public static readonly string[] Names = ["mean", "max", "abmil", "clam", "transmil"];
-
-    public static MilAggregator Create(string name, int inputDimension, MilConfig config) => name.Trim().ToLowerInvariant() switch
+    public static MilAggregator Create(MilAggregatorKind kind, int inputDimension, MilConfig config) => kind switch
     {
-        "mean" => new MeanPoolMil(inputDimension, config.HiddenDimension, config.Dropout),
-        "max" => new MaxPoolMil(inputDimension, config.HiddenDimension, config.Dropout),
-        "abmil" => new GatedAttentionPool(inputDimension, config.HiddenDimension, config.AttentionDimension, config.Dropout),
-        "clam" => new ClamSbPool(inputDimension, config.HiddenDimension, config.AttentionDimension, config.Dropout),
-        "transmil" => new TransMilPool(inputDimension, config.HiddenDimension, heads: 4, layers: 2, config.Dropout),
-        _ => throw new UserInputException($"unknown aggregator '{name}': use {string.Join(", ", Names)}"),
+        MilAggregatorKind.Mean => new MeanPoolMil(inputDimension, config.HiddenDimension, config.Dropout),
+        MilAggregatorKind.Max => new MaxPoolMil(inputDimension, config.HiddenDimension, config.Dropout),
+        MilAggregatorKind.Abmil => new GatedAttentionPool(inputDimension, config.HiddenDimension, config.AttentionDimension, config.Dropout),
+        MilAggregatorKind.Clam => new ClamSbPool(inputDimension, config.HiddenDimension, config.AttentionDimension, config.Dropout),
+        MilAggregatorKind.Transmil => new TransMilPool(inputDimension, config.HiddenDimension, heads: 4, layers: 2, config.Dropout),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
-
-    public static string Check(string name) =>
-        Names.Contains(name.Trim().ToLowerInvariant()) ? name.Trim().ToLowerInvariant()
-            : throw new UserInputException($"unknown aggregator '{name}': use {string.Join(", ", Names)}");
 }

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using HistoPrognosis.Data;
 using HistoPrognosis.Features;
 using HistoPrognosis.Models;
-using HistoPrognosis.Reports;
+using HistoPrognosis.IO;
 using static TorchSharp.torch;
 
 namespace HistoPrognosis.Mil;
@@ -22,23 +22,19 @@ public static class PrognosisModelFile
     public const int Version = 1;
     public const string ManifestName = "model.json", WeightsName = "network.safetensors";
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    private static JsonSerializerOptions Json => JsonDefaults.Options;
 
+    /// <summary>Writes the model files into <paramref name="directory"/> (the caller stages and commits it).</summary>
     public static void Save(string directory, PrognosisModel model, FeatureSettings features, long backboneSeed, string[] trainingPatients)
     {
-        using var output = new OutputFolder(directory);
+        Directory.CreateDirectory(directory);
+        string In(string name) => Path.Combine(directory, name);
         var manifest = new PrognosisManifest(Version, features, backboneSeed, model.Config, model.Projection.State, model.Head.State,
             model.Clinical, model.BestEpoch, trainingPatients);
-        File.WriteAllText(output.File(ManifestName), JsonSerializer.Serialize(manifest, Json));
-        SafetensorsWeights.Save(model.Network, output.File(WeightsName));
-        File.WriteAllText(output.File("loss-curve.csv"), "epoch,train_loss,validation_loss\n" + string.Concat(model.LossCurve.Select((l, i) =>
+        File.WriteAllText(In(ManifestName), JsonSerializer.Serialize(manifest, Json));
+        SafetensorsWeights.Save(model.Network, In(WeightsName));
+        File.WriteAllText(In("loss-curve.csv"), "epoch,train_loss,validation_loss\n" + string.Concat(model.LossCurve.Select((l, i) =>
             FormattableString.Invariant($"{i + 1},{l.Train:R},{l.Validation:R}\n"))));
-        output.Commit();
     }
 
     public static PrognosisManifest ReadManifest(string directory)

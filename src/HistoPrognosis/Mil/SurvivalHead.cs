@@ -11,10 +11,19 @@ public sealed record SurvivalHeadState(string Loss, double HorizonMonths, double
 /// What the network's outputs mean and how they are trained: a loss over a batch of bags, a risk score (higher =
 /// worse) and the event probability by the horizon, from the raw outputs of one bag.
 /// </summary>
+/// <summary>The survival losses (config values: cox, nll, binary5y).</summary>
+public enum SurvivalLoss
+{
+    /// <summary>Cox partial likelihood (Efron ties).</summary>
+    Cox,
+    /// <summary>Discrete-time hazard negative log-likelihood.</summary>
+    Nll,
+    /// <summary>Binary event-by-the-horizon, censoring handled by IPCW or exclusion.</summary>
+    Binary5y,
+}
+
 public abstract class SurvivalHead
 {
-    public static readonly string[] Names = ["cox", "nll", "binary5y"];
-
     protected SurvivalHead(double horizonMonths) => HorizonMonths = horizonMonths;
 
     public double HorizonMonths { get; }
@@ -29,13 +38,13 @@ public abstract class SurvivalHead
 
     /// <param name="bins">time bins of the discrete hazard model</param>
     /// <param name="censoring">exclude | ipcw: the five-year loss's handling of subjects censored before the horizon</param>
-    public static SurvivalHead Create(string loss, double[] time, bool[] @event, double horizonMonths = 60, int bins = 4, string censoring = "ipcw") =>
-        loss.Trim().ToLowerInvariant() switch
+    public static SurvivalHead Create(SurvivalLoss loss, double[] time, bool[] @event, double horizonMonths = 60, int bins = 4,
+        CensoringHandling censoring = CensoringHandling.Ipcw) => loss switch
         {
-            "cox" => new CoxHead(horizonMonths, null),
-            "nll" => new DiscreteHazardHead(horizonMonths, DiscreteTimeBins.FromEventTimes(time, @event, bins)),
-            "binary5y" => new FiveYearHead(horizonMonths, ParseCensoring(censoring)),
-            _ => throw new UserInputException($"unknown loss '{loss}': use {string.Join(", ", Names)}"),
+            SurvivalLoss.Cox => new CoxHead(horizonMonths, null),
+            SurvivalLoss.Nll => new DiscreteHazardHead(horizonMonths, DiscreteTimeBins.FromEventTimes(time, @event, bins)),
+            SurvivalLoss.Binary5y => new FiveYearHead(horizonMonths, censoring),
+            _ => throw new ArgumentOutOfRangeException(nameof(loss), loss, null),
         };
 
     public static SurvivalHead FromState(SurvivalHeadState state) => state.Loss switch
@@ -46,11 +55,11 @@ public abstract class SurvivalHead
         _ => throw new InvalidDataException($"unknown loss '{state.Loss}' in the model file"),
     };
 
-    private static CensoringHandling ParseCensoring(string text) => text.Trim().ToLowerInvariant() switch
+    private static CensoringHandling ParseCensoring(string text) => text switch
     {
         "ipcw" => CensoringHandling.Ipcw,
         "exclude" => CensoringHandling.Exclude,
-        _ => throw new UserInputException($"unknown censoring handling '{text}': use ipcw or exclude"),
+        _ => throw new InvalidDataException($"unknown censoring handling '{text}' in the model file"),
     };
 }
 

@@ -30,6 +30,17 @@ public static class BackboneFactory
         return backbone;
     }
 
+    /// <summary>The spec with its file or folder made absolute against <paramref name="folder"/> (names stay as they are).</summary>
+    public static string ResolvePaths(string spec, string folder)
+    {
+        var trimmed = spec.Trim();
+        if (trimmed.Equals(ImageNet, StringComparison.OrdinalIgnoreCase) || trimmed.Equals(Scratch, StringComparison.OrdinalIgnoreCase)) return trimmed;
+        var parts = trimmed.Split(':', 2);
+        if (parts[0].ToLowerInvariant() is "resnet18" or "resnet34" or "resnet50")
+            return parts.Length == 2 ? $"{parts[0]}:{Path.GetFullPath(Path.Combine(folder, parts[1]))}" : trimmed;
+        return Path.GetFullPath(Path.Combine(folder, trimmed));
+    }
+
     /// <summary>Whether a spec starts from pretrained weights (everything but random initialisation).</summary>
     public static bool IsPretrained(string spec) =>
         spec.Equals(ImageNet, StringComparison.OrdinalIgnoreCase) || spec.Contains(':') || (!spec.Equals(Scratch, StringComparison.OrdinalIgnoreCase) && Directory.Exists(spec.Trim()));

@@ -2,21 +2,21 @@ using static TorchSharp.torch;
 
 namespace HistoPrognosis.Models;
 
-/// <summary>Turns the user's <c>--device cpu|cuda</c> into a TorchSharp device, refusing CUDA clearly when absent.</summary>
+/// <summary>Where tensors run (config value and <c>--device</c>: cpu, cuda).</summary>
+public enum ComputeDeviceKind
+{
+    Cpu,
+    Cuda,
+}
+
+/// <summary>Turns the configured device into a TorchSharp device, refusing CUDA clearly when absent.</summary>
 public static class ComputeDevice
 {
-    public static Device Resolve(string? name)
+    public static Device Resolve(ComputeDeviceKind kind) => kind switch
     {
-        switch ((name ?? "cpu").Trim().ToLowerInvariant())
-        {
-            case "cpu":
-                return CPU;
-            case "cuda":
-                if (!cuda.is_available())
-                    throw new UserInputException("--device cuda was requested but no CUDA device is available to TorchSharp (this build references the CPU LibTorch; see docs/gpu.md for running on a GPU)");
-                return CUDA;
-            default:
-                throw new UserInputException($"--device must be 'cpu' or 'cuda', got '{name}'");
-        }
-    }
+        ComputeDeviceKind.Cpu => CPU,
+        ComputeDeviceKind.Cuda when cuda.is_available() => CUDA,
+        ComputeDeviceKind.Cuda => throw new UserInputException("device cuda was requested but no CUDA device is available to TorchSharp (this build references the CPU LibTorch; see docs/gpu.md for running on a GPU)"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
 }

@@ -1,5 +1,6 @@
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
+using HistoPrognosis.IO;
 
 namespace HistoPrognosis.Models;
 
@@ -63,8 +64,6 @@ public static class SafetensorsWeights
     /// <summary>Saves a module's state dict (PyTorch-readable), atomically.</summary>
     public static void Save(nn.Module module, string path)
     {
-        var temp = path + ".tmp";
-        module.save_safetensors(temp);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.Write(path, temp => module.save_safetensors(temp));
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using HistoPrognosis.Data;
+using HistoPrognosis.IO;
 using HistoPrognosis.Survival;
 
 namespace HistoPrognosis.Reports;
@@ -27,10 +28,12 @@ public sealed record PrognosisEvaluationResult(
 /// </summary>
 public static class PrognosisEvaluation
 {
-    public static PrognosisEvaluationResult Run(string cohortPath, string risksPath, string outputDirectory,
+    /// <summary>Scores the risks file against the cohort; writes results.json, km.svg and summary.md into <paramref name="outputDirectory"/> (the caller commits it).</summary>
+    public static PrognosisEvaluationResult Run(Cohort cohort, string risksPath, string outputDirectory,
         int bootstrapSamples = 1000, int seed = 1, double horizon = 60)
     {
-        var cohort = Cohort.Load(cohortPath, requireOutcome: true);
+        var cohortPath = cohort.SourcePath;
+        if (bootstrapSamples is < 0 or 1) throw new UserInputException($"bootstrap samples must be 0 or at least 2, got {bootstrapSamples}");
         var (risk, probability) = ReadRisks(risksPath, cohort);
         var time = cohort.Time;
         var @event = cohort.Events;
@@ -70,11 +73,10 @@ public static class PrognosisEvaluation
 
         var result = new PrognosisEvaluationResult(n, @event.Count(e => e), horizon, bootstrapSamples, seed, harrell, uno, auc, brier,
             groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction);
-        using var output = new OutputFolder(outputDirectory);
-        File.WriteAllText(output.File("results.json"), JsonSerializer.Serialize(result, Json));
-        File.WriteAllText(output.File("km.svg"), plot.Svg);
-        File.WriteAllText(output.File("summary.md"), Summary(result, cohortPath, risksPath));
-        output.Commit();
+        Directory.CreateDirectory(outputDirectory);
+        File.WriteAllText(Path.Combine(outputDirectory, "results.json"), JsonSerializer.Serialize(result, JsonDefaults.Options));
+        File.WriteAllText(Path.Combine(outputDirectory, "km.svg"), plot.Svg);
+        File.WriteAllText(Path.Combine(outputDirectory, "summary.md"), Summary(result, cohortPath, risksPath));
         return result;
     }
 
@@ -89,13 +91,6 @@ public static class PrognosisEvaluation
             if (cohort.OptionalNumbers(column) is { } values) references[name] = Concordance.Harrell(cohort.Time, cohort.Events, values).Value;
         return references;
     }
-
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
 
     /// <summary>Risk (and, when present, p_event_5y) of every cohort patient, in cohort order.</summary>
     private static (double[] Risk, double[]? Probability) ReadRisks(string path, Cohort cohort)

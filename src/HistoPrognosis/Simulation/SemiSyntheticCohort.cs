@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using HistoPrognosis.Data;
+using HistoPrognosis.IO;
 
 namespace HistoPrognosis.Simulation;
 
@@ -53,8 +54,6 @@ public static class SemiSyntheticCohort
         var text = new StringBuilder("patient_id,time_months,event,age,tumour_burden,eta\n");
         foreach (var s in subjects)
             text.Append(CultureInfo.InvariantCulture, $"{s.PatientId},{s.TimeMonths:R},{(s.Event ? 1 : 0)},{s.Age},{s.TumourBurden:R},{s.Eta:R}\n");
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, text.ToString());
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 }

@@ -1,4 +1,5 @@
 using HistoPrognosis.Imaging;
+using HistoPrognosis.IO;
 
 namespace HistoPrognosis.Stain;
 
@@ -126,11 +127,7 @@ public static class StainBatch
         }
         if (saveFitPath is not null)
         {
-            var dir = Path.GetDirectoryName(Path.GetFullPath(saveFitPath));
-            if (dir is not null) Directory.CreateDirectory(dir);
-            var temp = saveFitPath + ".tmp";
-            File.Copy(Path.Combine(staging, ".fit.json"), temp, overwrite: true);
-            File.Move(temp, saveFitPath, overwrite: true);
+            AtomicFile.Write(saveFitPath, temp => File.Copy(Path.Combine(staging, ".fit.json"), temp, overwrite: true));
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HistoPrognosis.IO;
 
 namespace HistoPrognosis.Stain;
 
@@ -37,9 +38,7 @@ public sealed record StainFit
     /// <summary>Writes the fit atomically (temporary file, then rename).</summary>
     public void Save(string path)
     {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, Json));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
     }
 
     /// <summary>Reads a fit file; every failure is a <see cref="UserInputException"/> naming the file.</summary>

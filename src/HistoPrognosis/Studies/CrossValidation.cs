@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using HistoPrognosis.Configuration;
 using HistoPrognosis.Data;
+using HistoPrognosis.IO;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Reports;
 using HistoPrognosis.Survival;
@@ -10,29 +12,20 @@ using static TorchSharp.torch;
 
 namespace HistoPrognosis.Studies;
 
-/// <summary>Settings of a patient-level cross-validation: the aggregators compared and the model settings they share.</summary>
-public sealed record CrossValidationConfig
+/// <summary>The <c>crossval</c> section: folds and the aggregators compared (their other settings from <c>model</c>).</summary>
+public sealed record CrossvalConfig
 {
-    public IReadOnlyList<string> Aggregators { get; init; } = MilAggregators.Names;
+    /// <summary>Patient-level folds, stratified by event and site.</summary>
     public int Folds { get; init; } = 5;
-    /// <summary>Bootstrap resamples for the pooled out-of-fold C-index intervals (0 = none).</summary>
-    public int BootstrapSamples { get; init; } = 1000;
-    /// <summary>
-    /// A second backbone whose features every image arm is also trained on, with the same folds and seeds, so the
-    /// two backbones are compared patient by patient (paired bootstrap of the pooled C-index difference).
-    /// </summary>
-    public string? CompareBackbone { get; init; }
-    /// <summary>Loss, clinical columns, fusion, seed and MIL optimisation shared by every arm (its aggregator is replaced per arm).</summary>
-    public PrognosisConfig Model { get; init; } = new();
+    /// <summary>Aggregators compared arm by arm; empty = <c>model.aggregator</c> alone.</summary>
+    public IReadOnlyList<MilAggregatorKind> Aggregators { get; init; } = [];
+
+    public IReadOnlyList<MilAggregatorKind> AggregatorsOr(MilAggregatorKind model) => Aggregators.Count > 0 ? Aggregators : [model];
 
     public void Validate()
     {
-        Model.Validate();
-        if (Aggregators.Count == 0) throw new UserInputException("--aggregators: name at least one aggregator");
-        foreach (var a in Aggregators) MilAggregators.Check(a);
-        if (Aggregators.Distinct(StringComparer.Ordinal).Count() != Aggregators.Count) throw new UserInputException($"--aggregators: '{string.Join(",", Aggregators)}' names an aggregator twice");
-        if (Folds < 2) throw new UserInputException($"--folds must be at least 2, got {Folds}");
-        if (BootstrapSamples is < 0 or 1) throw new UserInputException($"--bootstrap must be 0 or at least 2, got {BootstrapSamples}");
+        if (Folds < 2) throw new UserInputException($"crossval.folds must be at least 2, got {Folds}");
+        if (Aggregators.Distinct().Count() != Aggregators.Count) throw new UserInputException($"crossval.aggregators names an aggregator twice ({string.Join(", ", Aggregators)})");
     }
 }
 
@@ -72,23 +65,29 @@ public sealed class CrossValidation(Device device, PipelineLog log)
     public const string ClinicalOnlyArm = "clinical-cox";
 
     /// <summary>An arm; <paramref name="Comparison"/> arms use the comparison backbone's features.</summary>
-    private sealed record Arm(string Name, string? Aggregator, bool Image, bool Clinical, bool Comparison = false)
+    private sealed record Arm(string Name, MilAggregatorKind? Aggregator, bool Image, bool Clinical, bool Comparison = false)
     {
         public string Inputs => Image && Clinical ? "both" : Image ? "image" : "clinical";
     }
 
-    public CrossValidationResult Run(string cohortPath, FeatureSource source, CrossValidationConfig config, string outputDirectory, bool allowMissing = false)
+    /// <summary>Writes crossval.json, table.md and oof-risks.csv into <paramref name="outputDirectory"/> (the caller commits it).</summary>
+    public CrossValidationResult Run(Cohort fullCohort, FeatureSource source, CrossvalConfig crossval, PrognosisConfig model, int bootstrapSamples,
+        string? compareBackbone, string outputDirectory, bool allowMissing = false)
     {
-        config.Validate();
-        if (string.Equals(config.CompareBackbone, source.Backbone, StringComparison.Ordinal))
-            throw new UserInputException($"--compare-backbone '{source.Backbone}' is the main backbone; name a different one");
+        crossval.Validate();
+        model.Validate();
+        if (bootstrapSamples is < 0 or 1) throw new UserInputException($"bootstrap samples must be 0 or at least 2, got {bootstrapSamples}");
+        if (string.Equals(compareBackbone, source.Backbone, StringComparison.Ordinal))
+            throw new UserInputException($"compare backbone '{source.Backbone}' is the main backbone; name a different one");
+        var config = (Aggregators: crossval.AggregatorsOr(model.Aggregator), crossval.Folds, BootstrapSamples: bootstrapSamples, CompareBackbone: compareBackbone, Model: model);
+        var cohortPath = fullCohort.SourcePath;
         var clock = Stopwatch.StartNew();
         var pipeline = new PrognosisPipeline(device, log);
-        var (cohort, bags, settings) = pipeline.LoadCohortFeatures(cohortPath, source, allowMissing);
+        var (cohort, bags, settings) = pipeline.LoadCohortFeatures(fullCohort, source, allowMissing);
         IReadOnlyList<PatientBag>? comparisonBags = null;
         if (config.CompareBackbone is { } other)
         {
-            var loaded = pipeline.LoadCohortFeatures(cohortPath, source with { Backbone = other }, allowMissing);
+            var loaded = pipeline.LoadCohortFeatures(fullCohort, source with { Backbone = other }, allowMissing);
             if (!loaded.Cohort.Patients.Select(p => p.PatientId).SequenceEqual(cohort.Patients.Select(p => p.PatientId), StringComparer.Ordinal))
                 throw new InvalidOperationException("the two backbones' cohorts differ");
             comparisonBags = loaded.Bags;
@@ -106,8 +105,9 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         var arms = new List<Arm>();
         foreach (var a in config.Aggregators)
         {
-            arms.Add(new Arm(a, a, true, false));
-            if (clinicalNames.Count > 0) arms.Add(new Arm($"{a}+clinical", a, true, true));
+            var name = ConfigNames.Value(a);
+            arms.Add(new Arm(name, a, true, false));
+            if (clinicalNames.Count > 0) arms.Add(new Arm($"{name}+clinical", a, true, true));
         }
         if (comparisonBags is not null)
             foreach (var main in arms.ToList())
@@ -136,14 +136,14 @@ public sealed class CrossValidation(Device device, PipelineLog log)
                 }
                 else
                 {
-                    var modelConfig = config.Model with { Aggregator = arm.Aggregator, Clinical = arm.Clinical ? clinicalNames : [] };
+                    var modelConfig = config.Model with { Aggregator = arm.Aggregator.Value, Clinical = arm.Clinical ? clinicalNames : [] };
                     var data = new PrognosisData(arm.Comparison ? comparisonBags! : bags, arm.Clinical ? encoded : imageOnly, time, events);
                     var (fitData, validation) = PrognosisPipeline.HoldOut(data.Select(train), modelConfig.ValidationFraction, modelConfig.Seed + k);
-                    using var model = PrognosisModel.Train(fitData, validation, arm.Clinical ? encoder : ClinicalEncoder.Empty, modelConfig, device, log);
+                    using var fitted = PrognosisModel.Train(fitData, validation, arm.Clinical ? encoder : ClinicalEncoder.Empty, modelConfig, device, log);
                     var held = data.Select(test);
-                    var predictions = model.Predict(held.Bags, held.Clinical);
+                    var predictions = fitted.Predict(held.Bags, held.Clinical);
                     for (int j = 0; j < test.Length; j++) risks[arm.Name][test[j]] = predictions[j].Risk;
-                    keptEpoch = model.BestEpoch;
+                    keptEpoch = fitted.BestEpoch;
                 }
                 var (t, e, r) = (test.Select(i => time[i]).ToArray(), test.Select(i => events[i]).ToArray(), test.Select(i => risks[arm.Name][i]).ToArray());
                 scores[arm.Name].Add(new FoldScore(k + 1, test.Length, e.Count(x => x), Defined(() => Concordance.Harrell(t, e, r).Value),
@@ -160,7 +160,7 @@ public sealed class CrossValidation(Device device, PipelineLog log)
             var folds = scores[arm.Name];
             var (hm, hs) = MeanSd(folds.Select(f => f.HarrellC));
             var (um, us) = MeanSd(folds.Select(f => f.UnoC));
-            results.Add(new CrossValidationArm(arm.Name, arm.Aggregator ?? "cox-regression", arm.Inputs, folds, hm, hs, um, us,
+            results.Add(new CrossValidationArm(arm.Name, arm.Aggregator is { } kind ? ConfigNames.Value(kind) : "cox-regression", arm.Inputs, folds, hm, hs, um, us,
                 Pooled(time, events, risk, (t, e, r) => Concordance.Harrell(t, e, r).Value, config.BootstrapSamples, config.Model.Seed),
                 Pooled(time, events, risk, (t, e, r) => Concordance.Uno(t, e, r, config.Model.HorizonMonths), config.BootstrapSamples, config.Model.Seed)));
         }
@@ -171,15 +171,14 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         }).ToList();
         var result = new CrossValidationResult(n, events.Count(e => e), config.Folds,
             Enumerable.Range(0, config.Folds).Select(k => fold.Count(f => f == k)).ToArray(), bySite,
-            settings.Backbone, settings.ImageSize, settings.Dimension, config.Model.Loss, clinicalNames, config.Model.Fusion, config.Model.Mil.Epochs,
+            settings.Backbone, settings.ImageSize, settings.Dimension, ConfigNames.Value(config.Model.Loss), clinicalNames, ConfigNames.Value(config.Model.Fusion), config.Model.Mil.Epochs,
             config.Model.Seed, config.Model.HorizonMonths, config.BootstrapSamples, results, PrognosisEvaluation.ReferenceC(cohort), clock.Elapsed.TotalSeconds,
             config.CompareBackbone, comparisons);
 
-        using var output = new OutputFolder(outputDirectory);
-        File.WriteAllText(output.File("crossval.json"), JsonSerializer.Serialize(result, PrognosisEvaluation.Json));
-        File.WriteAllText(output.File("table.md"), Table(result, cohortPath));
-        File.WriteAllText(output.File("oof-risks.csv"), OutOfFold(cohort, fold, arms.Select(a => a.Name).ToList(), risks));
-        output.Commit();
+        Directory.CreateDirectory(outputDirectory);
+        File.WriteAllText(Path.Combine(outputDirectory, "crossval.json"), JsonSerializer.Serialize(result, JsonDefaults.Options));
+        File.WriteAllText(Path.Combine(outputDirectory, "table.md"), Table(result, cohortPath));
+        File.WriteAllText(Path.Combine(outputDirectory, "oof-risks.csv"), OutOfFold(cohort, fold, arms.Select(a => a.Name).ToList(), risks));
         return result;
     }
 
@@ -238,7 +237,7 @@ public sealed class CrossValidation(Device device, PipelineLog log)
     }
 
     // Both backbones' risks for the same patients: each bootstrap resample scores both, so their correlation is kept.
-    private static BackboneComparison Compare(string model, string inputs, double[] time, bool[] events, double[] main, double[] other, int replicates, int seed)
+    public static BackboneComparison Compare(string model, string inputs, double[] time, bool[] events, double[] main, double[] other, int replicates, int seed)
     {
         double HarrellOf(double[] risk, ReadOnlySpan<int> idx)
         {

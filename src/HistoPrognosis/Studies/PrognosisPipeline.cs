@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using HistoPrognosis.Data;
 using HistoPrognosis.Features;
+using HistoPrognosis.IO;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
 using static TorchSharp.torch;
@@ -13,7 +14,10 @@ namespace HistoPrognosis.Studies;
 public sealed record FeatureExtraction(int Patients, int Extracted, int Reused, string Folder, FeatureSettings Settings);
 
 /// <summary>Where patches come from and how their features are made.</summary>
-public sealed record FeatureSource(string Patches, string Backbone = BackboneFactory.ImageNet, int ImageSize = 96, long BackboneSeed = 7, string? CacheRoot = null);
+public sealed record FeatureSource(PatchTable Patches, string Backbone, int ImageSize, long BackboneSeed, string? CacheRoot)
+{
+    public static FeatureSource Of(PatchTable patches, FeatureConfig features, long seed) => new(patches, features.Backbone, features.ImageSize, seed, features.Cache);
+}
 
 /// <summary>
 /// The prognosis stages a user runs on a cohort: train (features from the cache, MIL model, saved model directory)
@@ -22,10 +26,11 @@ public sealed record FeatureSource(string Patches, string Backbone = BackboneFac
 /// </summary>
 public sealed class PrognosisPipeline(Device device, PipelineLog log)
 {
-    public PrognosisModel Train(string cohortPath, FeatureSource source, PrognosisConfig config, string modelDirectory, bool allowMissing = false)
+    /// <summary>Trains on every cohort patient and writes the model files into <paramref name="modelDirectory"/> (the caller commits it).</summary>
+    public PrognosisModel Train(Cohort fullCohort, FeatureSource source, PrognosisConfig config, string modelDirectory, bool allowMissing = false)
     {
         config.Validate();
-        var (cohort, bags, settings) = LoadCohortFeatures(cohortPath, source, allowMissing);
+        var (cohort, bags, settings) = LoadCohortFeatures(fullCohort, source, allowMissing);
         var clinical = ClinicalEncoder.Fit(cohort, config.Clinical);
         var data = new PrognosisData(bags, clinical.Encode(cohort), cohort.Time, cohort.Events);
         var (train, validation) = HoldOut(data, config.ValidationFraction, config.Seed);
@@ -39,10 +44,9 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     /// A cohort with follow-up (patients without patches dropped only when allowed) and every patient's features from
     /// the cache, extracting what it lacks. Training and cross-validation both start here.
     /// </summary>
-    public (Cohort Cohort, IReadOnlyList<PatientBag> Bags, FeatureSettings Settings) LoadCohortFeatures(string cohortPath, FeatureSource source, bool allowMissing)
+    public (Cohort Cohort, IReadOnlyList<PatientBag> Bags, FeatureSettings Settings) LoadCohortFeatures(Cohort cohort, FeatureSource source, bool allowMissing)
     {
-        var cohort = Cohort.Load(cohortPath, requireOutcome: true);
-        var table = PatchTable.Load(source.Patches, requireLabel: false);
+        var table = source.Patches;
         var backbone = new Lazy<Backbone>(() => CreateBackbone(source.Backbone, source.BackboneSeed));
         try
         {
@@ -59,7 +63,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     /// <summary>Fills the feature cache for every patient of the patch table; a rerun with the same settings extracts nothing.</summary>
     public FeatureExtraction Extract(FeatureSource source)
     {
-        var table = PatchTable.Load(source.Patches, requireLabel: false);
+        var table = source.Patches;
         var patients = table.Patches.Select(p => p.PatientId).Distinct(StringComparer.Ordinal).ToList();
         if (patients.Count == 0) throw new UserInputException($"{table.SourcePath}: the patch table lists no patches");
         var backbone = new Lazy<Backbone>(() => CreateBackbone(source.Backbone, source.BackboneSeed));
@@ -77,13 +81,11 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     }
 
     /// <summary>Writes <c>patient_id, risk, p_event_5y</c> for every cohort patient (those without patches skipped only when allowed).</summary>
-    public IReadOnlyList<PatientPrediction> Predict(string modelDirectory, string cohortPath, string patchesPath, string risksPath,
+    public IReadOnlyList<PatientPrediction> Predict(string modelDirectory, Cohort cohort, PatchTable table, string risksPath,
         string? cacheRoot = null, bool allowMissing = false)
     {
         var (model, manifest) = PrognosisModelFile.Load(modelDirectory, device);
         using var _ = model;
-        var cohort = Cohort.Load(cohortPath, requireOutcome: false);
-        var table = PatchTable.Load(patchesPath, requireLabel: false);
         cohort = KeepPatientsWithPatches(cohort, table, allowMissing);
         var clinical = model.Clinical.Encode(cohort);
         var backbone = new Lazy<Backbone>(() =>
@@ -110,11 +112,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     {
         var text = new StringBuilder("patient_id,risk,p_event_5y\n");
         foreach (var p in predictions) text.Append(CultureInfo.InvariantCulture, $"{CsvTable.Quote(p.PatientId)},{p.Risk:R},{p.EventProbability:R}\n");
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, text.ToString());
-        File.Move(temp, full, overwrite: true);
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 
     private IReadOnlyList<PatientBag> Bags(PatchTable table, Cohort cohort, Lazy<Backbone> backbone, FeatureSettings settings, string? cacheRoot)

@@ -1,3 +1,4 @@
+using HistoPrognosis.IO;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -30,7 +31,7 @@ public sealed record StainShiftConfig
     /// <summary>Stain-augmented copies of each training patch, made offline; training spends the same steps either way.</summary>
     public int AugmentedCopies { get; init; } = 3;
     public int BootstrapSamples { get; init; } = 1000;
-    public FinetuneConfig Finetune { get; init; } = new(ImageSize: 64, BatchSize: 32, HeadOnlySteps: 20, FullSteps: 100);
+    public FinetuneConfig Finetune { get; init; } = new() { ImageSize = 64, HeadOnlySteps = 20, FullSteps = 100 };
 }
 
 /// <summary>Patch ROC AUC of one arm on one site, with a patient-level bootstrap 95% interval.</summary>
@@ -155,7 +156,7 @@ public sealed class StainShiftStudy(StainShiftConfig config, Device device, Pipe
             test_patients = test.PatientIds.Count,
             site_b = config.SiteBPatches ?? "test patients re-stained (SiteRestain)",
             arms = results,
-        }, DemoConfig.Json));
+        }, HistoPrognosis.IO.JsonDefaults.Options));
         var s = new StringBuilder("| arm | site A AUC (95% CI) | site B AUC (95% CI) |\n|---|---|---|\n");
         foreach (var arm in results.Select(r => r.Arm).Distinct())
         {

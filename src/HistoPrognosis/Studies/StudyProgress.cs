@@ -12,7 +12,7 @@ public sealed record CompletedRun(StudyRun Run, float[] Probabilities);
 /// </summary>
 public sealed class StudyProgress
 {
-    private static readonly JsonSerializerOptions OneLine = new(DemoConfig.Json) { WriteIndented = false };
+    private static readonly JsonSerializerOptions OneLine = new(HistoPrognosis.IO.JsonDefaults.Options) { WriteIndented = false };
 
     private readonly string _path;
     private readonly Dictionary<(string, int, int), CompletedRun> _done = [];
@@ -29,7 +29,7 @@ public sealed class StudyProgress
                 CompletedRun? run;
                 try
                 {
-                    run = JsonSerializer.Deserialize<CompletedRun>(line, DemoConfig.Json);
+                    run = JsonSerializer.Deserialize<CompletedRun>(line, HistoPrognosis.IO.JsonDefaults.Options);
                 }
                 catch (JsonException)
                 {

@@ -1,3 +1,4 @@
+using HistoPrognosis.IO;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -49,7 +50,7 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
         var trueFraction = testPatients.Select(p => Enumerable.Range(0, test.Count).Where(i => test.PatientIds[i] == p).Average(i => (double)test.Labels[i])).ToArray();
 
         var runs = new List<StudyRun>();
-        var progress = new StudyProgress(output.Destination, JsonSerializer.Serialize(config, DemoConfig.Json));
+        var progress = new StudyProgress(output.Destination, JsonSerializer.Serialize(config, HistoPrognosis.IO.JsonDefaults.Options));
         if (progress.Count > 0) log.Info($"resuming: {progress.Count} finished run(s) in {progress.FilePath}");
         var predictions = new StringBuilder("path,method,train_patients,repeat,prob\n");
         int total = config.Sizes.Length * config.Repeats * config.Methods.Length, done = 0;
@@ -109,7 +110,7 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
 
         var cells = Summarize(runs);
         var statement = Statement(cells);
-        File.WriteAllText(output.File("study.json"), JsonSerializer.Serialize(new { config, runs, summary = cells, statement }, DemoConfig.Json));
+        File.WriteAllText(output.File("study.json"), JsonSerializer.Serialize(new { config, runs, summary = cells, statement }, HistoPrognosis.IO.JsonDefaults.Options));
         File.WriteAllText(output.File("predictions.csv"), predictions.ToString());
         File.WriteAllText(output.File("table.md"), Table(cells, statement));
         var series = config.Methods.Select(m => new ChartSeries(m, cells.Where(c => c.Method == m && c.Metric == "auc")

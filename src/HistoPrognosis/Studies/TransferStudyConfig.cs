@@ -13,8 +13,7 @@ public sealed record TransferStudyConfig
     public int Seed { get; init; } = 7;
     public int BootstrapSamples { get; init; } = 1000;
     /// <summary>Steps and batch shared by every method; head-only steps are the first 10% for fine-tuning.</summary>
-    public FinetuneConfig Finetune { get; init; } = new(ImageSize: 96, BatchSize: 64, HeadOnlySteps: 20, FullSteps: 180,
-        HeadLearningRate: 1e-3, LayerDecay: 0.4, ScratchLearningRate: 1e-3);
+    public FinetuneConfig Finetune { get; init; } = new() { BatchSize = 64, HeadOnlySteps = 20, FullSteps = 180, LayerDecay = 0.4 };
 
     public void Validate()
     {

@@ -30,7 +30,8 @@ public sealed record TilingOptions
     /// <summary>Also write every kept tile as <c>&lt;slide&gt;_tiles/&lt;x&gt;_&lt;y&gt;.png</c>.</summary>
     public bool SaveTiles { get; init; }
 
-    /// <summary>Parallel tile readers (default: the processor count).</summary>
+    /// <summary>Parallel tile readers (default: the processor count); a resource, not a result setting, so never in a run config.</summary>
+    [HistoPrognosis.Configuration.NotConfigured]
     public int Workers { get; init; } = Environment.ProcessorCount;
 
     /// <summary>The settings that decide the output, as a canonical string stored in the h5 (a changed setting never reuses an old file).</summary>

@@ -1,33 +1,50 @@
+using HistoPrognosis.Configuration;
+
 namespace HistoPrognosis.Training;
 
-/// <summary>How a patch classifier is trained. Scratch training uses the same step budget (head + full steps).</summary>
-/// <param name="HeadOnlySteps">Optimizer steps on the head with the backbone frozen (transfer only).</param>
-/// <param name="FullSteps">Optimizer steps on all layers.</param>
-/// <param name="HeadLearningRate">Learning rate of the head; stage k layers from the head get HeadLearningRate × LayerDecay^k.</param>
-/// <param name="LayerDecay">Discriminative decay per stage (&lt; 1: shallower stages learn slower).</param>
-/// <param name="ScratchLearningRate">One learning rate for every layer of the randomly initialised twin.</param>
-/// <param name="Augment">Training-time augmentation, see <see cref="AugmentationPlan.Parse"/> (e.g. <c>flips,hed:0.05</c>, <c>none</c>).</param>
-public sealed record FinetuneConfig(
-    int ImageSize = 64,
-    int BatchSize = 32,
-    int HeadOnlySteps = 40,
-    int FullSteps = 120,
-    double HeadLearningRate = 1e-3,
-    double LayerDecay = 0.5,
-    double ScratchLearningRate = 1e-3,
-    double WeightDecay = 1e-4,
-    double WarmupFraction = 0.1,
-    string Augment = AugmentationPlan.Default)
+/// <summary>
+/// How a patch classifier is trained (the <c>finetune</c> section of a run config). Scratch training spends the same
+/// step budget (head + full steps) at one learning rate.
+/// </summary>
+public sealed record FinetuneConfig
 {
+    /// <summary>In <c>histoprog run</c>: fine-tune the backbone on the patch labels of the training patients before extracting features.</summary>
+    public bool Enabled { get; init; }
+    public FinetunePolicy Policy { get; init; } = FinetunePolicy.Discriminative;
+    /// <summary>Input size in px; set from <c>features.image_size</c> so the backbone is fine-tuned at the size it extracts at.</summary>
+    [NotConfigured]
+    public int ImageSize { get; init; } = 96;
+    public int BatchSize { get; init; } = 32;
+    /// <summary>Optimizer steps on the head with the backbone frozen (transfer policies only).</summary>
+    public int HeadOnlySteps { get; init; } = 40;
+    /// <summary>Optimizer steps on all (or the unfrozen) layers.</summary>
+    public int FullSteps { get; init; } = 120;
+    /// <summary>Learning rate of the head; stage k layers from the head get HeadLearningRate × LayerDecay^k.</summary>
+    public double HeadLearningRate { get; init; } = 1e-3;
+    /// <summary>Discriminative decay per stage (&lt; 1: shallower stages learn slower).</summary>
+    public double LayerDecay { get; init; } = 0.5;
+    /// <summary>One learning rate for every layer of the randomly initialised twin.</summary>
+    public double ScratchLearningRate { get; init; } = 1e-3;
+    public double WeightDecay { get; init; } = 1e-4;
+    public double WarmupFraction { get; init; } = 0.1;
+    /// <summary>Training-time augmentation, see <see cref="AugmentationPlan.Parse"/> (e.g. <c>flips,hed:0.05</c>, <c>none</c>).</summary>
+    public string Augment { get; init; } = AugmentationPlan.Default;
+    /// <summary>Validation ROC AUC every this many steps (and at the end).</summary>
+    public int EvaluateEvery { get; init; } = 25;
+    /// <summary>Stop after this many evaluations without improvement (0 = never), keeping the best.</summary>
+    public int EarlyStoppingPatience { get; init; } = 4;
+
     public int TotalSteps => HeadOnlySteps + FullSteps;
 
     public void Validate()
     {
-        if (ImageSize < 32) throw new UserInputException($"finetune.image_size must be ≥ 32, got {ImageSize}");
+        if (ImageSize < 32) throw new UserInputException($"finetune image size (features.image_size) must be ≥ 32, got {ImageSize}");
         if (BatchSize < 2) throw new UserInputException($"finetune.batch_size must be ≥ 2, got {BatchSize}");
-        if (HeadOnlySteps < 0 || FullSteps < 0 || TotalSteps == 0) throw new UserInputException("finetune steps must be non-negative with a positive total");
+        if (HeadOnlySteps < 0 || FullSteps < 0 || TotalSteps == 0) throw new UserInputException("finetune.head_only_steps and full_steps must be non-negative with a positive total");
         if (LayerDecay is <= 0 or > 1) throw new UserInputException($"finetune.layer_decay must be in (0, 1], got {LayerDecay}");
         AugmentationPlan.Parse(Augment);
-        if (HeadLearningRate <= 0 || ScratchLearningRate <= 0) throw new UserInputException("learning rates must be positive");
+        if (!(HeadLearningRate > 0) || !(ScratchLearningRate > 0)) throw new UserInputException("finetune learning rates must be positive");
+        if (EvaluateEvery < 1) throw new UserInputException($"finetune.evaluate_every must be ≥ 1, got {EvaluateEvery}");
+        if (EarlyStoppingPatience < 0) throw new UserInputException($"finetune.early_stopping_patience must be ≥ 0, got {EarlyStoppingPatience}");
     }
 }

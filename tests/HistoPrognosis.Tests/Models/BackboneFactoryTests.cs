@@ -1,3 +1,4 @@
+using HistoPrognosis.IO;
 using HistoPrognosis.Models;
 using HistoPrognosis.Tests.Studies;
 using TorchSharp.PyBridge;

@@ -1,3 +1,4 @@
+using HistoPrognosis.IO;
 using System.Text.Json;
 using HistoPrognosis.Cli;
 using HistoPrognosis.Data;
@@ -60,11 +61,11 @@ public sealed class TransferStudyTests
         var config = new TransferStudyConfig
         {
             TrainTable = pool, TestTable = test, Sizes = [3], Repeats = 1, Methods = ["scratch", "finetune"],
-            Finetune = new FinetuneConfig(ImageSize: 32, BatchSize: 6, HeadOnlySteps: 1, FullSteps: 3),
+            Finetune = new FinetuneConfig { ImageSize = 32, BatchSize = 6, HeadOnlySteps = 1, FullSteps = 3 },
         };
         var outDir = Path.Combine(dir, "study");
         // An earlier attempt finished 'scratch' and was killed while writing the next line.
-        var progress = new StudyProgress(outDir, JsonSerializer.Serialize(config, DemoConfig.Json));
+        var progress = new StudyProgress(outDir, JsonSerializer.Serialize(config, HistoPrognosis.IO.JsonDefaults.Options));
         progress.Add(new CompletedRun(new StudyRun("scratch", 3, 1, 0.123, 0.5, 0.4, 0.2, 9.0, []), Enumerable.Repeat(0.25f, testPatches).ToArray()));
         File.AppendAllText(progress.FilePath, "{\"run\":{\"meth");
 

@@ -52,7 +52,7 @@ public sealed class AugmentationTests
         using var data = PatchDataset.Load(table.Subset(table.PatientIds.Take(3).ToList()).Patches, 32, PipelineLog.Silent);
         double[] Losses(string augment)
         {
-            var config = new FinetuneConfig(ImageSize: 32, BatchSize: 6, HeadOnlySteps: 0, FullSteps: 4, Augment: augment);
+            var config = new FinetuneConfig { ImageSize = 32, BatchSize = 6, HeadOnlySteps = 0, FullSteps = 4, Augment = augment };
             using var model = new PatchClassifier(PretrainedWeights.CreateScratch(seed: 2));
             return new PatchClassifierTrainer(config, CPU, PipelineLog.Silent).Train(model, data, FinetunePolicy.Scratch, 9, new TrainingOptions(), "t")
                 .Losses.Select(l => l.Loss).ToArray();

@@ -21,7 +21,7 @@ public sealed class PolicyAndCheckpointTests
     public void EveryPolicySpendsTheSameBudgetAndGradualOpensDeepestFirst()
     {
         string[] stages = ["stem", "layer1", "layer2", "layer3", "layer4"];
-        var config = new FinetuneConfig(HeadOnlySteps: 10, FullSteps: 90);
+        var config = new FinetuneConfig { HeadOnlySteps = 10, FullSteps = 90 };
         foreach (var policy in Enum.GetValues<FinetunePolicy>())
             Assert.Equal(100, PhasePlan.For(policy, config, stages).Sum(p => p.Steps));
         var gradual = PhasePlan.For(FinetunePolicy.Gradual, config, stages);

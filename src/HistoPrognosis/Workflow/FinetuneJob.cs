@@ -4,24 +4,17 @@ using System.Text.Json;
 using HistoPrognosis.Data;
 using HistoPrognosis.Models;
 using HistoPrognosis.Reports;
-using HistoPrognosis.Studies;
+using HistoPrognosis.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using HistoPrognosis.IO;
 
-namespace HistoPrognosis.Training;
+namespace HistoPrognosis.Workflow;
 
-/// <summary>Settings of <c>histoprog finetune</c>.</summary>
-public sealed record FinetuneJobConfig
+/// <summary>What one fine-tuning job starts from: the backbone spec, the run's seed and the training settings.</summary>
+public sealed record FinetuneJobConfig(string Backbone, int Seed, FinetuneConfig Finetune)
 {
-    public string Patches { get; init; } = "";
-    /// <summary>Validation table; when absent, 20% of the training patients are held out (patient-level).</summary>
-    public string? ValidationPatches { get; init; }
-    public string Backbone { get; init; } = BackboneFactory.ImageNet;
-    public FinetunePolicy Policy { get; init; } = FinetunePolicy.Discriminative;
-    public int Seed { get; init; } = 7;
-    public int EvaluateEvery { get; init; } = 25;
-    public int EarlyStoppingPatience { get; init; } = 4;
-    public FinetuneConfig Finetune { get; init; } = new();
+    public FinetunePolicy Policy => Finetune.Policy;
 }
 
 /// <summary>
@@ -31,18 +24,17 @@ public sealed record FinetuneJobConfig
 /// </summary>
 public sealed class FinetuneJob(FinetuneJobConfig config, Device device, PipelineLog log)
 {
-    public TrainingHistory Run(string outputDirectory)
+    /// <param name="table">labelled training patches</param>
+    /// <param name="validationTable">labelled validation patches of other patients; null: 20% of the training patients are held out (patient level)</param>
+    public TrainingHistory Run(PatchTable table, PatchTable? validationTable, string outputDirectory)
     {
         config.Finetune.Validate();
-        var table = PatchTable.Load(config.Patches, requireLabel: true);
-        PatchTable validationTable;
         PatchTable trainTable;
-        if (config.ValidationPatches is { } vp)
+        if (validationTable is not null)
         {
-            validationTable = PatchTable.Load(vp, requireLabel: true);
             var shared = table.PatientIds.Intersect(validationTable.PatientIds).ToList();
             if (shared.Count > 0)
-                throw new UserInputException($"{vp} shares {shared.Count} patient(s) with {config.Patches} (e.g. {shared[0]}): validation patients must be unseen");
+                throw new UserInputException($"{validationTable.SourcePath} shares {shared.Count} patient(s) with {table.SourcePath} (e.g. {shared[0]}): validation patients must be unseen");
             trainTable = table;
         }
         else
@@ -59,13 +51,13 @@ public sealed class FinetuneJob(FinetuneJobConfig config, Device device, Pipelin
 
         Directory.CreateDirectory(outputDirectory);
         var checkpoints = Path.Combine(outputDirectory, "checkpoints");
-        var evaluateAt = Enumerable.Range(1, config.Finetune.TotalSteps / Math.Max(1, config.EvaluateEvery))
-            .Select(k => k * config.EvaluateEvery).Append(config.Finetune.TotalSteps).ToHashSet();
+        var evaluateAt = Enumerable.Range(1, config.Finetune.TotalSteps / Math.Max(1, config.Finetune.EvaluateEvery))
+            .Select(k => k * config.Finetune.EvaluateEvery).Append(config.Finetune.TotalSteps).ToHashSet();
         var options = new TrainingOptions
         {
             Evaluate = m => ClassificationMetrics.RocAuc(PatchClassifierTrainer.PredictProbabilities(m, validation, device), validation.Labels),
             EvaluateAtSteps = evaluateAt,
-            EarlyStoppingPatience = config.EarlyStoppingPatience,
+            EarlyStoppingPatience = config.Finetune.EarlyStoppingPatience,
             CheckpointDirectory = checkpoints,
         };
         var history = new PatchClassifierTrainer(config.Finetune, device, log).Train(model, train, config.Policy, config.Seed, options, config.Policy.ToString().ToLowerInvariant());
@@ -88,20 +80,14 @@ public sealed class FinetuneJob(FinetuneJobConfig config, Device device, Pipelin
             seconds = history.Seconds,
             config,
         };
-        WriteAtomically(Path.Combine(directory, "config.json"), JsonSerializer.Serialize(description, DemoConfig.Json));
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), JsonSerializer.Serialize(description, HistoPrognosis.IO.JsonDefaults.Options));
         var losses = new StringBuilder("step,phase,loss\n");
         foreach (var l in history.Losses) losses.Append(CultureInfo.InvariantCulture, $"{l.Step},{l.Phase},{l.Loss:G6}\n");
-        WriteAtomically(Path.Combine(directory, "losses.csv"), losses.ToString());
+        AtomicFile.WriteAllText(Path.Combine(directory, "losses.csv"), losses.ToString());
         var metrics = new StringBuilder("step,validation_auc\n");
         foreach (var e in history.Evaluations) metrics.Append(CultureInfo.InvariantCulture, $"{e.Step},{e.Value:G6}\n");
-        WriteAtomically(Path.Combine(directory, "metrics.csv"), metrics.ToString());
+        AtomicFile.WriteAllText(Path.Combine(directory, "metrics.csv"), metrics.ToString());
         var curve = new ChartSeries("validation AUC", history.Evaluations.Select(e => ((double)e.Step, e.Value, double.NaN, double.NaN)).ToList());
-        WriteAtomically(Path.Combine(directory, "learning-curve.svg"), LineChartSvg.Render("Validation ROC AUC during training", "optimizer step", "ROC AUC", [curve]));
-    }
-
-    private static void WriteAtomically(string path, string text)
-    {
-        File.WriteAllText(path + ".tmp", text);
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(directory, "learning-curve.svg"), LineChartSvg.Render("Validation ROC AUC during training", "optimizer step", "ROC AUC", [curve]));
     }
 }

@@ -1,0 +1,34 @@
+namespace HistoPrognosis.Data;
+
+/// <summary>
+/// Where a run's patients come from (the <c>input</c> section): a cohort table with follow-up, and the patches as a
+/// patch table or a slide manifest (exactly one). Relative paths in a config file are relative to that file.
+/// </summary>
+public sealed record InputConfig
+{
+    /// <summary>Cohort CSV: <c>patient_id, time_months, event</c>[, clinical columns, site].</summary>
+    public string? Cohort { get; init; }
+    /// <summary>Patch table: <c>path, patient_id</c>[, label, x, y].</summary>
+    public string? Patches { get; init; }
+    /// <summary>Slide manifest: <c>patient_id, slide_path</c>[, mpp]; tiled by the slide stage (instead of patches).</summary>
+    public string? Slides { get; init; }
+    /// <summary>Folder for the slide stage's coordinates, masks (and tiles when saved); default: inside the run's output.</summary>
+    public string? Tiles { get; init; }
+    /// <summary>
+    /// Simulate five-year follow-up from each patient's real tumour burden (the patch labels) instead of reading a
+    /// cohort: the semi-synthetic cohort of the demo.
+    /// </summary>
+    public bool SimulateFollowUp { get; init; }
+    /// <summary>Use only the first N patients of the patch table in stable order (0 = all): quick runs.</summary>
+    public int MaxPatients { get; init; }
+    /// <summary>Skip cohort patients without patches instead of failing.</summary>
+    public bool AllowMissing { get; init; }
+
+    public void Validate()
+    {
+        if ((Patches is null) == (Slides is null)) throw new UserInputException("input: give the patches as exactly one of input.patches (--patches TABLE) or input.slides (--slides MANIFEST)");
+        if (MaxPatients < 0) throw new UserInputException($"input.max_patients must be ≥ 0, got {MaxPatients}");
+        if (SimulateFollowUp && Cohort is not null) throw new UserInputException("input: give either input.cohort or input.simulate_follow_up, not both");
+        if (SimulateFollowUp && Slides is not null) throw new UserInputException("input.simulate_follow_up needs patch labels (input.patches with a label column), not slides");
+    }
+}

@@ -1,0 +1,62 @@
+namespace HistoPrognosis.IO;
+
+/// <summary>
+/// Writes a run's (or a stage's) files into a hidden staging folder next to the destination and moves them in only
+/// when all are complete, so a failed run never leaves a partial output folder. Only runners (a command, the
+/// workflow) commit; the stages write into the folder they are handed (<see cref="Path"/>).
+/// </summary>
+public sealed class OutputFolder : IDisposable
+{
+    private readonly string _staging;
+    private bool _committed;
+
+    public OutputFolder(string destination)
+    {
+        Destination = System.IO.Path.GetFullPath(destination);
+        var parent = System.IO.Path.GetDirectoryName(Destination) ?? throw new UserInputException($"invalid output folder: {destination}");
+        if (System.IO.File.Exists(Destination)) throw new UserInputException($"{Destination} is a file; the output must be a folder");
+        Directory.CreateDirectory(parent);
+        var name = System.IO.Path.GetFileName(Destination);
+        _staging = System.IO.Path.Combine(parent, $".{(name.Length > 200 ? name[..200] : name)}.partial-{Environment.ProcessId}");
+        if (Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
+        Directory.CreateDirectory(_staging);
+    }
+
+    public string Destination { get; }
+
+    /// <summary>The staging folder the stage writes into.</summary>
+    public string Path => _staging;
+
+    /// <summary>Path of a file inside the staging folder.</summary>
+    public string File(string name) => System.IO.Path.Combine(_staging, name);
+
+    /// <summary>
+    /// Moves the staged files and folders into the destination: files replace same-named ones, a staged folder
+    /// replaces the destination's folder of that name whole; other files already there are kept.
+    /// </summary>
+    public void Commit()
+    {
+        if (!Directory.Exists(Destination))
+        {
+            Directory.Move(_staging, Destination);
+        }
+        else
+        {
+            foreach (var file in Directory.GetFiles(_staging))
+                System.IO.File.Move(file, System.IO.Path.Combine(Destination, System.IO.Path.GetFileName(file)), overwrite: true);
+            foreach (var dir in Directory.GetDirectories(_staging))
+            {
+                var target = System.IO.Path.Combine(Destination, System.IO.Path.GetFileName(dir));
+                if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+                Directory.Move(dir, target);
+            }
+            Directory.Delete(_staging, recursive: true);
+        }
+        _committed = true;
+    }
+
+    public void Dispose()
+    {
+        if (!_committed && Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
+    }
+}

@@ -1,0 +1,46 @@
+using System.Globalization;
+using System.Text;
+using HistoPrognosis.Configuration;
+using HistoPrognosis.Reports;
+
+namespace HistoPrognosis.Workflow;
+
+/// <summary>The run's <c>summary.md</c>: what was run, and the metrics with their 95% intervals.</summary>
+public static class RunSummary
+{
+    public static string Markdown(RunResult r, RunConfig config)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        static string M(MetricWithInterval? m) => m is null ? "—" : double.IsNaN(m.Lower)
+            ? m.Value.ToString("F3", CultureInfo.InvariantCulture)
+            : string.Format(CultureInfo.InvariantCulture, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
+        var text = new StringBuilder();
+        text.AppendLine(inv, $"# {r.Title}").AppendLine();
+        text.AppendLine(inv, $"{r.Patients} patients, {r.Events} events; protocol {ConfigNames.Value(r.Protocol)}; seed {r.Seed}; " +
+            $"model {ConfigNames.Value(config.Model.Aggregator)} aggregator, {ConfigNames.Value(config.Model.Loss)} loss, {config.Model.Mil.Epochs} epochs; " +
+            $"features at {config.Features.ImageSize} px. The resolved settings are in `{RunConfig.FileName}`.").AppendLine();
+        if (r.Crossval is { } cv)
+        {
+            text.AppendLine(inv, $"{cv.Folds}-fold patient-level cross-validation, pooled out-of-fold C-index with {cv.BootstrapSamples} bootstrap resamples:").AppendLine();
+            text.AppendLine("| arm | Harrell C (fold mean ± sd) | pooled Harrell C (95% CI) | pooled Uno C (95% CI) |").AppendLine("|---|---|---|---|");
+            foreach (var a in cv.Arms) text.AppendLine(inv, $"| {a.Name} | {a.HarrellMean:F3} ± {a.HarrellSd:F3} | {M(a.PooledHarrell)} | {M(a.PooledUno)} |");
+            foreach (var d in cv.BackboneComparisons ?? []) text.AppendLine().AppendLine(inv, $"- {d.Model}: {cv.Backbone} − {cv.ComparisonBackbone} pooled C {M(d.Difference)}");
+            if (cv.ReferenceC.Count > 0) text.AppendLine().AppendLine("References (Harrell C, all patients): " + string.Join(", ", cv.ReferenceC.Select(kv => string.Format(inv, "{0} {1:F3}", kv.Key, kv.Value))));
+            text.AppendLine().AppendLine("Details: `crossval/table.md`, out-of-fold risks `crossval/oof-risks.csv`.");
+            return text.ToString();
+        }
+        text.AppendLine(inv, $"Held-out test patients: {r.TestPatients} (trained on {r.TrainPatients}); split in `split/split.csv`.").AppendLine();
+        text.AppendLine(inv, $"| arm | backbone | Harrell C (95% CI) | Uno C | AUC at {config.Model.HorizonMonths:G} months | Brier | log-rank p |").AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var a in r.Arms)
+        {
+            var e = a.Evaluation;
+            var backbone = a.FinetunedFrom is null ? a.Backbone : $"{a.FinetunedFrom}, fine-tuned ({(Models.BackboneFactory.IsPretrained(a.FinetunedFrom) ? ConfigNames.Value(config.Finetune.Policy) : "scratch")})";
+            text.AppendLine(inv, $"| {a.Name} | {backbone} | {M(e.HarrellC)} | {M(e.UnoC)} | {M(e.TimeDependentAuc)} | {M(e.Brier)} | {e.LogRankP:G3} |");
+        }
+        if (r.Comparison is { } c) text.AppendLine().AppendLine(inv, $"Paired difference of Harrell C on the same test patients ({c.Model}): {M(c.Difference)}.");
+        if (r.Arms.FirstOrDefault()?.Evaluation.ReferenceC is { Count: > 0 } references)
+            text.AppendLine().AppendLine("References on the test patients (Harrell C): " + string.Join(", ", references.Select(kv => string.Format(inv, "{0} {1:F3}", kv.Key, kv.Value))) + ".");
+        text.AppendLine().AppendLine("Per arm: `<arm>/model`, `<arm>/predict/risks.csv`, `<arm>/evaluation/summary.md` (Kaplan–Meier by risk group, `km.svg`).");
+        return text.ToString();
+    }
+}

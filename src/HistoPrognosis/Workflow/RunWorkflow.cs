@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HistoPrognosis.Configuration;
+using HistoPrognosis.Data;
+using HistoPrognosis.IO;
+using HistoPrognosis.Models;
+using HistoPrognosis.Reports;
+using HistoPrognosis.Simulation;
+using HistoPrognosis.Studies;
+using HistoPrognosis.Training;
+
+namespace HistoPrognosis.Workflow;
+
+/// <summary>One backbone arm of a holdout run: where its model, risks and evaluation are, and the test metrics.</summary>
+public sealed record RunArm(string Name, string Backbone, string? FinetunedFrom, PrognosisEvaluationResult Evaluation);
+
+/// <summary>What <c>histoprog run</c> (and the demo) write to <c>results.json</c>.</summary>
+public sealed record RunResult(
+    string Title, EvaluationProtocol Protocol, int Seed, int Patients, int Events, int TrainPatients, int TestPatients,
+    IReadOnlyList<RunArm> Arms, BackboneComparison? Comparison, CrossValidationResult? Crossval);
+
+/// <summary>
+/// The whole workflow from one <see cref="RunConfig"/>: tile (slides) → simulate follow-up (if asked) → split
+/// (holdout) → fine-tune (if enabled) → extract → cross-validate, or train + predict + evaluate → report. Each
+/// stage writes its own folder under the run's output through <see cref="StageRunner"/>, so a rerun skips what is
+/// up to date and an interrupted run resumes. The demo is this workflow with a preset config.
+/// </summary>
+public sealed class RunWorkflow(RunConfig config, PipelineLog log)
+{
+    public const string MainArm = "main", CompareArm = "compare";
+
+    public RunResult Run(string outputDirectory)
+    {
+        config.Validate();
+        config.Input.Validate();
+        var device = ComputeDevice.Resolve(config.Device);
+        var output = Path.GetFullPath(outputDirectory);
+        Directory.CreateDirectory(output);
+        config.Write(output);
+        var stages = new StageRunner(log);
+        string Yaml(object section) => ConfigWriter.ToYaml(section);
+
+        // Patches: the table as given, or the slide stage's tiles read straight from the slides.
+        bool needLabels = config.Input.SimulateFollowUp || config.Finetune.Enabled;
+        PatchTable table;
+        string patchesKey;
+        if (config.Input.Slides is { } slides)
+        {
+            var tiles = config.Input.Tiles ?? Path.Combine(output, "tiles");
+            table = SlideManifest.Tile(slides, tiles, config.Tiling, log);
+            patchesKey = StageRunner.Key("tiles", StageRunner.Fingerprint(slides), config.Tiling.SettingsKey(), StageRunner.Fingerprint(table.SourcePath));
+        }
+        else
+        {
+            table = PatchTable.Load(config.Input.Patches!, requireLabel: needLabels);
+            patchesKey = StageRunner.Key("patches", StageRunner.Fingerprint(config.Input.Patches), needLabels.ToString());
+        }
+        if (config.Input.MaxPatients > 0) table = table.Subset(table.PatientIds.Take(config.Input.MaxPatients));
+        patchesKey = StageRunner.Key(patchesKey, config.Input.MaxPatients.ToString(CultureInfo.InvariantCulture));
+        log.Info($"patches: {table.Patches.Count} from {table.PatientIds.Count} patients");
+
+        // Follow-up: the cohort table, or simulated from the patients' real tumour burden.
+        Cohort cohort;
+        string cohortKey;
+        if (config.Input.SimulateFollowUp)
+        {
+            var dir = Path.Combine(output, "cohort");
+            cohortKey = StageRunner.Key("cohort", patchesKey, config.Seed.ToString(CultureInfo.InvariantCulture));
+            stages.Run("simulate follow-up", dir, cohortKey, staging =>
+                SemiSyntheticCohort.WriteCsv(SemiSyntheticCohort.Simulate(table, config.Seed), Path.Combine(staging, "cohort.csv")));
+            cohort = Cohort.Load(Path.Combine(dir, "cohort.csv"), requireOutcome: true);
+        }
+        else
+        {
+            if (config.Input.Cohort is null) throw new UserInputException("input.cohort (--cohort) is required unless input.simulate_follow_up is true");
+            cohort = Cohort.Load(config.Input.Cohort, requireOutcome: true);
+            cohortKey = StageRunner.Key("cohort", StageRunner.Fingerprint(config.Input.Cohort));
+        }
+        if (config.Input.MaxPatients > 0) cohort = cohort.Subset(table.PatientIds);
+
+        var arms = new List<(string Name, string Spec)> { (MainArm, config.Features.Backbone) };
+        if (config.Features.CompareBackbone is { } other) arms.Add((CompareArm, other));
+        var model = config.ResolvedModel;
+        int bootstrap = config.Evaluation.BootstrapSamples;
+        var inputKey = StageRunner.Key(patchesKey, cohortKey, config.Input.AllowMissing.ToString());
+
+        if (config.Evaluation.Protocol == EvaluationProtocol.Crossval)
+        {
+            var dir = Path.Combine(output, "crossval");
+            var key = StageRunner.Key("crossval", inputKey, Yaml(config.Features), Yaml(config.Model), Yaml(config.Crossval), bootstrap.ToString(CultureInfo.InvariantCulture), config.Seed.ToString(CultureInfo.InvariantCulture));
+            stages.Run("cross-validation", dir, key, staging =>
+                new CrossValidation(device, log).Run(cohort, FeatureSource.Of(table, config.Features, config.Seed), config.Crossval, model, bootstrap,
+                    config.Features.CompareBackbone, staging, config.Input.AllowMissing));
+            var crossval = JsonSerializer.Deserialize<CrossValidationResult>(File.ReadAllText(Path.Combine(dir, "crossval.json")), JsonDefaults.Options)!;
+            return Finish(output, new RunResult(config.Report.Title, config.Evaluation.Protocol, config.Seed, crossval.Patients, crossval.Events,
+                crossval.Patients, 0, [], null, crossval));
+        }
+
+        // Holdout: one stratified patient split, written down so every later stage (and a person) sees the same one.
+        var splitDir = Path.Combine(output, "split");
+        var splitKey = StageRunner.Key("split", inputKey, config.Evaluation.TestFraction.ToString("R", CultureInfo.InvariantCulture), config.Seed.ToString(CultureInfo.InvariantCulture));
+        var withPatches = table.PatientIds.ToHashSet(StringComparer.Ordinal);
+        var patients = cohort.Patients.Where(p => withPatches.Contains(p.PatientId) || !config.Input.AllowMissing).ToList();
+        stages.Run("split", splitDir, splitKey, staging =>
+        {
+            var events = patients.ToDictionary(p => p.PatientId, p => p.Event == true);
+            var split = PatientSplit.Create(patients.Select(p => p.PatientId).ToList(), 0, config.Evaluation.TestFraction, config.Seed, id => events[id] ? 1 : 0);
+            var text = new StringBuilder("patient_id,part\n");
+            foreach (var id in split.Train) text.Append(CsvTable.Quote(id)).Append(",train\n");
+            foreach (var id in split.Test) text.Append(CsvTable.Quote(id)).Append(",test\n");
+            File.WriteAllText(Path.Combine(staging, "split.csv"), text.ToString());
+        });
+        var (trainIds, testIds) = ReadSplit(Path.Combine(splitDir, "split.csv"));
+        var trainCohort = cohort.Subset(trainIds);
+        var testCohort = cohort.Subset(testIds);
+        if (!testCohort.Events.Any(e => e) || !trainCohort.Events.Any(e => e))
+            throw new UserInputException($"{cohort.SourcePath}: the split of {cohort.Patients.Count} patients leaves no events in the train or the test part; use more patients");
+
+        var results = new List<RunArm>();
+        var risks = new Dictionary<string, double[]>();
+        foreach (var (name, spec) in arms)
+        {
+            var armDir = Path.Combine(output, name);
+            string backbone = spec, armKey = StageRunner.Key(splitKey, spec);
+            string? finetunedFrom = null;
+            if (config.Finetune.Enabled)
+            {
+                // The random twin trains every layer at one rate with the same step budget.
+                var finetune = config.ResolvedFinetune with { Policy = BackboneFactory.IsPretrained(spec) ? config.Finetune.Policy : FinetunePolicy.Scratch };
+                var dir = Path.Combine(armDir, "finetune");
+                armKey = StageRunner.Key("finetune", armKey, Yaml(finetune), config.Seed.ToString(CultureInfo.InvariantCulture));
+                var job = new FinetuneJobConfig(spec, config.Seed, finetune);
+                stages.RunInPlace($"{name}: fine-tune {spec} ({ConfigNames.Value(finetune.Policy)})", dir, armKey, folder =>
+                    new FinetuneJob(job, device, log).Run(table.Subset(trainIds), null, folder));
+                finetunedFrom = spec;
+                backbone = dir;
+            }
+            var source = FeatureSource.Of(table, config.Features with { Backbone = backbone }, config.Seed);
+            var modelDir = Path.Combine(armDir, "model");
+            var modelKey = StageRunner.Key("train", armKey, Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Model), config.Seed.ToString(CultureInfo.InvariantCulture));
+            stages.Run($"{name}: train", modelDir, modelKey, staging =>
+                new PrognosisPipeline(device, log).Train(trainCohort, source, model, staging, config.Input.AllowMissing).Dispose());
+            var predictDir = Path.Combine(armDir, "predict");
+            var predictKey = StageRunner.Key("predict", modelKey);
+            stages.Run($"{name}: predict", predictDir, predictKey, staging =>
+                new PrognosisPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Features.Cache, config.Input.AllowMissing));
+            var evaluationDir = Path.Combine(armDir, "evaluation");
+            var evaluationKey = StageRunner.Key("evaluate", predictKey, bootstrap.ToString(CultureInfo.InvariantCulture));
+            stages.Run($"{name}: evaluate", evaluationDir, evaluationKey, staging =>
+                PrognosisEvaluation.Run(testCohort, Path.Combine(predictDir, "risks.csv"), staging, bootstrap, config.Seed, config.Model.HorizonMonths));
+            var evaluation = JsonSerializer.Deserialize<PrognosisEvaluationResult>(File.ReadAllText(Path.Combine(evaluationDir, "results.json")), JsonDefaults.Options)!;
+            results.Add(new RunArm(name, spec, finetunedFrom, evaluation));
+            risks[name] = ReadRiskColumn(Path.Combine(predictDir, "risks.csv"), testCohort);
+        }
+
+        BackboneComparison? comparison = null;
+        if (risks.ContainsKey(CompareArm))
+            comparison = CrossValidation.Compare($"{ConfigNames.Value(config.Model.Aggregator)} {config.Features.Backbone} − {config.Features.CompareBackbone}", "image",
+                testCohort.Time, testCohort.Events, risks[MainArm], risks[CompareArm], bootstrap, config.Seed + 37);
+        return Finish(output, new RunResult(config.Report.Title, config.Evaluation.Protocol, config.Seed, trainCohort.Patients.Count + testCohort.Patients.Count,
+            trainCohort.Events.Count(e => e) + testCohort.Events.Count(e => e), trainCohort.Patients.Count, testCohort.Patients.Count, results, comparison, null));
+    }
+
+    private RunResult Finish(string output, RunResult result)
+    {
+        AtomicFile.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(result, JsonDefaults.Options));
+        AtomicFile.WriteAllText(Path.Combine(output, "summary.md"), RunSummary.Markdown(result, config));
+        log.Info($"wrote {Path.Combine(output, "results.json")} and summary.md");
+        return result;
+    }
+
+    private static (List<string> Train, List<string> Test) ReadSplit(string path)
+    {
+        var table = CsvTable.Read(path);
+        int id = table.RequireColumn("patient_id"), part = table.RequireColumn("part");
+        var rows = Enumerable.Range(0, table.Rows.Count).Select(r => (Id: table.Text(r, id), Part: table.Text(r, part))).ToList();
+        return (rows.Where(r => r.Part == "train").Select(r => r.Id).ToList(), rows.Where(r => r.Part == "test").Select(r => r.Id).ToList());
+    }
+
+    private static double[] ReadRiskColumn(string path, Cohort cohort)
+    {
+        var table = CsvTable.Read(path);
+        int id = table.RequireColumn("patient_id"), risk = table.RequireColumn("risk");
+        var byId = Enumerable.Range(0, table.Rows.Count).ToDictionary(r => table.Text(r, id), r => table.Number(r, risk), StringComparer.Ordinal);
+        return cohort.Patients.Select(p => byId[p.PatientId]).ToArray();
+    }
+}
