@@ -21,6 +21,6 @@ public sealed record FeatureConfig
         if (string.IsNullOrWhiteSpace(Backbone)) throw new UserInputException("features.backbone is empty");
         if (ImageSize < 32) throw new UserInputException($"features.image_size must be ≥ 32, got {ImageSize}");
         if (CompareBackbone is not null && string.Equals(CompareBackbone, Backbone, StringComparison.Ordinal))
-            throw new UserInputException($"features.compare_backbone '{CompareBackbone}' is the main backbone; name a different one");
+            throw new UserInputException($"features.compare_backbone (--compare-backbone) '{CompareBackbone}' is the main backbone; name a different one");
     }
 }

@@ -24,8 +24,8 @@ public sealed record CrossvalConfig
 
     public void Validate()
     {
-        if (Folds < 2) throw new UserInputException($"crossval.folds must be at least 2, got {Folds}");
-        if (Aggregators.Distinct().Count() != Aggregators.Count) throw new UserInputException($"crossval.aggregators names an aggregator twice ({string.Join(", ", Aggregators)})");
+        if (Folds < 2) throw new UserInputException($"crossval.folds (--folds) must be at least 2, got {Folds}");
+        if (Aggregators.Distinct().Count() != Aggregators.Count) throw new UserInputException($"crossval.aggregators (--aggregators) names an aggregator twice ({string.Join(", ", Aggregators)})");
     }
 }
 
@@ -78,7 +78,7 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         model.Validate();
         if (bootstrapSamples is < 0 or 1) throw new UserInputException($"bootstrap samples must be 0 or at least 2, got {bootstrapSamples}");
         if (string.Equals(compareBackbone, source.Backbone, StringComparison.Ordinal))
-            throw new UserInputException($"compare backbone '{source.Backbone}' is the main backbone; name a different one");
+            throw new UserInputException($"features.compare_backbone (--compare-backbone) '{source.Backbone}' is the main backbone; name a different one");
         var config = (Aggregators: crossval.AggregatorsOr(model.Aggregator), crossval.Folds, BootstrapSamples: bootstrapSamples, CompareBackbone: compareBackbone, Model: model);
         var cohortPath = fullCohort.SourcePath;
         var clock = Stopwatch.StartNew();

@@ -36,8 +36,6 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         config.Input.Validate();
         var device = ComputeDevice.Resolve(config.Device);
         var output = Path.GetFullPath(outputDirectory);
-        Directory.CreateDirectory(output);
-        config.Write(output);
         var stages = new StageRunner(log);
         string Yaml(object section) => ConfigWriter.ToYaml(section);
 
@@ -78,6 +76,9 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             cohortKey = StageRunner.Key("cohort", StageRunner.Fingerprint(config.Input.Cohort));
         }
         if (config.Input.MaxPatients > 0) cohort = cohort.Subset(table.PatientIds);
+        // Inputs read: from here on the folder holds a resumable run, described by its resolved config.
+        Directory.CreateDirectory(output);
+        config.Write(output);
 
         var arms = new List<(string Name, string Spec)> { (MainArm, config.Features.Backbone) };
         if (config.Features.CompareBackbone is { } other) arms.Add((CompareArm, other));

@@ -9,12 +9,12 @@ public sealed class AggregatorTests
     private static readonly MilConfig Config = new() { HiddenDimension = 8, AttentionDimension = 4, Dropout = 0 };
 
     [Theory]
-    [InlineData("mean")]
-    [InlineData("max")]
-    [InlineData("abmil")]
-    [InlineData("clam")]
-    [InlineData("transmil")]
-    public void EmbeddingIsPermutationInvariantAndAttentionSumsToOne(string name)
+    [InlineData(MilAggregatorKind.Mean)]
+    [InlineData(MilAggregatorKind.Max)]
+    [InlineData(MilAggregatorKind.Abmil)]
+    [InlineData(MilAggregatorKind.Clam)]
+    [InlineData(MilAggregatorKind.Transmil)]
+    public void EmbeddingIsPermutationInvariantAndAttentionSumsToOne(MilAggregatorKind name)
     {
         manual_seed(3);
         using var aggregator = MilAggregators.Create(name, 5, Config);
@@ -38,8 +38,8 @@ public sealed class AggregatorTests
     public void MeanPoolingWeighsEveryInstanceEquallyAndMaxPoolingCountsArgmaxDimensions()
     {
         manual_seed(4);
-        using var mean = MilAggregators.Create("mean", 3, Config);
-        using var max = MilAggregators.Create("max", 3, Config);
+        using var mean = MilAggregators.Create(MilAggregatorKind.Mean, 3, Config);
+        using var max = MilAggregators.Create(MilAggregatorKind.Max, 3, Config);
         mean.eval(); max.eval();
         using var scope = NewDisposeScope();
         var bag = randn(4, 3);
@@ -53,7 +53,7 @@ public sealed class AggregatorTests
     public void ClamInstanceLossIsTrainingOnlyAndTrainsTheInstanceClassifier()
     {
         manual_seed(5);
-        using var clam = (ClamSbPool)MilAggregators.Create("clam", 5, Config);
+        using var clam = (ClamSbPool)MilAggregators.Create(MilAggregatorKind.Clam, 5, Config);
         using var scope = NewDisposeScope();
         var bag = randn(10, 5);
         clam.train();
@@ -69,9 +69,10 @@ public sealed class AggregatorTests
     }
 
     [Fact]
-    public void UnknownAggregatorIsAUserError()
+    public void UnknownAggregatorIsAUserErrorListingTheChoices()
     {
-        var ex = Assert.Throws<UserInputException>(() => MilAggregators.Create("attention", 4, Config));
+        var ex = Assert.Throws<UserInputException>(() => HistoPrognosis.Configuration.ConfigNames.Parse<MilAggregatorKind>("attention", "--aggregator"));
         Assert.Contains("transmil", ex.Message);
+        Assert.Contains("--aggregator", ex.Message);
     }
 }

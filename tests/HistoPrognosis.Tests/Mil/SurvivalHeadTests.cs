@@ -70,7 +70,7 @@ public sealed class SurvivalHeadTests
     public void CoxHeadProbabilityUsesBreslowBaselineOfTrainingRisks()
     {
         // Three events at 1, 2, 3 with risk 0: H₀(2.5) = 1/3 + 1/2.
-        var head = SurvivalHead.Create("cox", [1, 2, 3], [true, true, true], horizonMonths: 2.5);
+        var head = SurvivalHead.Create(SurvivalLoss.Cox, [1, 2, 3], [true, true, true], horizonMonths: 2.5);
         head.Calibrate([[0f], [0f], [0f]], [1, 2, 3], [true, true, true]);
         Assert.Equal(1 - Math.Exp(-(5.0 / 6) * Math.Exp(0.7)), head.EventProbability([0.7f]), 1e-6);
         Assert.Equal(0.7, head.Risk([0.7f]), 1e-6);
@@ -85,6 +85,6 @@ public sealed class SurvivalHeadTests
         Assert.Equal(-(0.5 + 0.25), head.Risk([0f, 0f]), 1e-12);
         Assert.Equal(1 - 0.5 * Math.Exp(Math.Log(0.5) * 30 / 60), head.EventProbability([0f, 0f]), 1e-12);
         Assert.True(head.Risk([1f, 1f]) > head.Risk([-1f, -1f]));
-        Assert.Throws<UserInputException>(() => SurvivalHead.Create("hinge", [1], [true]));
+        Assert.Throws<UserInputException>(() => HistoPrognosis.Configuration.ConfigNames.Parse<SurvivalLoss>("hinge", "--loss"));
     }
 }

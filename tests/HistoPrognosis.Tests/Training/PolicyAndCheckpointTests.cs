@@ -8,7 +8,7 @@ namespace HistoPrognosis.Tests.Training;
 [Collection(TorchCollection.Name)]
 public sealed class PolicyAndCheckpointTests
 {
-    private static readonly FinetuneConfig Tiny = new(ImageSize: 32, BatchSize: 6, HeadOnlySteps: 2, FullSteps: 4, Augment: "flips");
+    private static readonly FinetuneConfig Tiny = new() { ImageSize = 32, BatchSize = 6, HeadOnlySteps = 2, FullSteps = 4, Augment = "flips" };
 
     private static PatchDataset SmallDataset()
     {

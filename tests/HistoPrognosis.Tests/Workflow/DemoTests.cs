@@ -1,0 +1,133 @@
+using System.Text.Json;
+using HistoPrognosis.Models;
+using HistoPrognosis.Workflow;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Tests.Workflow;
+
+/// <summary>
+/// The demo on a tiny configuration of the real embedded patches: it is <c>histoprog run</c> with a preset, so its
+/// <c>run-config.yaml</c> rerun through <c>histoprog run</c> gives the same bytes, and a rerun into the same folder
+/// reuses every stage.
+/// </summary>
+[Collection(TorchCollection.Name)]
+public sealed class DemoTests
+{
+    private static readonly string[] Tiny =
+        ["--max-patients", "20", "--seed", "5", "--image-size", "32", "--batch", "8", "--head-steps", "3", "--full-steps", "3", "--epochs", "5", "--bootstrap", "50"];
+
+    private static (int Exit, string Output, string Error) Run(params string[] args) => Studies.PrognosisPipelineTests.Run(args);
+
+    [Fact]
+    public void DemoComparesBothBackbonesAndItsRunConfigReproducesItExactly()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var outDir = Path.Combine(dir, "demo");
+        var cache = Path.Combine(dir, "cache");
+        var (exit, _, error) = Run(["demo", "--out", outDir, "--feature-cache", cache, .. Tiny]);
+        Assert.True(exit == 0, error);
+        var results = File.ReadAllText(Path.Combine(outDir, "results.json"));
+        using (var json = JsonDocument.Parse(results))
+        {
+            var arms = json.RootElement.GetProperty("arms").EnumerateArray().ToList();
+            Assert.Equal([RunWorkflow.MainArm, RunWorkflow.CompareArm], arms.Select(a => a.GetProperty("name").GetString()));
+            Assert.Equal([BackboneFactory.ImageNet, BackboneFactory.Scratch], arms.Select(a => a.GetProperty("finetuned_from").GetString()));
+            foreach (var a in arms)
+            {
+                var harrell = a.GetProperty("evaluation").GetProperty("harrell_c");
+                Assert.InRange(harrell.GetProperty("value").GetDouble(), 0, 1);
+                Assert.True(harrell.GetProperty("lower").GetDouble() <= harrell.GetProperty("upper").GetDouble());
+            }
+            Assert.Equal(20, json.RootElement.GetProperty("patients").GetInt32());
+            var difference = json.RootElement.GetProperty("comparison").GetProperty("difference").GetProperty("value").GetDouble();
+            Assert.Equal(arms[0].GetProperty("evaluation").GetProperty("harrell_c").GetProperty("value").GetDouble()
+                         - arms[1].GetProperty("evaluation").GetProperty("harrell_c").GetProperty("value").GetDouble(), difference, 12);
+        }
+        // The split is patient-level: no test patient's patches trained either network or either MIL model.
+        var split = File.ReadAllLines(Path.Combine(outDir, "split", "split.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Empty(split.Where(r => r[1] == "train").Select(r => r[0]).Intersect(split.Where(r => r[1] == "test").Select(r => r[0])));
+        Assert.Equal(20, split.Count);
+        Assert.Contains("# HistoPrognosis demo", File.ReadAllText(Path.Combine(outDir, "summary.md")));
+
+        // The demo's resolved config, run anywhere else, gives the same bytes.
+        var config = Path.Combine(outDir, RunConfig.FileName);
+        Assert.Contains("simulate_follow_up: true", File.ReadAllText(config));
+        var other = Path.Combine(dir, "other");
+        (exit, _, error) = Run("run", config, "--out", other);
+        Assert.True(exit == 0, error);
+        Assert.Equal(results, File.ReadAllText(Path.Combine(other, "results.json")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(outDir, "main", "predict", "risks.csv")), File.ReadAllBytes(Path.Combine(other, "main", "predict", "risks.csv")));
+        Assert.Equal(File.ReadAllText(config), File.ReadAllText(Path.Combine(other, RunConfig.FileName)));
+
+        // Rerun into the same folder: every stage is up to date and nothing is rewritten.
+        var stamps = Directory.GetFiles(other, StageRunner.MarkerName, SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        Assert.True(stamps.Count >= 8, $"{stamps.Count} stages");
+        (exit, _, error) = Run("run", config, "--out", other);
+        Assert.True(exit == 0, error);
+        foreach (var (file, time) in stamps) Assert.Equal(time, File.GetLastWriteTimeUtc(file));
+        Assert.Equal(results, File.ReadAllText(Path.Combine(other, "results.json")));
+
+        // A changed model setting redoes training onwards, never the fine-tuning or the split.
+        (exit, _, error) = Run("run", config, "--out", other, "--epochs", "6");
+        Assert.True(exit == 0, error);
+        Assert.Equal(stamps.Single(s => s.Key.Contains($"{Path.DirectorySeparatorChar}split{Path.DirectorySeparatorChar}")).Value,
+            File.GetLastWriteTimeUtc(Path.Combine(other, "split", StageRunner.MarkerName)));
+        Assert.Equal(stamps[Path.Combine(other, "main", "finetune", StageRunner.MarkerName)], File.GetLastWriteTimeUtc(Path.Combine(other, "main", "finetune", StageRunner.MarkerName)));
+        Assert.NotEqual(stamps[Path.Combine(other, "main", "model", StageRunner.MarkerName)], File.GetLastWriteTimeUtc(Path.Combine(other, "main", "model", StageRunner.MarkerName)));
+        Assert.Contains("epochs: 6", File.ReadAllText(Path.Combine(other, RunConfig.FileName)));
+    }
+
+    [Fact]
+    public void MissingDataFailsWithoutCreatingTheOutputFolder()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var outDir = Path.Combine(dir, "out");
+        var missing = Path.Combine(dir, "no-such-folder", "labels.csv");
+        var (exit, _, error) = Run("demo", "--patches", missing, "--out", outDir);
+        Assert.Equal(2, exit);
+        Assert.Contains(missing, error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void UnreadableImageIsNamedWithItsRowAndNoResultsAreWritten()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var source = File.ReadAllLines(TestPaths.DemoLabels);
+        var root = Path.GetDirectoryName(TestPaths.DemoLabels)!;
+        var lines = new List<string> { source[0] };
+        lines.AddRange(source.Skip(1).Select(l => Path.Combine(root, l.Split(',')[0]) + l[l.IndexOf(',')..]));
+        File.WriteAllText(Path.Combine(dir, "broken.png"), "not an image");
+        lines[10] = "broken.png" + lines[10][lines[10].IndexOf(',')..];
+        var labels = Path.Combine(dir, "labels.csv");
+        File.WriteAllLines(labels, lines);
+        var outDir = Path.Combine(dir, "out");
+        var (exit, _, error) = Run(["demo", "--patches", labels, "--out", outDir, .. Tiny, "--max-patients", "0"]);
+        Assert.Equal(2, exit);
+        Assert.Contains("row 11", error);
+        Assert.Contains("broken.png", error);
+        Assert.False(File.Exists(Path.Combine(outDir, "results.json")));
+        Assert.Empty(Directory.GetDirectories(dir, "*partial*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void TableWithoutLabelColumnIsRejected()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var labels = Path.Combine(dir, "labels.csv");
+        File.WriteAllText(labels, "path,patient_id\na.png,1\n");
+        var (exit, _, error) = Run("demo", "--patches", labels, "--out", Path.Combine(dir, "out"));
+        Assert.Equal(2, exit);
+        Assert.Contains("'label'", error);
+        Assert.Contains(labels, error);
+    }
+
+    [Fact]
+    public void CudaRequestedWithoutCudaIsAClearError()
+    {
+        if (cuda.is_available()) return; // on a GPU machine the request is valid
+        var ex = Assert.Throws<UserInputException>(() => ComputeDevice.Resolve(ComputeDeviceKind.Cuda));
+        Assert.Contains("CUDA", ex.Message);
+        Assert.Equal(2, Run("backbone", "check", "--device", "cuda").Exit);
+    }
+}
