@@ -26,7 +26,7 @@ public sealed record InputConfig
 
     public void Validate()
     {
-        if ((Patches is null) == (Slides is null)) throw new UserInputException("input: give the patches as exactly one of input.patches (--patches TABLE) or input.slides (--slides MANIFEST)");
+        if ((Patches is null) == (Slides is null)) throw new UserInputException("give the patches as exactly one of --patches TABLE (input.patches) or --slides MANIFEST (input.slides)");
         if (MaxPatients < 0) throw new UserInputException($"input.max_patients must be ≥ 0, got {MaxPatients}");
         if (SimulateFollowUp && Cohort is not null) throw new UserInputException("input: give either input.cohort or input.simulate_follow_up, not both");
         if (SimulateFollowUp && Slides is not null) throw new UserInputException("input.simulate_follow_up needs patch labels (input.patches with a label column), not slides");

@@ -14,7 +14,7 @@ public sealed class BackboneFactoryTests
         var dir = TestPaths.NewTempDirectory();
         var run = Path.Combine(dir, "ft");
         var (exit, _, error) = PrognosisPipelineTests.Run("finetune", "--patches", TestPaths.DemoLabels, "--backbone", "scratch", "--policy", "scratch",
-            "--steps", "2", "--batch", "4", "--image-size", "32", "--out", run);
+            "--head-steps", "0", "--full-steps", "2", "--batch", "4", "--image-size", "32", "--out", run);
         Assert.True(exit == 0, error);
 
         using var backbone = BackboneFactory.Create(run, seed: 99);
@@ -29,7 +29,7 @@ public sealed class BackboneFactoryTests
         Assert.False(random.state_dict()["layer4.0.conv1.weight"].allclose(state["layer4.0.conv1.weight"]));
 
         // The fine-tuned backbone feeds feature extraction like any other.
-        (exit, var output, error) = PrognosisPipelineTests.Run("extract", "--patches", TestPaths.DemoLabels, "--backbone", run, "--image-size", "32", "--out", Path.Combine(dir, "cache"));
+        (exit, var output, error) = PrognosisPipelineTests.Run("extract", "--patches", TestPaths.DemoLabels, "--backbone", run, "--image-size", "32", "--feature-cache", Path.Combine(dir, "cache"));
         Assert.True(exit == 0, error);
         Assert.Contains("extracted", output);
 

@@ -21,7 +21,7 @@ public sealed class CrossValidationTests(PrognosisFixture fixture) : IClassFixtu
     public void ExtractReusesTheCacheAndReextractsWhenTheImageSizeChanges()
     {
         var cache = Path.Combine(fixture.Directory, "extract-cache");
-        string[] Extract(int size) => ["extract", "--patches", fixture.Patches, "--backbone", "scratch", "--image-size", size.ToString(), "--out", cache];
+        string[] Extract(int size) => ["extract", "--patches", fixture.Patches, "--backbone", "scratch", "--image-size", size.ToString(), "--feature-cache", cache];
         int patients = CsvTable.Read(fixture.Patches).Rows.Select(r => r.Fields[1]).Distinct().Count();
 
         var (exit, output, error) = Run(Extract(32));

@@ -188,7 +188,7 @@ public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFix
         var model = Path.Combine(fixture.Directory, "never");
         var (exit, _, error) = Run(Train("attention", "cox", model));
         Assert.Equal(2, exit);
-        Assert.Contains("unknown aggregator 'attention'", error);
+        Assert.Contains("--aggregator: 'attention' is not one of mean | max | abmil | clam | transmil", error);
         Assert.False(Directory.Exists(model));
 
         (exit, _, error) = Run(Train("mean", "cox", model, "--clinical", "tumour_burden"));

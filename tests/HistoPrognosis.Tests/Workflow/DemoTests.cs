@@ -102,7 +102,7 @@ public sealed class DemoTests
         var labels = Path.Combine(dir, "labels.csv");
         File.WriteAllLines(labels, lines);
         var outDir = Path.Combine(dir, "out");
-        var (exit, _, error) = Run(["demo", "--patches", labels, "--out", outDir, .. Tiny, "--max-patients", "0"]);
+        var (exit, _, error) = Run(["demo", "--patches", labels, "--out", outDir, .. Tiny[2..]]);
         Assert.Equal(2, exit);
         Assert.Contains("row 11", error);
         Assert.Contains("broken.png", error);
