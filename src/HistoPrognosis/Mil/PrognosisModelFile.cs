@@ -33,8 +33,7 @@ public static class PrognosisModelFile
             model.Clinical, model.BestEpoch, trainingPatients);
         File.WriteAllText(In(ManifestName), JsonSerializer.Serialize(manifest, Json));
         SafetensorsWeights.Save(model.Network, In(WeightsName));
-        File.WriteAllText(In("loss-curve.csv"), "epoch,train_loss,validation_loss\n" + string.Concat(model.LossCurve.Select((l, i) =>
-            FormattableString.Invariant($"{i + 1},{l.Train:R},{l.Validation:R}\n"))));
+        CsvFile.Write(In("loss-curve.csv"), ["epoch", "train_loss", "validation_loss"], model.LossCurve.Select((l, i) => new object?[] { i + 1, l.Train, l.Validation }));
     }
 
     public static PrognosisManifest ReadManifest(string directory)

@@ -7,16 +7,13 @@ using HistoPrognosis.Survival;
 
 namespace HistoPrognosis.Reports;
 
-/// <summary>A metric with its percentile bootstrap interval (NaN bounds when no bootstrap was asked for).</summary>
-public sealed record MetricWithInterval(double Value, double Lower, double Upper);
-
 /// <summary>Kaplan–Meier summary of one predicted risk group.</summary>
 public sealed record RiskGroupSummary(string Name, int Patients, int Events, double SurvivalAtHorizon);
 
 /// <summary>What <c>histoprog evaluate</c> writes to <c>results.json</c>.</summary>
 public sealed record PrognosisEvaluationResult(
     int Patients, int Events, double HorizonMonths, int BootstrapSamples, int Seed,
-    MetricWithInterval HarrellC, MetricWithInterval UnoC, MetricWithInterval TimeDependentAuc, MetricWithInterval? Brier,
+    Estimate HarrellC, Estimate UnoC, Estimate TimeDependentAuc, Estimate? Brier,
     IReadOnlyList<RiskGroupSummary> RiskGroups, double LogRankChiSquare, double LogRankP,
     IReadOnlyDictionary<string, double> ReferenceC, double? FractionOfOracle);
 
@@ -40,13 +37,7 @@ public static class PrognosisEvaluation
         int n = time.Length;
         if (!(time.Max() > horizon)) throw new UserInputException($"{cohortPath}: nobody is followed beyond {horizon} months; the horizon metrics are undefined");
 
-        MetricWithInterval Metric(IndexStatistic statistic)
-        {
-            double value = statistic(Enumerable.Range(0, n).ToArray());
-            if (bootstrapSamples == 0) return new MetricWithInterval(value, double.NaN, double.NaN);
-            var interval = Bootstrap.Percentile(n, statistic, bootstrapSamples, seed);
-            return new MetricWithInterval(value, interval.Lower, interval.Upper);
-        }
+        Estimate Metric(IndexStatistic statistic) => Bootstrap.Estimate(n, statistic, bootstrapSamples, seed);
         IndexStatistic On(double[] score, Func<double[], bool[], double[], double> f) => idx =>
         {
             var (t, e, s) = Bootstrap.Gather(idx, time, @event, score);
@@ -117,7 +108,7 @@ public static class PrognosisEvaluation
     private static string Summary(PrognosisEvaluationResult r, string cohortPath, string risksPath)
     {
         var inv = CultureInfo.InvariantCulture;
-        string M(MetricWithInterval? m) => m is null ? "—" : double.IsNaN(m.Lower) ? m.Value.ToString("F3", inv) : string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
+        string M(Estimate? m) => m is null ? "—" : double.IsNaN(m.Lower) ? m.Value.ToString("F3", inv) : string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
         var text = new StringBuilder();
         text.AppendLine("# Prognosis evaluation").AppendLine();
         text.AppendLine(inv, $"Cohort `{cohortPath}`, risks `{risksPath}`: {r.Patients} patients, {r.Events} events; horizon {r.HorizonMonths} months; 95% percentile bootstrap ({r.BootstrapSamples} resamples, seed {r.Seed}).").AppendLine();

@@ -51,9 +51,7 @@ public static class SemiSyntheticCohort
     /// <summary>Writes <c>patient_id, time_months, event, age, tumour_burden, eta</c> (temporary file, then rename).</summary>
     public static void WriteCsv(IEnumerable<CohortSubject> subjects, string path)
     {
-        var text = new StringBuilder("patient_id,time_months,event,age,tumour_burden,eta\n");
-        foreach (var s in subjects)
-            text.Append(CultureInfo.InvariantCulture, $"{s.PatientId},{s.TimeMonths:R},{(s.Event ? 1 : 0)},{s.Age},{s.TumourBurden:R},{s.Eta:R}\n");
-        AtomicFile.WriteAllText(path, text.ToString());
+        CsvFile.Write(path, ["patient_id", "time_months", "event", "age", "tumour_burden", "eta"],
+            subjects.Select(s => new object?[] { s.PatientId, s.TimeMonths, s.Event, s.Age, s.TumourBurden, s.Eta }));
     }
 }

@@ -38,13 +38,13 @@ public sealed record FoldScore(int Fold, int Patients, int Events, double Harrel
 /// pooled out-of-fold risks with a patient bootstrap interval.
 /// </summary>
 public sealed record CrossValidationArm(string Name, string Aggregator, string Inputs, IReadOnlyList<FoldScore> Folds,
-    double HarrellMean, double HarrellSd, double UnoMean, double UnoSd, MetricWithInterval PooledHarrell, MetricWithInterval PooledUno);
+    double HarrellMean, double HarrellSd, double UnoMean, double UnoSd, Estimate PooledHarrell, Estimate PooledUno);
 
 /// <summary>
 /// The main backbone against the comparison backbone for one model: pooled out-of-fold Harrell C of each and their
 /// difference (main − comparison) with a 95% paired patient bootstrap interval.
 /// </summary>
-public sealed record BackboneComparison(string Model, string Inputs, double MainC, double ComparisonC, MetricWithInterval Difference);
+public sealed record BackboneComparison(string Model, string Inputs, double MainC, double ComparisonC, Estimate Difference);
 
 /// <summary>What <c>histoprog crossval</c> writes to <c>crossval.json</c>.</summary>
 public sealed record CrossValidationResult(
@@ -178,7 +178,7 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         Directory.CreateDirectory(outputDirectory);
         File.WriteAllText(Path.Combine(outputDirectory, "crossval.json"), JsonSerializer.Serialize(result, JsonDefaults.Options));
         File.WriteAllText(Path.Combine(outputDirectory, "table.md"), Table(result, cohortPath));
-        File.WriteAllText(Path.Combine(outputDirectory, "oof-risks.csv"), OutOfFold(cohort, fold, arms.Select(a => a.Name).ToList(), risks));
+        WriteOutOfFold(Path.Combine(outputDirectory, "oof-risks.csv"), cohort, fold, arms.Select(a => a.Name).ToList(), risks);
         return result;
     }
 
@@ -224,17 +224,12 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         return (mean, v.Length < 2 ? double.NaN : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)));
     }
 
-    private static MetricWithInterval Pooled(double[] time, bool[] events, double[] risk, Func<double[], bool[], double[], double> metric, int replicates, int seed)
-    {
-        double value = Defined(() => metric(time, events, risk));
-        if (replicates == 0 || !double.IsFinite(value)) return new MetricWithInterval(value, double.NaN, double.NaN);
-        var interval = Bootstrap.Percentile(time.Length, idx =>
+    private static Estimate Pooled(double[] time, bool[] events, double[] risk, Func<double[], bool[], double[], double> metric, int replicates, int seed) =>
+        Bootstrap.Estimate(time.Length, idx =>
         {
             var (t, e, r) = Bootstrap.Gather(idx, time, events, risk);
             return metric(t, e, r);
         }, replicates, seed);
-        return new MetricWithInterval(value, interval.Lower, interval.Upper);
-    }
 
     // Both backbones' risks for the same patients: each bootstrap resample scores both, so their correlation is kept.
     public static BackboneComparison Compare(string model, string inputs, double[] time, bool[] events, double[] main, double[] other, int replicates, int seed)
@@ -245,35 +240,18 @@ public sealed class CrossValidation(Device device, PipelineLog log)
             return Defined(() => Concordance.Harrell(t, e, r).Value);
         }
         var all = Enumerable.Range(0, time.Length).ToArray();
-        double a = HarrellOf(main, all), b = HarrellOf(other, all);
-        var difference = new MetricWithInterval(a - b, double.NaN, double.NaN);
-        if (replicates > 0 && double.IsFinite(a - b))
-        {
-            var ci = Bootstrap.PairedDifference(time.Length, idx => HarrellOf(main, idx), idx => HarrellOf(other, idx), replicates, seed);
-            difference = new MetricWithInterval(a - b, ci.Lower, ci.Upper);
-        }
-        return new BackboneComparison(model, inputs, a, b, difference);
+        var difference = Bootstrap.PairedEstimate(time.Length, idx => HarrellOf(main, idx), idx => HarrellOf(other, idx), replicates, seed);
+        return new BackboneComparison(model, inputs, HarrellOf(main, all), HarrellOf(other, all), difference);
     }
 
-    private static string OutOfFold(Cohort cohort, int[] fold, IReadOnlyList<string> arms, Dictionary<string, double[]> risks)
-    {
-        var text = new StringBuilder("patient_id,fold");
-        foreach (var a in arms) text.Append(",risk_").Append(a.Replace('+', '_'));
-        text.Append('\n');
-        for (int i = 0; i < cohort.Patients.Count; i++)
-        {
-            var id = cohort.Patients[i].PatientId;
-            text.Append(CsvTable.Quote(id)).Append(',').Append(fold[i] + 1);
-            foreach (var a in arms) text.Append(',').Append(risks[a][i].ToString("R", CultureInfo.InvariantCulture));
-            text.Append('\n');
-        }
-        return text.ToString();
-    }
+    private static void WriteOutOfFold(string path, Cohort cohort, int[] fold, IReadOnlyList<string> arms, Dictionary<string, double[]> risks) =>
+        CsvFile.Write(path, ["patient_id", "fold", .. arms.Select(a => "risk_" + a.Replace('+', '_'))],
+            Enumerable.Range(0, cohort.Patients.Count).Select(i => (IReadOnlyList<object?>)[cohort.Patients[i].PatientId, fold[i] + 1, .. arms.Select(a => (object?)risks[a][i])]));
 
     private static string Table(CrossValidationResult r, string cohortPath)
     {
         var inv = CultureInfo.InvariantCulture;
-        string Ci(MetricWithInterval m) => double.IsNaN(m.Lower) ? m.Value.ToString("F3", inv) : string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
+        string Ci(Estimate m) => double.IsNaN(m.Lower) ? m.Value.ToString("F3", inv) : string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
         string Pm(double mean, double sd) => double.IsNaN(sd) ? mean.ToString("F3", inv) : string.Format(inv, "{0:F3} ± {1:F3}", mean, sd);
         var text = new StringBuilder();
         text.AppendLine("# Cross-validated prognosis").AppendLine();

@@ -110,9 +110,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
 
     public static void WriteRisks(string path, IEnumerable<PatientPrediction> predictions)
     {
-        var text = new StringBuilder("patient_id,risk,p_event_5y\n");
-        foreach (var p in predictions) text.Append(CultureInfo.InvariantCulture, $"{CsvTable.Quote(p.PatientId)},{p.Risk:R},{p.EventProbability:R}\n");
-        AtomicFile.WriteAllText(path, text.ToString());
+        CsvFile.Write(path, ["patient_id", "risk", "p_event_5y"], predictions.Select(p => new object?[] { p.PatientId, p.Risk, p.EventProbability }));
     }
 
     private IReadOnlyList<PatientBag> Bags(PatchTable table, Cohort cohort, Lazy<Backbone> backbone, FeatureSettings settings, string? cacheRoot)

@@ -9,8 +9,35 @@ public delegate double IndexStatistic(ReadOnlySpan<int> indices);
 /// statistic is undefined (it throws <see cref="ArgumentException"/>, e.g. a resample without events) are counted in
 /// <see cref="BootstrapInterval.Failed"/> and left out.
 /// </summary>
+/// <summary>
+/// A statistic with its percentile bootstrap 95% interval: the one "estimate with CI" every report uses (evaluation,
+/// cross-validation, the run's comparison, stats). NaN bounds when no bootstrap was asked for or the statistic is undefined.
+/// </summary>
+public sealed record Estimate(double Value, double Lower, double Upper)
+{
+    public static Estimate Point(double value) => new(value, double.NaN, double.NaN);
+}
+
 public static class Bootstrap
 {
+    /// <summary>
+    /// The statistic on all subjects with its percentile interval over <paramref name="replicates"/> resamples (none when 0);
+    /// a statistic undefined on all subjects (it throws <see cref="ArgumentException"/>) is NaN without an interval.
+    /// </summary>
+    public static Estimate Estimate(int n, IndexStatistic statistic, int replicates, int seed)
+    {
+        double value;
+        try { value = statistic(Identity(n)); }
+        catch (ArgumentException) { return Survival.Estimate.Point(double.NaN); }
+        if (replicates == 0 || !double.IsFinite(value)) return Survival.Estimate.Point(value);
+        var interval = Percentile(n, statistic, replicates, seed);
+        return new Estimate(value, interval.Lower, interval.Upper);
+    }
+
+    /// <summary><see cref="Estimate(int, IndexStatistic, int, int)"/> of a − b on the same resamples (their correlation kept).</summary>
+    public static Estimate PairedEstimate(int n, IndexStatistic a, IndexStatistic b, int replicates, int seed) =>
+        Estimate(n, idx => a(idx) - b(idx), replicates, seed);
+
     public static BootstrapInterval Percentile(int n, IndexStatistic statistic, int replicates = 1000, int seed = 1, double level = 0.95)
     {
         ArgumentNullException.ThrowIfNull(statistic);

@@ -81,12 +81,8 @@ public sealed class FinetuneJob(FinetuneJobConfig config, Device device, Pipelin
             config,
         };
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), JsonSerializer.Serialize(description, HistoPrognosis.IO.JsonDefaults.Options));
-        var losses = new StringBuilder("step,phase,loss\n");
-        foreach (var l in history.Losses) losses.Append(CultureInfo.InvariantCulture, $"{l.Step},{l.Phase},{l.Loss:G6}\n");
-        AtomicFile.WriteAllText(Path.Combine(directory, "losses.csv"), losses.ToString());
-        var metrics = new StringBuilder("step,validation_auc\n");
-        foreach (var e in history.Evaluations) metrics.Append(CultureInfo.InvariantCulture, $"{e.Step},{e.Value:G6}\n");
-        AtomicFile.WriteAllText(Path.Combine(directory, "metrics.csv"), metrics.ToString());
+        CsvFile.Write(Path.Combine(directory, "losses.csv"), ["step", "phase", "loss"], history.Losses.Select(l => new object?[] { l.Step, l.Phase, l.Loss }));
+        CsvFile.Write(Path.Combine(directory, "metrics.csv"), ["step", "validation_auc"], history.Evaluations.Select(e => new object?[] { e.Step, e.Value }));
         var curve = new ChartSeries("validation AUC", history.Evaluations.Select(e => ((double)e.Step, e.Value, double.NaN, double.NaN)).ToList());
         AtomicFile.WriteAllText(Path.Combine(directory, "learning-curve.svg"), LineChartSvg.Render("Validation ROC AUC during training", "optimizer step", "ROC AUC", [curve]));
     }

@@ -11,7 +11,7 @@ public static class RunSummary
     public static string Markdown(RunResult r, RunConfig config)
     {
         var inv = CultureInfo.InvariantCulture;
-        static string M(MetricWithInterval? m) => m is null ? "—" : double.IsNaN(m.Lower)
+        static string M(Survival.Estimate? m) => m is null ? "—" : double.IsNaN(m.Lower)
             ? m.Value.ToString("F3", CultureInfo.InvariantCulture)
             : string.Format(CultureInfo.InvariantCulture, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
         var text = new StringBuilder();

@@ -107,10 +107,8 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         {
             var events = patients.ToDictionary(p => p.PatientId, p => p.Event == true);
             var split = PatientSplit.Create(patients.Select(p => p.PatientId).ToList(), 0, config.Evaluation.TestFraction, config.Seed, id => events[id] ? 1 : 0);
-            var text = new StringBuilder("patient_id,part\n");
-            foreach (var id in split.Train) text.Append(CsvTable.Quote(id)).Append(",train\n");
-            foreach (var id in split.Test) text.Append(CsvTable.Quote(id)).Append(",test\n");
-            File.WriteAllText(Path.Combine(staging, "split.csv"), text.ToString());
+            CsvFile.Write(Path.Combine(staging, "split.csv"), ["patient_id", "part"],
+                split.Train.Select(id => new object?[] { id, "train" }).Concat(split.Test.Select(id => new object?[] { id, "test" })));
         });
         var (trainIds, testIds) = ReadSplit(Path.Combine(splitDir, "split.csv"));
         var trainCohort = cohort.Subset(trainIds);
