@@ -5,7 +5,8 @@ namespace HistoPrognosis.Reports;
 /// <summary>Kaplan–Meier curves of predicted low- and high-risk groups (split at the median risk) with the log-rank test.</summary>
 public static class KaplanMeierPlot
 {
-    public sealed record RiskGroups(string Svg, double LogRankChiSquare, double LogRankP, int Low, int High);
+    /// <summary>The plot, and the log-rank test when it is defined (null with the reason in <paramref name="Undefined"/> otherwise).</summary>
+    public sealed record RiskGroups(string Svg, double? LogRankChiSquare, double? LogRankP, int Low, int High, string? Undefined);
 
     public static RiskGroups ByMedianRisk(string title, double[] time, bool[] @event, double[] risk, string timeUnit)
     {
@@ -20,14 +21,19 @@ public static class KaplanMeierPlot
             for (int k = 0; k < curve.Time.Count; k++) points.Add((curve.Time[k], curve.Survival[k], double.NaN, double.NaN));
             series.Add(new ChartSeries($"{name} (n={idx.Length})", points));
         }
-        double chi = double.NaN, p = double.NaN;
-        if (group.Distinct().Count() == 2 && @event.Any(e => e))
+        double? chi = null, p = null;
+        string? undefined = null;
+        try
         {
             var test = LogRank.Test(time, @event, group);
             (chi, p) = (test.ChiSquare, test.P);
         }
-        var svg = LineChartSvg.Render($"{title} (log-rank p = {p:G3})", $"time ({timeUnit})", "survival probability", series,
+        catch (ArgumentException ex)
+        {
+            undefined = ex.Message;
+        }
+        var svg = LineChartSvg.Render(p is double pv ? $"{title} (log-rank p = {pv:G3})" : $"{title} (log-rank test undefined)", $"time ({timeUnit})", "survival probability", series,
             yMin: 0, yMax: 1, steps: true);
-        return new RiskGroups(svg, chi, p, group.Count(g => g == 0), group.Count(g => g == 1));
+        return new RiskGroups(svg, chi, p, group.Count(g => g == 0), group.Count(g => g == 1), undefined);
     }
 }

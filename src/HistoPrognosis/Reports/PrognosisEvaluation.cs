@@ -14,8 +14,8 @@ public sealed record RiskGroupSummary(string Name, int Patients, int Events, dou
 public sealed record PrognosisEvaluationResult(
     int Patients, int Events, double HorizonMonths, int BootstrapSamples, int Seed,
     Estimate HarrellC, Estimate UnoC, Estimate TimeDependentAuc, Estimate? Brier,
-    IReadOnlyList<RiskGroupSummary> RiskGroups, double LogRankChiSquare, double LogRankP,
-    IReadOnlyDictionary<string, double> ReferenceC, double? FractionOfOracle);
+    IReadOnlyList<RiskGroupSummary> RiskGroups, double? LogRankChiSquare, double? LogRankP,
+    IReadOnlyDictionary<string, double> ReferenceC, double? FractionOfOracle, IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// Scores predicted risks against a cohort's follow-up with the statistics library: Harrell C, Uno C truncated at
@@ -63,12 +63,25 @@ public static class PrognosisEvaluation
         double? fraction = references.TryGetValue("oracle", out var oracle) ? harrell.Value / oracle : null;
 
         var result = new PrognosisEvaluationResult(n, @event.Count(e => e), horizon, bootstrapSamples, seed, harrell, uno, auc, brier,
-            groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction);
+            groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction, Warnings(harrell, uno, auc, brier, plot, n));
         Directory.CreateDirectory(outputDirectory);
         File.WriteAllText(Path.Combine(outputDirectory, "results.json"), JsonSerializer.Serialize(result, JsonDefaults.Options));
         File.WriteAllText(Path.Combine(outputDirectory, "km.svg"), plot.Svg);
         File.WriteAllText(Path.Combine(outputDirectory, "summary.md"), Summary(result, cohortPath, risksPath));
         return result;
+    }
+
+    /// <summary>Every statistic that could not be computed on these patients, said in words (never a bare NaN in a table).</summary>
+    private static List<string> Warnings(Estimate harrell, Estimate uno, Estimate auc, Estimate? brier, KaplanMeierPlot.RiskGroups plot, int n)
+    {
+        var warnings = new List<string>();
+        foreach (var (name, m) in new[] { ("Harrell C", harrell), ("Uno C", uno), ("time-dependent AUC", auc), ("Brier score", brier) })
+        {
+            if (m is null) continue;
+            if (!double.IsFinite(m.Value)) warnings.Add($"{name} is undefined on these {n} patients (no comparable pair or nobody at risk at the horizon)");
+        }
+        if (plot.Undefined is { } why) warnings.Add($"log-rank test of low vs high predicted risk is undefined: {why}");
+        return warnings;
     }
 
     /// <summary>
@@ -108,7 +121,7 @@ public static class PrognosisEvaluation
     private static string Summary(PrognosisEvaluationResult r, string cohortPath, string risksPath)
     {
         var inv = CultureInfo.InvariantCulture;
-        string M(Estimate? m) => m is null ? "—" : double.IsNaN(m.Lower) ? m.Value.ToString("F3", inv) : string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
+        string M(Estimate? m) => m is null ? "—" : !double.IsFinite(m.Value) ? "undefined" : double.IsNaN(m.Lower) ? m.Value.ToString("F3", inv) : string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
         var text = new StringBuilder();
         text.AppendLine("# Prognosis evaluation").AppendLine();
         text.AppendLine(inv, $"Cohort `{cohortPath}`, risks `{risksPath}`: {r.Patients} patients, {r.Events} events; horizon {r.HorizonMonths} months; 95% percentile bootstrap ({r.BootstrapSamples} resamples, seed {r.Seed}).").AppendLine();
@@ -117,7 +130,9 @@ public static class PrognosisEvaluation
         text.AppendLine(inv, $"| Uno C (τ = {r.HorizonMonths}) | {M(r.UnoC)} |");
         text.AppendLine(inv, $"| time-dependent AUC at {r.HorizonMonths} | {M(r.TimeDependentAuc)} |");
         text.AppendLine(inv, $"| Brier score at {r.HorizonMonths} | {M(r.Brier)} |");
-        text.AppendLine(inv, $"| log-rank low vs high risk | χ² {r.LogRankChiSquare:F2}, p {r.LogRankP:G3} |").AppendLine();
+        text.AppendLine(r.LogRankP is double p ? string.Format(inv, "| log-rank low vs high risk | χ² {0:F2}, p {1:G3} |", r.LogRankChiSquare, p) : "| log-rank low vs high risk | undefined (see warnings) |").AppendLine();
+        foreach (var w in r.Warnings) text.AppendLine($"- warning: {w}");
+        if (r.Warnings.Count > 0) text.AppendLine();
         foreach (var g in r.RiskGroups) text.AppendLine(inv, $"- {g.Name}: {g.Patients} patients, {g.Events} events, KM survival at {r.HorizonMonths} months {g.SurvivalAtHorizon:F3}");
         if (r.ReferenceC.Count > 0)
         {

@@ -11,7 +11,7 @@ public static class RunSummary
     public static string Markdown(RunResult r, RunConfig config)
     {
         var inv = CultureInfo.InvariantCulture;
-        static string M(Survival.Estimate? m) => m is null ? "—" : double.IsNaN(m.Lower)
+        static string M(Survival.Estimate? m) => m is null ? "—" : !double.IsFinite(m.Value) ? "undefined" : double.IsNaN(m.Lower)
             ? m.Value.ToString("F3", CultureInfo.InvariantCulture)
             : string.Format(CultureInfo.InvariantCulture, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
         var text = new StringBuilder();
@@ -31,12 +31,16 @@ public static class RunSummary
         }
         text.AppendLine(inv, $"Held-out test patients: {r.TestPatients} (trained on {r.TrainPatients}); split in `split/split.csv`.").AppendLine();
         text.AppendLine(inv, $"| arm | backbone | Harrell C (95% CI) | Uno C | AUC at {config.Model.HorizonMonths:G} months | Brier | log-rank p |").AppendLine("|---|---|---|---|---|---|---|");
+        var warnings = new List<string>();
         foreach (var a in r.Arms)
         {
             var e = a.Evaluation;
             var backbone = a.FinetunedFrom is null ? a.Backbone : $"{a.FinetunedFrom}, fine-tuned ({(Models.BackboneFactory.IsPretrained(a.FinetunedFrom) ? ConfigNames.Value(config.Finetune.Policy) : "scratch")})";
-            text.AppendLine(inv, $"| {a.Name} | {backbone} | {M(e.HarrellC)} | {M(e.UnoC)} | {M(e.TimeDependentAuc)} | {M(e.Brier)} | {e.LogRankP:G3} |");
+            text.AppendLine(inv, $"| {a.Name} | {backbone} | {M(e.HarrellC)} | {M(e.UnoC)} | {M(e.TimeDependentAuc)} | {M(e.Brier)} | {(e.LogRankP is double p ? p.ToString("G3", inv) : "undefined")} |");
+            foreach (var w in e.Warnings) warnings.Add($"{a.Name}: {w}");
         }
+        if (warnings.Count > 0) text.AppendLine();
+        foreach (var w in warnings) text.Append("- warning: ").AppendLine(w);
         if (r.Comparison is { } c) text.AppendLine().AppendLine(inv, $"Paired difference of Harrell C on the same test patients ({c.Model}): {M(c.Difference)}.");
         if (r.Arms.FirstOrDefault()?.Evaluation.ReferenceC is { Count: > 0 } references)
             text.AppendLine().AppendLine("References on the test patients (Harrell C): " + string.Join(", ", references.Select(kv => string.Format(inv, "{0} {1:F3}", kv.Key, kv.Value))) + ".");
