@@ -22,7 +22,7 @@ measure() { # label, command...
 }
 for backend in Vips OpenSlide; do
   rm -rf "$work/out-$backend"
-  measure "histoprog tile ($backend)" "$cli" tile "$slide" --out "$work/out-$backend" --mpp 0.499 --size 256 --backend "$backend" --json
+  measure "histoprog tile ($backend)" "$cli" tile "$slide" --out "$work/out-$backend" --mpp 0.499 --tile-size 256 --backend "$backend" --json
 done
 measure "python peer (openslide + numpy)" /usr/bin/python3 "$here/peer_openslide.py" "$slide"
 # JPEG decode ceiling: one 256 px tissue tile of the same quality, decoded by libjpeg-turbo's own benchmark.

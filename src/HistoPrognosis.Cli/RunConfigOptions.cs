@@ -3,6 +3,7 @@ using HistoPrognosis.Configuration;
 using HistoPrognosis.Data;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
+using HistoPrognosis.Studies;
 using HistoPrognosis.Training;
 using HistoPrognosis.Workflow;
 
@@ -66,6 +67,16 @@ public sealed class RunConfigOptions
             Add(command, new Option<int?>("--tile-size") { Description = $"with --slides: tile side in px at --mpp (default {Defaults.Tiling.TileSize})" }, (c, v) => c with { Tiling = c.Tiling with { TileSize = v } });
             Add(command, new Option<double?>("--slide-mpp") { Description = "with --slides: level-0 µm/px for slides that do not state it" }, (c, v) => c with { Tiling = c.Tiling with { SlideMpp = v } });
             AddSwitch(command, "--save-tiles", "with --slides: also write every kept tile as PNG", c => c with { Tiling = c.Tiling with { SaveTiles = true } });
+            var t = Defaults.Tiling;
+            Add(command, new Option<int?>("--overlap") { Description = $"overlap between neighbouring tiles, px at --mpp (default {t.Overlap})" }, (c, v) => c with { Tiling = c.Tiling with { Overlap = v } });
+            Add(command, new Option<double?>("--min-tissue") { Description = $"minimum tissue fraction (from the mask) to read a tile (default {t.MinTissueFraction})" },
+                (c, v) => c with { Tiling = c.Tiling with { MinTissueFraction = v } });
+            Add(command, new Option<double?>("--max-background") { Description = $"drop tiles with more than this fraction of background pixels (default {t.Qc.MaxBackgroundFraction})" },
+                (c, v) => c with { Tiling = c.Tiling with { Qc = c.Tiling.Qc with { MaxBackgroundFraction = v } } });
+            Add(command, new Option<double?>("--blur-threshold") { Description = $"drop tiles whose variance of the Laplacian is below this (0 disables; default {t.Qc.BlurThreshold})" },
+                (c, v) => c with { Tiling = c.Tiling with { Qc = c.Tiling.Qc with { BlurThreshold = v } } });
+            Add(command, new Option<string?>("--backend") { Description = $"slide reader: {ConfigNames.Choices<Slides.SlideBackend>()} (default {ConfigNames.Value(t.Backend)})" },
+                (c, v) => c with { Tiling = c.Tiling with { Backend = ConfigNames.Parse<Slides.SlideBackend>(v, "--backend") } });
         }
         if (Has(ConfigFlags.Features))
         {
@@ -167,6 +178,15 @@ public static class RunInputs
         if (config.Input.Patches is { } patches) return PatchTable.Load(patches, requireLabel);
         var tiles = config.Input.Tiles ?? DefaultTiles(config.Input.Slides!, config.Tiling.SettingsKey());
         return SlideManifest.Tile(config.Input.Slides!, tiles, config.Tiling, log);
+    }
+
+    /// <summary>The bound and checked config of a modelling command, its cohort with follow-up and where its features come from.</summary>
+    public static (RunConfig Config, Cohort Cohort, FeatureSource Source) ForModelling(RunConfigOptions options, ParseResult parse, PipelineLog log)
+    {
+        var config = options.Bind(parse);
+        config.Validate();
+        var cohort = Cohort(config, requireOutcome: true);
+        return (config, cohort, FeatureSource.Of(Patches(config, log), config.Features, config.Seed));
     }
 
     public static Cohort Cohort(RunConfig config, bool requireOutcome) =>

@@ -18,11 +18,8 @@ public static class CrossvalCommand
         options.AddTo(command);
         command.SetAction(parse =>
         {
-            var config = options.Bind(parse);
-            config.Validate();
             var log = PipelineLog.Console;
-            var cohort = RunInputs.Cohort(config, requireOutcome: true);
-            var source = FeatureSource.Of(RunInputs.Patches(config, log), config.Features, config.Seed);
+            var (config, cohort, source) = RunInputs.ForModelling(options, parse, log);
             using var folder = new OutputFolder(parse.GetValue(output)!);
             var result = new CrossValidation(ComputeDevice.Resolve(config.Device), log).Run(cohort, source, config.Crossval, config.ResolvedModel,
                 config.Evaluation.BootstrapSamples, config.Features.CompareBackbone, folder.Path, config.Input.AllowMissing);

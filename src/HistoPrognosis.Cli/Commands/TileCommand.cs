@@ -16,35 +16,19 @@ public static class TileCommand
     {
         var paths = new Argument<string[]>("paths") { Description = "Slide files (or DICOM folders)", Arity = ArgumentArity.OneOrMore };
         var outDir = new Option<string>("--out") { Description = "Output folder for <slide>.h5, <slide>.mask.png, <slide>.tissue.geojson", Required = true };
-        var mpp = new Option<double>("--mpp") { Description = "Target µm per pixel of the tiles (e.g. 0.5 ≈ 20x)", Required = true };
-        var size = new Option<int>("--size") { Description = "Tile side in pixels at the target µm/px", Required = true };
-        var overlap = new Option<int>("--overlap") { Description = "Overlap between neighbouring tiles, px at the target µm/px", DefaultValueFactory = _ => 0 };
-        var minTissue = new Option<double>("--min-tissue") { Description = "Minimum tissue fraction (from the mask) to read a tile", DefaultValueFactory = _ => 0.5 };
-        var maxBackground = new Option<double>("--max-background") { Description = "Drop tiles with more than this fraction of background pixels", DefaultValueFactory = _ => 0.5 };
-        var blur = new Option<double>("--blur-threshold") { Description = "Drop tiles whose variance of the Laplacian is below this (0 disables)", DefaultValueFactory = _ => 20 };
-        var slideMpp = new Option<double?>("--slide-mpp") { Description = "Level-0 µm/px for slides that do not state it (replaces the file's value)" };
-        var saveTiles = new Option<bool>("--save-tiles") { Description = "Also write each kept tile as PNG under <slide>_tiles/" };
-        var workers = new Option<int>("--workers") { Description = "Parallel tile readers", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var workers = new Option<int?>("--workers") { Description = "Parallel tile readers (default: the processor count)" };
         var json = new Option<bool>("--json") { Description = "Print JSON: {slides: [{path, tiles, dropped: {reason: count}, seconds, h5}]}" };
-        var backend = SlideCommand.BackendOption();
-        var command = new Command("tile", "Detect tissue and tile slides at a target µm/px (CLAM-compatible coordinates)")
+        var tiling = new RunConfigOptions(ConfigFlags.Tiling);
+        var command = new Command("tile", "Detect tissue and tile slides at a target µm/px (CLAM-compatible coordinates; the tiling section of a run config)")
         {
-            paths, outDir, mpp, size, overlap, minTissue, maxBackground, blur, slideMpp, saveTiles, workers, json, backend,
+            paths, outDir, workers, json,
         };
+        tiling.AddTo(command);
         command.SetAction(parse =>
         {
-            var options = new TilingOptions
-            {
-                TargetMpp = parse.GetValue(mpp),
-                TileSize = parse.GetValue(size),
-                Overlap = parse.GetValue(overlap),
-                MinTissueFraction = Fraction(parse.GetValue(minTissue), "--min-tissue"),
-                Qc = new TileQcOptions { MaxBackgroundFraction = Fraction(parse.GetValue(maxBackground), "--max-background"), BlurThreshold = parse.GetValue(blur) },
-                SlideMpp = parse.GetValue(slideMpp),
-                Backend = parse.GetValue(backend),
-                SaveTiles = parse.GetValue(saveTiles),
-                Workers = Math.Max(1, parse.GetValue(workers)),
-            };
+            var config = tiling.Bind(parse);
+            config.Tiling.Validate();
+            var options = config.Tiling with { Workers = Math.Max(1, parse.GetValue(workers) ?? config.Tiling.Workers) };
             var files = parse.GetValue(paths)!;
             bool asJson = parse.GetValue(json);
             var bar = Console.IsErrorRedirected ? null : new ProgressBar();
@@ -60,9 +44,6 @@ public static class TileCommand
         });
         return command;
     }
-
-    private static double Fraction(double v, string name) =>
-        v is >= 0 and <= 1 ? v : throw new UserInputException($"{name} {v.ToString(CultureInfo.InvariantCulture)} must be between 0 and 1");
 
     /// <summary>The stable JSON of a batch: <c>{"slides": [{path, tiles, dropped, seconds, h5, ...}]}</c>.</summary>
     public static JsonObject ToJson(IEnumerable<SlideTilingResult> results)

@@ -17,11 +17,8 @@ public static class TrainCommand
         options.AddTo(command);
         command.SetAction(parse =>
         {
-            var config = options.Bind(parse);
-            config.Validate();
             var log = PipelineLog.Console;
-            var cohort = RunInputs.Cohort(config, requireOutcome: true);
-            var source = FeatureSource.Of(RunInputs.Patches(config, log), config.Features, config.Seed);
+            var (config, cohort, source) = RunInputs.ForModelling(options, parse, log);
             using var folder = new OutputFolder(parse.GetValue(output)!);
             using var model = new PrognosisPipeline(ComputeDevice.Resolve(config.Device), log)
                 .Train(cohort, source, config.ResolvedModel, folder.Path, config.Input.AllowMissing);

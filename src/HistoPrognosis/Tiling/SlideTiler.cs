@@ -34,6 +34,16 @@ public sealed record TilingOptions
     [HistoPrognosis.Configuration.NotConfigured]
     public int Workers { get; init; } = Environment.ProcessorCount;
 
+    public void Validate()
+    {
+        if (!(TargetMpp > 0)) throw new UserInputException($"tiling.target_mpp (--mpp) must be positive, got {TargetMpp}");
+        if (TileSize < 8) throw new UserInputException($"tiling.tile_size (--tile-size) must be at least 8 px, got {TileSize}");
+        if (Overlap < 0 || Overlap >= TileSize) throw new UserInputException($"tiling.overlap (--overlap) must be in [0, tile_size), got {Overlap}");
+        if (MinTissueFraction is < 0 or > 1) throw new UserInputException($"tiling.min_tissue_fraction (--min-tissue) must be in [0, 1], got {MinTissueFraction}");
+        if (Qc.MaxBackgroundFraction is < 0 or > 1) throw new UserInputException($"tiling.qc.max_background_fraction (--max-background) must be in [0, 1], got {Qc.MaxBackgroundFraction}");
+        if (SlideMpp is double m && !(m > 0)) throw new UserInputException($"tiling.slide_mpp (--slide-mpp) must be positive, got {m}");
+    }
+
     /// <summary>The settings that decide the output, as a canonical string stored in the h5 (a changed setting never reuses an old file).</summary>
     public string SettingsKey() => JsonSerializer.Serialize(new SortedDictionary<string, object?>
     {

@@ -58,6 +58,7 @@ public sealed record RunConfig
     /// <summary>Checks every section; the input is checked by the stages that read it (a command may not need patches).</summary>
     public void Validate()
     {
+        Tiling.Validate();
         Features.Validate();
         ResolvedFinetune.Validate();
         Model.Validate();

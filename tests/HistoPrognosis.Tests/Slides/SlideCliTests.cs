@@ -45,7 +45,7 @@ public class SlideCliTests
         try
         {
             var outDir = Path.Combine(dir, "out");
-            var (code, stdout, stderr) = Run("tile", WsiFixtures.Cmu1, "--out", outDir, "--mpp", "0.5", "--size", "256", "--json");
+            var (code, stdout, stderr) = Run("tile", WsiFixtures.Cmu1, "--out", outDir, "--mpp", "0.5", "--tile-size", "256", "--json");
             Assert.True(code == 0, stderr);
             var slide = JsonDocument.Parse(stdout).RootElement.GetProperty("slides")[0];
             Assert.Equal(WsiFixtures.Cmu1, slide.GetProperty("path").GetString());
@@ -56,7 +56,7 @@ public class SlideCliTests
             Assert.True(File.Exists(slide.GetProperty("h5").GetString()));
 
             // No µm/px in the file and no --slide-mpp: exit 2, the file and the reason named, nothing written.
-            (code, _, stderr) = Run("tile", WsiFixtures.TcgaJp2k, "--out", outDir, "--mpp", "0.5", "--size", "256");
+            (code, _, stderr) = Run("tile", WsiFixtures.TcgaJp2k, "--out", outDir, "--mpp", "0.5", "--tile-size", "256");
             Assert.Equal(2, code);
             Assert.Contains(WsiFixtures.TcgaJp2k, stderr);
             Assert.Contains("µm/px", stderr);
@@ -64,7 +64,7 @@ public class SlideCliTests
             Assert.False(File.Exists(Path.Combine(outDir, "tcga-cr-7395-01a-01-ts1.h5")));
 
             // With it: level 1 of the JPEG-2000 slide is chosen for 1 µm/px at 0.5 µm/px.
-            (code, stdout, stderr) = Run("tile", WsiFixtures.TcgaJp2k, "--out", outDir, "--mpp", "1", "--size", "224", "--slide-mpp", "0.5", "--json");
+            (code, stdout, stderr) = Run("tile", WsiFixtures.TcgaJp2k, "--out", outDir, "--mpp", "1", "--tile-size", "224", "--slide-mpp", "0.5", "--json");
             Assert.True(code == 0, stderr);
             Assert.Equal(1, JsonDocument.Parse(stdout).RootElement.GetProperty("slides")[0].GetProperty("level").GetInt32());
 
