@@ -185,6 +185,8 @@ public static class RunInputs
     {
         var config = options.Bind(parse);
         config.Validate();
+        if (config.Input.SimulateFollowUp)
+            throw new UserInputException("input.simulate_follow_up is a step of histoprog run; for this command simulate the cohort first (histoprog simulate) and give it as --cohort");
         var cohort = Cohort(config, requireOutcome: true);
         return (config, cohort, FeatureSource.Of(Patches(config, log), config.Features, config.Seed));
     }

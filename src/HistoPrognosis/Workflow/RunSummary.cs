@@ -14,6 +14,9 @@ public static class RunSummary
         static string M(Survival.Estimate? m) => m is null ? "—" : !double.IsFinite(m.Value) ? "undefined" : double.IsNaN(m.Lower)
             ? m.Value.ToString("F3", CultureInfo.InvariantCulture)
             : string.Format(CultureInfo.InvariantCulture, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
+        static string Signed(Survival.Estimate d) => !double.IsFinite(d.Value) ? "undefined" : double.IsNaN(d.Lower)
+            ? d.Value.ToString("+0.000;-0.000", CultureInfo.InvariantCulture)
+            : string.Format(CultureInfo.InvariantCulture, "{0:+0.000;-0.000} (95% CI {1:+0.000;-0.000} to {2:+0.000;-0.000})", d.Value, d.Lower, d.Upper);
         var text = new StringBuilder();
         text.AppendLine(inv, $"# {r.Title}").AppendLine();
         text.AppendLine(inv, $"{r.Patients} patients, {r.Events} events; protocol {ConfigNames.Value(r.Protocol)}; seed {r.Seed}; " +
@@ -24,7 +27,7 @@ public static class RunSummary
             text.AppendLine(inv, $"{cv.Folds}-fold patient-level cross-validation, pooled out-of-fold C-index with {cv.BootstrapSamples} bootstrap resamples:").AppendLine();
             text.AppendLine("| arm | Harrell C (fold mean ± sd) | pooled Harrell C (95% CI) | pooled Uno C (95% CI) |").AppendLine("|---|---|---|---|");
             foreach (var a in cv.Arms) text.AppendLine(inv, $"| {a.Name} | {a.HarrellMean:F3} ± {a.HarrellSd:F3} | {M(a.PooledHarrell)} | {M(a.PooledUno)} |");
-            foreach (var d in cv.BackboneComparisons ?? []) text.AppendLine().AppendLine(inv, $"- {d.Model}: {cv.Backbone} − {cv.ComparisonBackbone} pooled C {M(d.Difference)}");
+            foreach (var d in cv.BackboneComparisons ?? []) text.AppendLine().AppendLine(inv, $"- {d.Model}: {cv.Backbone} − {cv.ComparisonBackbone} pooled C {Signed(d.Difference)}");
             if (cv.ReferenceC.Count > 0) text.AppendLine().AppendLine("References (Harrell C, all patients): " + string.Join(", ", cv.ReferenceC.Select(kv => string.Format(inv, "{0} {1:F3}", kv.Key, kv.Value))));
             text.AppendLine().AppendLine("Details: `crossval/table.md`, out-of-fold risks `crossval/oof-risks.csv`.");
             return text.ToString();
@@ -41,7 +44,8 @@ public static class RunSummary
         }
         if (warnings.Count > 0) text.AppendLine();
         foreach (var w in warnings) text.Append("- warning: ").AppendLine(w);
-        if (r.Comparison is { } c) text.AppendLine().AppendLine(inv, $"Paired difference of Harrell C on the same test patients ({c.Model}): {M(c.Difference)}.");
+        if (r.Comparison is { } c)
+            text.AppendLine().AppendLine(inv, $"Paired difference of Harrell C on the same test patients ({c.Model}): {Signed(c.Difference)}.");
         if (r.Arms.FirstOrDefault()?.Evaluation.ReferenceC is { Count: > 0 } references)
             text.AppendLine().AppendLine("References on the test patients (Harrell C): " + string.Join(", ", references.Select(kv => string.Format(inv, "{0} {1:F3}", kv.Key, kv.Value))) + ".");
         text.AppendLine().AppendLine("Per arm: `<arm>/model`, `<arm>/predict/risks.csv`, `<arm>/evaluation/summary.md` (Kaplan–Meier by risk group, `km.svg`).");
