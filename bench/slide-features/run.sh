@@ -24,9 +24,12 @@ big="$work/big.tif"
 [ -f "$big" ] || "$repo/bench/tiling/make_big_slide.sh" "$big"
 slide="$work/crop-${crop_w}x${crop_h}.tif"
 if [ ! -f "$slide" ]; then
-  vips crop "$big" "$slide.part.tif[tile,tile-width=256,tile-height=256,pyramid,compression=jpeg,Q=85]" 0 0 "$crop_w" "$crop_h"
-  # vips crop keeps the source's resolution (2004 px/mm = 0.499 µm/px); check it did.
-  vipsheader -f xres "$slide.part.tif"
+  # Debian's vips opens the TIFF through OpenSlide (RGBA): crop, keep RGB, save as make_big_slide.sh does.
+  vips crop "$big" "$work/crop.v" 0 0 "$crop_w" "$crop_h"
+  vips extract_band "$work/crop.v" "$work/crop3.v" 0 --n 3
+  vips tiffsave "$work/crop3.v" "$slide.part.tif" --tile --tile-width 256 --tile-height 256 --pyramid \
+    --compression jpeg --Q 85 --xres 2004 --yres 2004
+  rm -f "$work/crop.v" "$work/crop3.v"
   mv "$slide.part.tif" "$slide"
 fi
 printf 'patient_id,slide_path\nP1,%s\n' "$slide" > "$work/manifest.csv"
@@ -43,13 +46,12 @@ measure() { # label, command... ; prints wall, peak RSS; leaves stdout in $work/
   rss=$(awk -F': ' '/Maximum resident set size/ {print int($2/1024)}' "$work/time.txt")
   echo "== $label: wall ${wall}s, peak RSS ${rss} MB"
 }
-extract() { # cache folder
-  "$cli" extract --slides "$work/manifest.csv" --tiles "$work/tiles" --backbone imagenet-resnet18 --image-size 224 \
-    --mpp 0.5 --tile-size 256 --out "$1"
-}
+# /usr/bin/time needs a program, not a shell function: the command as an array, the cache folder appended.
+extract=("$cli" extract --slides "$work/manifest.csv" --tiles "$work/tiles" --backbone imagenet-resnet18 --image-size 224
+  --mpp 0.5 --tile-size 256 --out)
 
 rm -rf "$work/tiles" "$work"/cache-* "$work/results.txt"
-measure "C# first run (tile + extract)" extract "$work/cache-0"
+measure "C# first run (tile + extract)" "${extract[@]}" "$work/cache-0"
 cat "$work/out.txt"
 h5=$(ls "$work"/tiles/*/*.h5)
 tiles=$(/usr/bin/python3 -c "import h5py,sys; print(len(h5py.File(sys.argv[1])['coords']))" "$h5")
@@ -57,7 +59,7 @@ pngs=$(find "$work/tiles" -name '*.png' ! -name '*.mask.png' | wc -l)
 echo "== $tiles tissue tiles in $h5; tile PNGs written: $pngs"
 for r in $(seq 1 "$runs"); do
   rm -rf "$work/cache-$r"
-  measure "C# run $r (extract, tiling reused)" extract "$work/cache-$r"
+  measure "C# run $r (extract, tiling reused)" "${extract[@]}" "$work/cache-$r"
   echo "csharp $r tiles $tiles wall $wall rss $rss tiles_per_s $(awk -v n="$tiles" -v w="$wall" 'BEGIN {printf "%.2f", n / w}')" | tee -a "$work/results.txt"
   measure "Python peer run $r" /usr/bin/python3 "$here/peer.py" "$h5" "$slide" "$threads" 224 32 2
   cat "$work/out.txt"
@@ -65,6 +67,6 @@ for r in $(seq 1 "$runs"); do
 done
 echo "== medians over $runs runs (tiles/s from wall time incl. start-up; peak RSS max of the runs)"
 for side in csharp peer; do
-  grep "^$side " "$work/results.txt" | tail -n "$runs" | awk -v s="$side" '{print $9, $7}' | sort -n |
+  grep "^$side " "$work/results.txt" | tail -n "$runs" | awk '{print $10, $8}' | sort -n |
     awk -v s="$side" '{v[NR]=$1; if ($2>m) m=$2} END {printf "%s: median %.2f tiles/s (min %.2f, max %.2f), peak RSS %d MB\n", s, v[int((NR+1)/2)], v[1], v[NR], m}'
 done
