@@ -28,18 +28,23 @@ public sealed class PatchDataset : IDisposable
     public int ImageSize { get; }
     public int Count => Labels.Length;
 
-    public static PatchDataset Load(IReadOnlyList<PatchRecord> patches, int imageSize, PipelineLog log, string stage = "loading patches") =>
-        Build(patches, imageSize, log, stage, (record, _) =>
+    /// <summary>
+    /// Decodes the patches (image files or slide regions) on worker threads. Pass a <paramref name="reader"/> to keep
+    /// slides open across calls (e.g. chunk after chunk); otherwise one is opened and closed for this call.
+    /// </summary>
+    public static PatchDataset Load(IReadOnlyList<PatchRecord> patches, int imageSize, PipelineLog log, string stage = "loading patches", PatchReader? reader = null)
+    {
+        var own = reader is null ? new PatchReader() : null;
+        try
         {
-            try
-            {
-                return ImageCodec.Read(record.Path);
-            }
-            catch (UserInputException ex)
-            {
-                throw new UserInputException($"patch table row {record.Line}: {ex.Message}", ex);
-            }
-        });
+            var source = reader ?? own!;
+            return Build(patches, imageSize, log, stage, (record, _) => source.Read(record));
+        }
+        finally
+        {
+            own?.Dispose();
+        }
+    }
 
     /// <summary>
     /// Patches whose pixels are produced by <paramref name="image"/> from the record and its index (e.g. read and

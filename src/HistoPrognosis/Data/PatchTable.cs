@@ -2,12 +2,16 @@ namespace HistoPrognosis.Data;
 
 /// <summary>
 /// One patch: its image file (absolute), patient, label when the table has one (1 = IDC), and its position in the
-/// slide (columns <c>x, y</c>) when the table has them.
+/// slide (columns <c>x, y</c>, level 0) when the table has them. With a <see cref="Region"/> the pixels are read from
+/// a slide instead and <see cref="Path"/> names the slide.
 /// </summary>
-public sealed record PatchRecord(string Path, string PatientId, int? Label, int Line, long? X = null, long? Y = null);
+public sealed record PatchRecord(string Path, string PatientId, int? Label, int Line, long? X = null, long? Y = null, SlideRegion? Region = null);
 
 /// <summary>
 /// A patch table (<c>path, patient_id[, label]</c>, more columns allowed). Paths are relative to the table's folder.
+/// A row with a non-empty <c>read_size</c> is a slide region: <c>path</c> names the slide and <c>x, y</c> (level 0),
+/// <c>level</c>, <c>read_size</c>, optional <c>tile_size</c> (default read_size), <c>slide_index</c> (default 0) and
+/// <c>slide_mpp</c> say what to read (the table <see cref="SlideManifest.Tile"/> writes).
 /// </summary>
 public sealed class PatchTable
 {
@@ -31,6 +35,8 @@ public sealed class PatchTable
         int patientColumn = table.RequireColumn("patient_id");
         int? labelColumn = requireLabel ? table.RequireColumn("label") : null;
         int? xColumn = table.OptionalColumn("x"), yColumn = table.OptionalColumn("y");
+        int? readSizeColumn = table.OptionalColumn("read_size"), levelColumn = table.OptionalColumn("level"), tileSizeColumn = table.OptionalColumn("tile_size");
+        int? slideIndexColumn = table.OptionalColumn("slide_index"), slideMppColumn = table.OptionalColumn("slide_mpp");
         var root = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         var patches = new List<PatchRecord>(table.Rows.Count);
         for (int r = 0; r < table.Rows.Count; r++)
@@ -53,10 +59,32 @@ public sealed class PatchTable
             }
             long? x = xColumn is int xc ? (long)table.Number(r, xc) : null;
             long? y = yColumn is int yc ? (long)table.Number(r, yc) : null;
-            patches.Add(new PatchRecord(System.IO.Path.GetFullPath(System.IO.Path.Combine(root, relative)), patient, label, line, x, y));
+            var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(root, relative));
+            SlideRegion? region = null;
+            if (readSizeColumn is int rc && table.Text(r, rc).Length > 0)
+            {
+                if (xColumn is null || yColumn is null) throw new UserInputException($"{path}, row {line}: a slide region (column 'read_size') needs columns 'x' and 'y'");
+                if (levelColumn is null) throw new UserInputException($"{path}, row {line}: a slide region (column 'read_size') needs column 'level'");
+                if (x < 0 || y < 0) throw new UserInputException($"{path}, row {line}, columns 'x', 'y': ({x}, {y}) is outside the slide");
+                int readSize = Integer(table, r, rc, 1);
+                int tileSize = tileSizeColumn is int tc && table.Text(r, tc).Length > 0 ? Integer(table, r, tc, 1) : readSize;
+                int slideIndex = slideIndexColumn is int sc && table.Text(r, sc).Length > 0 ? Integer(table, r, sc, 0) : 0;
+                double? mpp = slideMppColumn is int mc && table.Text(r, mc).Length > 0 ? table.Number(r, mc) : null;
+                if (mpp <= 0) throw new UserInputException($"{path}, row {line}, column 'slide_mpp': {mpp} is not a positive number");
+                region = new SlideRegion(full, slideIndex, Integer(table, r, levelColumn.Value, 0), readSize, tileSize, mpp);
+            }
+            patches.Add(new PatchRecord(full, patient, label, line, x, y, region));
         }
         if (patches.Count == 0) throw new UserInputException($"{path}: no patches (the table has a header only)");
         return new PatchTable(path, patches);
+    }
+
+    private static int Integer(CsvTable table, int row, int column, int min)
+    {
+        double value = table.Number(row, column);
+        if (value != Math.Floor(value) || value < min || value > int.MaxValue)
+            throw new UserInputException($"{table.Path}, row {table.Rows[row].Line}, column '{table.Headers[column]}': '{table.Text(row, column)}' is not a whole number ≥ {min}");
+        return (int)value;
     }
 
     public PatchTable Subset(IEnumerable<string> patientIds)

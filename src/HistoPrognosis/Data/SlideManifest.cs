@@ -4,13 +4,18 @@ using HistoPrognosis.Tiling;
 
 namespace HistoPrognosis.Data;
 
-/// <summary>One row of a slide manifest: a patient's slide (a patient may have several).</summary>
-public sealed record SlideEntry(string PatientId, string SlidePath, int Line);
+/// <summary>
+/// One row of a slide manifest: a patient's slide (a patient may have several), with its level-0 µm/px when the
+/// manifest's <c>mpp</c> column states it.
+/// </summary>
+public sealed record SlideEntry(string PatientId, string SlidePath, int Line, double? Mpp = null);
 
 /// <summary>
-/// A slide manifest (<c>patient_id, slide_path</c>, more columns allowed; paths relative to the manifest's folder):
-/// the whole-slide alternative to a patch table. <see cref="Tile"/> cuts every slide with the slide stage and turns
-/// the kept tiles into the patients' patches, so everything downstream (feature cache, MIL) is the same.
+/// A slide manifest (<c>patient_id, slide_path[, mpp]</c>, more columns allowed; paths relative to the manifest's
+/// folder): the whole-slide alternative to a patch table. <see cref="Tile"/> cuts every slide with the slide stage and
+/// turns the kept tiles into the patients' patches — slide regions read straight from the slides, so no tile image is
+/// written unless asked — and everything downstream (feature cache, MIL) is the same. A patient's patches are the
+/// union of the tiles of all their slides.
 /// </summary>
 public static class SlideManifest
 {
@@ -19,6 +24,7 @@ public static class SlideManifest
         var table = CsvTable.Read(path);
         int patientColumn = table.RequireColumn("patient_id");
         int slideColumn = table.RequireColumn("slide_path");
+        int? mppColumn = table.OptionalColumn("mpp");
         var root = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var entries = new List<SlideEntry>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -29,11 +35,18 @@ public static class SlideManifest
             var slide = table.Text(r, slideColumn);
             if (patient.Length == 0) throw new UserInputException($"{path}, row {line}, column 'patient_id': empty");
             if (slide.Length == 0) throw new UserInputException($"{path}, row {line}, column 'slide_path': empty");
+            double? mpp = null;
+            if (mppColumn is int mc && table.Text(r, mc) is { Length: > 0 } text)
+            {
+                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0)
+                    throw new UserInputException($"{path}, row {line}, column 'mpp': '{text}' is not a positive number of µm per pixel");
+                mpp = value;
+            }
             var full = Path.GetFullPath(Path.Combine(root, slide));
             if (!File.Exists(full) && !Directory.Exists(full)) throw new UserInputException($"{path}, row {line}, column 'slide_path': {full} does not exist");
             if (seen.TryGetValue(full, out int first)) throw new UserInputException($"{path}, row {line}: slide {full} is already listed in row {first}");
             seen[full] = line;
-            entries.Add(new SlideEntry(patient, full, line));
+            entries.Add(new SlideEntry(patient, full, line, mpp));
         }
         if (entries.Count == 0) throw new UserInputException($"{path}: no slides (the manifest has a header only)");
         return entries;
@@ -41,35 +54,55 @@ public static class SlideManifest
 
     /// <summary>
     /// Tiles every slide into <paramref name="workDir"/> (one folder per manifest row; a rerun with the same settings
-    /// reuses finished slides) and writes <c>workDir/patches.csv</c> (<c>path, patient_id, slide, x, y</c>, level-0
-    /// coordinates) listing every kept tile. A slide that cannot be read fails with its manifest row named.
+    /// reuses finished slides), reads each slide's coordinates file and returns its tiles, in coordinates order, as
+    /// slide-region patches of the row's patient. Also writes <c>workDir/patches.csv</c> (<c>path, patient_id, slide,
+    /// slide_index, x, y, level, read_size, tile_size, slide_mpp</c>; x, y at level 0), which
+    /// <see cref="PatchTable.Load"/> reads back to the same patches. With <see cref="TilingOptions.SaveTiles"/> the
+    /// tiles are also written as PNGs and the table lists those instead (its region columns left empty). A slide that
+    /// cannot be read fails with its manifest row named.
     /// </summary>
     public static PatchTable Tile(string manifestPath, string workDir, TilingOptions options, PipelineLog log)
     {
         var entries = Load(manifestPath);
         Directory.CreateDirectory(workDir);
-        var csv = new StringBuilder("path,patient_id,slide,x,y\n");
-        int total = 0;
+        var csv = new StringBuilder("path,patient_id,slide,slide_index,x,y,level,read_size,tile_size,slide_mpp\n");
+        var slidesOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        long total = 0;
         for (int i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
             string stem = SlideTiler.OutputStem(entry.SlidePath);
             string folder = $"{i + 1:D4}-{stem}";
+            var slideOptions = options with { SlideMpp = entry.Mpp ?? options.SlideMpp };
             SlideTilingResult result;
+            TileCoordinates coords;
             try
             {
-                result = SlideTiler.TileSlide(entry.SlidePath, Path.Combine(workDir, folder), options with { SaveTiles = true });
+                result = SlideTiler.TileSlide(entry.SlidePath, Path.Combine(workDir, folder), slideOptions);
+                coords = CoordinatesFile.Read(result.H5!);
             }
             catch (Exception ex) when (ex is UserInputException or InvalidDataException or IOException)
             {
                 throw new UserInputException($"{manifestPath}, row {entry.Line} ({entry.SlidePath}): {ex.Message}", ex);
             }
-            var tiles = Path.Combine(workDir, folder, stem + "_tiles");
-            var files = Directory.Exists(tiles) ? Directory.GetFiles(tiles, "*.png") : [];
-            foreach (var (x, y) in files.Select(f => Coordinates(f)).Order())
-                csv.Append(CultureInfo.InvariantCulture, $"{folder}/{stem}_tiles/{x}_{y}.png,{CsvTable.Quote(entry.PatientId)},{CsvTable.Quote(Path.GetFileName(entry.SlidePath))},{x},{y}\n");
-            total += files.Length;
-            log.Info($"[{i + 1}/{entries.Count}] {entry.SlidePath}: {files.Length} tiles for patient {entry.PatientId}{(result.Resumed ? " (reused)" : "")}");
+            int slideIndex = slidesOf.GetValueOrDefault(entry.PatientId);
+            slidesOf[entry.PatientId] = slideIndex + 1;
+            long readSize = coords.PatchSize, level = coords.PatchLevel;
+            long tileSize = coords.Attributes.TryGetValue("tile_size", out var t) ? Convert.ToInt64(t, CultureInfo.InvariantCulture) : readSize;
+            string patient = CsvTable.Quote(entry.PatientId), slideName = CsvTable.Quote(Path.GetFileName(entry.SlidePath));
+            string slidePath = CsvTable.Quote(entry.SlidePath), mpp = slideOptions.SlideMpp?.ToString("R", CultureInfo.InvariantCulture) ?? "";
+            // Row-major (y, then x) whatever wrote the coordinates file, so the patch order is deterministic.
+            var order = Enumerable.Range(0, coords.Count).OrderBy(k => coords.Coords[k, 1]).ThenBy(k => coords.Coords[k, 0]);
+            foreach (int k in order)
+            {
+                long x = coords.Coords[k, 0], y = coords.Coords[k, 1];
+                if (slideOptions.SaveTiles)
+                    csv.Append(CultureInfo.InvariantCulture, $"{CsvTable.Quote($"{folder}/{stem}_tiles/{x}_{y}.png")},{patient},{slideName},{slideIndex},{x},{y},,,,\n");
+                else
+                    csv.Append(CultureInfo.InvariantCulture, $"{slidePath},{patient},{slideName},{slideIndex},{x},{y},{level},{readSize},{tileSize},{mpp}\n");
+            }
+            total += coords.Count;
+            log.Info($"[{i + 1}/{entries.Count}] {entry.SlidePath}: {coords.Count} tiles for patient {entry.PatientId}{(result.Resumed ? " (reused)" : "")}");
         }
         if (total == 0) throw new UserInputException($"{manifestPath}: no slide produced a tissue tile at {options.TargetMpp} µm/px, {options.TileSize} px");
         var table = Path.Combine(workDir, "patches.csv");
@@ -77,12 +110,5 @@ public static class SlideManifest
         File.WriteAllText(temp, csv.ToString());
         File.Move(temp, table, overwrite: true);
         return PatchTable.Load(table, requireLabel: false);
-    }
-
-    // Tiles are named <x>_<y>.png by the slide stage.
-    private static (long X, long Y) Coordinates(string file)
-    {
-        var parts = Path.GetFileNameWithoutExtension(file).Split('_');
-        return (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture));
     }
 }

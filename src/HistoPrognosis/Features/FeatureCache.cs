@@ -44,8 +44,10 @@ public sealed class FeatureCache(string root, PipelineLog log)
         Reused += result.Count;
         if (todo.Count > 0) log.Info($"features: {result.Count} patients cached, extracting {todo.Count} with {settings.Backbone} at {settings.ImageSize} px into {folder}");
         var chunks = Chunks(todo, byPatient).ToList();
+        // One reader for all chunks: each slide is opened once, not once per chunk.
+        using var reader = new PatchReader();
         Task<PatchDataset> Decode(List<string> chunk) => Task.Run(() =>
-            PatchDataset.Load(chunk.SelectMany(id => byPatient[id]).ToList(), settings.ImageSize, log, "loading patches for features"));
+            PatchDataset.Load(chunk.SelectMany(id => byPatient[id]).ToList(), settings.ImageSize, log, "loading patches for features", reader));
         // The next chunk is decoded on worker threads while the current one runs through the backbone.
         Task<PatchDataset>? next = chunks.Count > 0 ? Decode(chunks[0]) : null;
         try
@@ -60,9 +62,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
                 foreach (var id in chunk)
                 {
                     var patches = byPatient[id];
-                    var coords = new long[patches.Count, 2];
-                    for (int i = 0; i < patches.Count; i++) { coords[i, 0] = patches[i].X ?? -1; coords[i, 1] = patches[i].Y ?? -1; }
-                    var patient = new PatientFeatures(id, features[offset..(offset + patches.Count)], coords);
+                    var patient = Describe(id, features[offset..(offset + patches.Count)], patches);
                     offset += patches.Count;
                     FeatureFile.Write(PathOf(folder, id), patient, settings.Key, PatchesHash(patches));
                     result[id] = patient;
@@ -77,6 +77,25 @@ public sealed class FeatureCache(string root, PipelineLog log)
                 try { next.GetAwaiter().GetResult().Dispose(); } catch (Exception ex) when (ex is UserInputException or IOException or InvalidDataException) { }
         }
         return patients.Select(id => result[id]).ToList();
+    }
+
+    /// <summary>Features with the patches' positions and slide indices (the patient's slides, named in index order).</summary>
+    private static PatientFeatures Describe(string id, float[][] features, List<PatchRecord> patches)
+    {
+        var coords = new long[patches.Count, 2];
+        var slideIndices = new long[patches.Count];
+        var names = new SortedDictionary<int, string>();
+        for (int i = 0; i < patches.Count; i++)
+        {
+            coords[i, 0] = patches[i].X ?? -1;
+            coords[i, 1] = patches[i].Y ?? -1;
+            slideIndices[i] = patches[i].Region?.SlideIndex ?? -1;
+            if (patches[i].Region is { } region && !names.TryAdd(region.SlideIndex, Path.GetFileName(region.SlidePath)) && names[region.SlideIndex] != Path.GetFileName(region.SlidePath))
+                throw new UserInputException($"patch table row {patches[i].Line}: patient {id} has two slides with slide_index {region.SlideIndex}");
+        }
+        // Indices are 0..k−1 in manifest tables; a gap (a hand-written table) gets an empty name so positions hold.
+        List<string> list = names.Count == 0 ? [] : Enumerable.Range(0, names.Keys.Max() + 1).Select(k => names.GetValueOrDefault(k, "")).ToList();
+        return new PatientFeatures(id, features, coords, slideIndices, list);
     }
 
     private static IEnumerable<List<string>> Chunks(List<string> patients, Dictionary<string, List<PatchRecord>> byPatient)
@@ -97,16 +116,41 @@ public sealed class FeatureCache(string root, PipelineLog log)
         Path.Combine(folder, (patientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && patientId.Length <= 100 && !patientId.StartsWith('.')
             ? patientId : "id-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(patientId)))[..24]) + ".h5");
 
-    /// <summary>Hash of the patient's patch list in order: path, size and modification time of each file.</summary>
+    /// <summary>
+    /// Hash of the patient's patch list in order: path, size and modification time of each file — for a slide region
+    /// the slide's identity and the region's geometry — so a changed file, slide or tiling is never reused.
+    /// </summary>
     private static string PatchesHash(IEnumerable<PatchRecord> patches)
     {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var slides = new Dictionary<string, string>(StringComparer.Ordinal);
         var text = new StringBuilder();
         foreach (var p in patches)
         {
-            var info = new FileInfo(p.Path);
-            text.Append(p.Path).Append('|').Append(info.Exists ? info.Length : -1).Append('|')
-                .Append(info.Exists ? info.LastWriteTimeUtc.Ticks : 0).Append('|').Append(p.X).Append(',').Append(p.Y).Append('\n');
+            text.Clear();
+            if (p.Region is { } r)
+            {
+                if (!slides.TryGetValue(r.SlidePath, out var identity)) slides[r.SlidePath] = identity = SlideIdentity(r.SlidePath);
+                text.Append("region|").Append(identity).Append('|').Append(r.SlideIndex).Append('|').Append(r.Level).Append('|')
+                    .Append(r.ReadSize).Append('|').Append(r.TileSize).Append('|').Append(r.SlideMpp?.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
+                    .Append('|').Append(p.X).Append(',').Append(p.Y).Append('\n');
+            }
+            else
+            {
+                text.Append(FileIdentity(new FileInfo(p.Path))).Append('|').Append(p.X).Append(',').Append(p.Y).Append('\n');
+            }
+            hash.AppendData(Encoding.UTF8.GetBytes(text.ToString()));
         }
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    private static string FileIdentity(FileInfo info) =>
+        $"{info.FullName}|{(info.Exists ? info.Length : -1)}|{(info.Exists ? info.LastWriteTimeUtc.Ticks : 0)}";
+
+    // A slide is a file, or a folder of DICOM instances: then every file in it counts.
+    private static string SlideIdentity(string path) =>
+        Directory.Exists(path)
+            ? path + "/|" + string.Join("|", new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories)
+                .OrderBy(f => f.FullName, StringComparer.Ordinal).Select(FileIdentity))
+            : FileIdentity(new FileInfo(path));
 }

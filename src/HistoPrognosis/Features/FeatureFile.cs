@@ -2,13 +2,23 @@ using PureHDF;
 
 namespace HistoPrognosis.Features;
 
-/// <summary>One patient's patch features (N × D) and patch positions (N × 2, x and y; −1 where the table has none).</summary>
-public sealed record PatientFeatures(string PatientId, float[][] Features, long[,] Coords);
+/// <summary>
+/// One patient's patch features (N × D), patch positions (N × 2, level-0 x and y; −1 where the table has none) and
+/// which of the patient's slides each patch is from (N; an index into <see cref="SlideNames"/>, −1 for a patch that
+/// is not a slide region).
+/// </summary>
+public sealed record PatientFeatures(string PatientId, float[][] Features, long[,] Coords, long[] SlideIndices, IReadOnlyList<string> SlideNames)
+{
+    /// <summary>Patches without slide identity (image files): every slide index −1, no slide names.</summary>
+    public PatientFeatures(string patientId, float[][] features, long[,] coords)
+        : this(patientId, features, coords, Enumerable.Repeat(-1L, features.Length).ToArray(), []) { }
+}
 
 /// <summary>
-/// CLAM/TRIDENT-layout HDF5 feature file: datasets <c>features</c> (float32, N × D) and <c>coords</c> (int64, N × 2),
-/// with attributes naming the settings key and a hash of the patient's patch list, so a reader can tell whether the
-/// file still matches. Written to a temporary name and renamed.
+/// CLAM/TRIDENT-layout HDF5 feature file: datasets <c>features</c> (float32, N × D), <c>coords</c> (int64, N × 2) and
+/// <c>slide_index</c> (int64, N), with attributes naming the settings key, a hash of the patient's patch list (so a
+/// reader can tell whether the file still matches) and <c>slide_names</c> (the patient's slide file names in
+/// slide-index order, one per line). Written to a temporary name and renamed.
 /// </summary>
 public static class FeatureFile
 {
@@ -21,7 +31,9 @@ public static class FeatureFile
         dataset.Attributes["settings_key"] = settingsKey;
         dataset.Attributes["patches_hash"] = patchesHash;
         dataset.Attributes["patient_id"] = patient.PatientId;
-        var file = new H5File { ["features"] = dataset, ["coords"] = new H5Dataset(patient.Coords) };
+        // One string, lines in slide-index order: file names cannot hold a line break.
+        dataset.Attributes["slide_names"] = string.Join('\n', patient.SlideNames);
+        var file = new H5File { ["features"] = dataset, ["coords"] = new H5Dataset(patient.Coords), ["slide_index"] = new H5Dataset(patient.SlideIndices) };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = path + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
         try
@@ -52,7 +64,11 @@ public static class FeatureFile
             var coordsFlat = n == 0 ? [] : file.Dataset("coords").Read<long[]>();
             var coords = new long[n, 2];
             for (int i = 0; i < n; i++) { coords[i, 0] = coordsFlat[2 * i]; coords[i, 1] = coordsFlat[2 * i + 1]; }
-            return new PatientFeatures(patientId, rows, coords);
+            // A file from before slide indices were stored holds image-file patches only (region patches hash differently).
+            if (!attributes.TryGetValue("slide_names", out var names) || names is null) return new PatientFeatures(patientId, rows, coords);
+            var slideIndices = n == 0 ? [] : file.Dataset("slide_index").Read<long[]>();
+            if (slideIndices.Length != n) return null;
+            return new PatientFeatures(patientId, rows, coords, slideIndices, names.Length == 0 ? [] : names.Split('\n'));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -36,13 +36,87 @@ public sealed class SlideManifestTests
         Assert.Equal(expected, p1.Count);
         Assert.Equal(p1.Select(p => (p.X, p.Y)), p2.Select(p => (p.X, p.Y)));
         Assert.All(table.Patches, p => Assert.Null(p.Label));
-        var tile = ImageCodec.Read(p1[0].Path);
-        Assert.Equal((64, 64), (tile.Width, tile.Height));
-        Assert.Equal(tile.Pixels, ImageCodec.Read(p2[0].Path).Pixels);
+        // Slide regions, read straight from the slides: no tile image is written.
+        Assert.All(p1, p => Assert.Equal(Path.Combine(dir, "a.svs"), p.Region!.SlidePath));
+        Assert.All(table.Patches, p => Assert.Equal(0, p.Region!.SlideIndex));
+        Assert.Empty(Directory.GetFiles(work, "*.png", SearchOption.AllDirectories).Where(f => !f.EndsWith(".mask.png")));
+        using (var reader = new PatchReader())
+        {
+            var tile = reader.Read(p1[0]);
+            Assert.Equal((64, 64), (tile.Width, tile.Height));
+            Assert.Equal(tile.Pixels, reader.Read(p2[0]).Pixels);
+        }
 
-        // A rerun with the same settings reuses the tiles and lists the same patches.
+        // A rerun with the same settings reuses the tiles and lists the same patches; the table reads back the same.
         var again = SlideManifest.Tile(manifest, work, Options, PipelineLog.Silent);
-        Assert.Equal(table.Patches.Select(p => p.Path), again.Patches.Select(p => p.Path));
+        Assert.Equal(table.Patches, again.Patches);
+        Assert.Equal(table.Patches, PatchTable.Load(Path.Combine(work, "patches.csv"), requireLabel: false).Patches);
+    }
+
+    [Fact]
+    public void RegionsHaveExactlyThePixelsOfTheSavedTiles()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        Slide(dir, "a.svs");
+        var manifest = Path.Combine(dir, "slides.csv");
+        File.WriteAllLines(manifest, ["patient_id,slide_path", "P1,a.svs"]);
+        var regions = SlideManifest.Tile(manifest, Path.Combine(dir, "regions"), Options, PipelineLog.Silent);
+        var pngs = SlideManifest.Tile(manifest, Path.Combine(dir, "pngs"), Options with { SaveTiles = true }, PipelineLog.Silent);
+        Assert.All(pngs.Patches, p => { Assert.Null(p.Region); Assert.EndsWith(".png", p.Path); });
+        Assert.Equal(pngs.Patches.Select(p => (p.X, p.Y)), regions.Patches.Select(p => (p.X, p.Y)));
+        Assert.True(regions.Patches.Count > 5, $"only {regions.Patches.Count} tiles");
+        // 2 µm/px from 0.499: ~256 px read and area-resampled to 64, so resampling must match too.
+        Assert.NotEqual(regions.Patches[0].Region!.TileSize, regions.Patches[0].Region!.ReadSize);
+        using var reader = new PatchReader();
+        for (int i = 0; i < regions.Patches.Count; i++)
+            Assert.Equal(ImageCodec.Read(pngs.Patches[i].Path).Pixels, reader.Read(regions.Patches[i]).Pixels);
+    }
+
+    [Fact]
+    public void APatientsSlidesAreUnitedAndTheMppColumnOverridesPerSlide()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        Slide(dir, "a.svs");
+        Slide(dir, "b.svs");
+        Slide(dir, "c.svs");
+        var manifest = Path.Combine(dir, "slides.csv");
+        // b.svs claims 0.998 µm/px (twice the file's): its tiles cover half the level-0 side, so more of them.
+        File.WriteAllLines(manifest, ["patient_id,slide_path,mpp", "P1,a.svs,", "P2,c.svs,", "P1,b.svs,0.998"]);
+        var table = SlideManifest.Tile(manifest, Path.Combine(dir, "tiles"), Options, PipelineLog.Silent);
+        Assert.Equal(["P1", "P2"], table.PatientIds);
+        var p1 = table.Patches.Where(p => p.PatientId == "P1").ToList();
+        int fromA = SlideTiler.TileSlide(Path.Combine(dir, "a.svs"), Path.Combine(dir, "direct-a"), Options).Tiles;
+        int fromB = SlideTiler.TileSlide(Path.Combine(dir, "b.svs"), Path.Combine(dir, "direct-b"), Options with { SlideMpp = 0.998 }).Tiles;
+        Assert.True(fromB > fromA, $"{fromB} tiles at 0.998 µm/px, {fromA} at 0.499");
+        Assert.Equal(fromA + fromB, p1.Count);
+        Assert.Equal(Enumerable.Repeat(0, fromA).Concat(Enumerable.Repeat(1, fromB)), p1.Select(p => p.Region!.SlideIndex));
+        Assert.All(p1.Take(fromA), p => Assert.Equal(Path.Combine(dir, "a.svs"), p.Region!.SlidePath));
+        Assert.All(p1.Skip(fromA), p => Assert.Equal((0.998, Path.Combine(dir, "b.svs")), (p.Region!.SlideMpp!.Value, p.Region.SlidePath)));
+        Assert.Equal(fromA, table.Patches.Count(p => p.PatientId == "P2" && p.Region!.SlideIndex == 0));
+    }
+
+    [Fact]
+    public void BadSlideRegionRowsNameTheRowAndColumn()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var slide = Slide(dir, "a.svs");
+        string Error(string row)
+        {
+            var table = Path.Combine(dir, $"t{Guid.NewGuid():N}.csv");
+            File.WriteAllLines(table, ["path,patient_id,slide_index,x,y,level,read_size,tile_size,slide_mpp", "a.svs,P1,0,0,0,0,64,64,", row]);
+            return Assert.Throws<UserInputException>(() => PatchTable.Load(table, requireLabel: false)).Message;
+        }
+        Assert.Contains("row 3, column 'read_size'", Error("a.svs,P1,0,0,0,0,6.5,64,"));
+        Assert.Contains("row 3, column 'level'", Error("a.svs,P1,0,0,0,-1,64,64,"));
+        Assert.Contains("row 3, column 'slide_mpp'", Error("a.svs,P1,0,0,0,0,64,64,0"));
+        Assert.Contains("row 3, column 'x'", Error("a.svs,P1,0,abc,0,0,64,64,"));
+        // A region outside the slide is refused when read, naming the row.
+        var outside = Path.Combine(dir, "outside.csv");
+        File.WriteAllLines(outside, ["path,patient_id,x,y,level,read_size", "a.svs,P1,5000,0,0,64"]);
+        var record = PatchTable.Load(outside, requireLabel: false).Patches.Single();
+        Assert.Equal(slide, record.Region!.SlidePath);
+        using var reader = new PatchReader();
+        Assert.Contains("row 2", Assert.Throws<UserInputException>(() => reader.Read(record)).Message);
     }
 
     [Fact]
@@ -50,6 +124,7 @@ public sealed class SlideManifestTests
     {
         var dir = TestPaths.NewTempDirectory();
         Slide(dir, "a.svs");
+        Slide(dir, "a2.svs");
         File.Copy(TestPaths.Fixture("wsi", "tcga-cr-7395-01a-01-ts1.svs"), Path.Combine(dir, "nompp.svs"));
         string Error(params string[] lines)
         {
@@ -65,6 +140,10 @@ public sealed class SlideManifestTests
         var message = Error("patient_id,slide_path", "P1,a.svs", "P2,nompp.svs");
         Assert.Contains("row 3", message);
         Assert.Contains("nompp.svs", message);
+        // The mpp column: a non-numeric or non-positive value is refused with its row and column.
+        Assert.Contains("row 3, column 'mpp'", Error("patient_id,slide_path,mpp", "P1,a.svs,", "P2,a2.svs,abc"));
+        Assert.Contains("row 2, column 'mpp'", Error("patient_id,slide_path,mpp", "P1,a.svs,-0.5"));
+        Assert.Contains("row 2, column 'mpp'", Error("patient_id,slide_path,mpp", "P1,a.svs,0"));
         Assert.False(File.Exists(Path.Combine(dir, "work", "patches.csv")));
     }
 }
