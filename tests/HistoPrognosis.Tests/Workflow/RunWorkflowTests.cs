@@ -54,3 +54,51 @@ public sealed class RunWorkflowTests
         Assert.Contains($"cohort: \"{cohort}\"", File.ReadAllText(Path.Combine(cvDir, RunConfig.FileName)));
     }
 }
+
+/// <summary>The slide path of <c>histoprog run</c>: six patients on the three real slides and copies of them, straight from the slides into features.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class SlideRunTests
+{
+    [Fact]
+    public void ARunFromASlideManifestWritesFeaturesWithoutAnyTileImage()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var slides = new[] { Slides.WsiFixtures.Cmu1, Slides.WsiFixtures.TcgaJp2k, Slides.WsiFixtures.Dicom };
+        var rows = new List<string> { "patient_id,slide_path,mpp" };
+        for (int i = 0; i < 6; i++)
+        {
+            var source = slides[i % 3];
+            var copy = Path.Combine(dir, "slides", $"case-{i}{Path.GetExtension(source)}");
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(source, copy);
+            // Only CMU-1 states its µm/px (0.499); the manifest gives the other two theirs per row.
+            rows.Add($"P{i},slides/{Path.GetFileName(copy)},{(source == Slides.WsiFixtures.Cmu1 ? "" : "0.5")}");
+        }
+        File.WriteAllLines(Path.Combine(dir, "slides.csv"), rows);
+        File.WriteAllLines(Path.Combine(dir, "cohort.csv"), ["patient_id,time_months,event", "P0,12,1", "P1,70,0", "P2,30,1", "P3,80,0", "P4,20,1", "P5,65,0"]);
+        var config = Path.Combine(dir, "run.yaml");
+        File.WriteAllText(config, """
+            input: {cohort: cohort.csv, slides: slides.csv}
+            tiling: {target_mpp: 4, tile_size: 64}
+            features: {backbone: scratch, image_size: 32, cache: cache}
+            model: {mil: {epochs: 3}}
+            crossval: {folds: 2}
+            evaluation: {bootstrap_samples: 0}
+            """);
+        var outDir = Path.Combine(dir, "out");
+        var (exit, _, error) = Studies.PrognosisPipelineTests.Run("run", config, "--out", outDir);
+        Assert.True(exit == 0, error);
+        Assert.Empty(Directory.GetFiles(dir, "*.png", SearchOption.AllDirectories).Where(f => !f.EndsWith(".mask.png", StringComparison.Ordinal)));
+        var features = Directory.GetFiles(Path.Combine(dir, "cache"), "*.h5", SearchOption.AllDirectories);
+        Assert.Equal(6, features.Length);
+        Assert.Equal(6, File.ReadAllLines(Path.Combine(outDir, "crossval", "oof-risks.csv")).Length - 1);
+
+        // A manifest row whose slide is missing is named with its row.
+        File.AppendAllLines(Path.Combine(dir, "slides.csv"), ["P6,slides/none.svs,"]);
+        (exit, _, error) = Studies.PrognosisPipelineTests.Run("run", config, "--out", Path.Combine(dir, "out2"));
+        Assert.Equal(2, exit);
+        Assert.Contains("row 8", error);
+        Assert.Contains("none.svs", error);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out2")));
+    }
+}
