@@ -59,6 +59,7 @@ public sealed class RunConfigOptions
             AddPath(command, "--patches", "patch table: path, patient_id[, label, x, y]", (c, v) => c with { Input = c.Input with { Patches = v } });
             AddPath(command, "--slides", "slide manifest: patient_id, slide_path[, mpp] (tiled by the slide stage; instead of --patches)", (c, v) => c with { Input = c.Input with { Slides = v } });
             AddPath(command, "--tiles", "with --slides: folder for the slide stage's coordinates and masks", (c, v) => c with { Input = c.Input with { Tiles = v } });
+            AddSwitch(command, "--skip-errors", "with --slides: record a slide that cannot be read in failures.csv and go on without it", c => c with { Input = c.Input with { SkipErrors = true } });
             Add(command, new Option<int?>("--max-patients") { Description = "only the first N patients of the patch table (0 = all)" }, (c, v) => c with { Input = c.Input with { MaxPatients = v } });
         }
         if (Has(ConfigFlags.Tiling))

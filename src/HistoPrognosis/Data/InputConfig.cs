@@ -23,6 +23,8 @@ public sealed record InputConfig
     public int MaxPatients { get; init; }
     /// <summary>Skip cohort patients without patches instead of failing.</summary>
     public bool AllowMissing { get; init; }
+    /// <summary>A slide that cannot be read or tiled is recorded in the run's <c>failures.csv</c> and left out instead of stopping the run.</summary>
+    public bool SkipErrors { get; init; }
 
     public void Validate()
     {

@@ -10,6 +10,9 @@ namespace HistoPrognosis.Data;
 /// </summary>
 public sealed record SlideEntry(string PatientId, string SlidePath, int Line, double? Mpp = null);
 
+/// <summary>A slide left out of a run (<c>--skip-errors</c>): its manifest row and why.</summary>
+public sealed record SlideFailure(int Line, string PatientId, string SlidePath, string Error);
+
 /// <summary>
 /// A slide manifest (<c>patient_id, slide_path[, mpp]</c>, more columns allowed; paths relative to the manifest's
 /// folder): the whole-slide alternative to a patch table. <see cref="Tile"/> cuts every slide with the slide stage and
@@ -61,7 +64,8 @@ public static class SlideManifest
     /// tiles are also written as PNGs and the table lists those instead (its region columns left empty). A slide that
     /// cannot be read fails with its manifest row named.
     /// </summary>
-    public static PatchTable Tile(string manifestPath, string workDir, TilingOptions options, PipelineLog log)
+    /// <param name="failures">when given, a slide that cannot be read or tiled is recorded here and left out instead of failing the run</param>
+    public static PatchTable Tile(string manifestPath, string workDir, TilingOptions options, PipelineLog log, ICollection<SlideFailure>? failures = null)
     {
         var entries = Load(manifestPath);
         Directory.CreateDirectory(workDir);
@@ -83,7 +87,11 @@ public static class SlideManifest
             }
             catch (Exception ex) when (ex is UserInputException or InvalidDataException or IOException)
             {
-                throw new UserInputException($"{manifestPath}, row {entry.Line} ({entry.SlidePath}): {ex.Message}", ex);
+                var message = $"{manifestPath}, row {entry.Line} ({entry.SlidePath}): {ex.Message}";
+                if (failures is null) throw new UserInputException(message, ex);
+                failures.Add(new SlideFailure(entry.Line, entry.PatientId, entry.SlidePath, ex.Message));
+                log.Info($"[{i + 1}/{entries.Count}] skipped: {message}");
+                continue;
             }
             int slideIndex = slidesOf.GetValueOrDefault(entry.PatientId);
             slidesOf[entry.PatientId] = slideIndex + 1;

@@ -43,11 +43,14 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         bool needLabels = config.Input.SimulateFollowUp || config.Finetune.Enabled;
         PatchTable table;
         string patchesKey;
+        List<SlideFailure>? failures = null;
         if (config.Input.Slides is { } slides)
         {
             var tiles = config.Input.Tiles ?? Path.Combine(output, "tiles");
-            table = SlideManifest.Tile(slides, tiles, config.Tiling, log);
-            patchesKey = StageRunner.Key("tiles", StageRunner.Fingerprint(slides), config.Tiling.SettingsKey(), StageRunner.Fingerprint(table.SourcePath));
+            failures = config.Input.SkipErrors ? [] : null;
+            table = SlideManifest.Tile(slides, tiles, config.Tiling, log, failures);
+            // The tile table is rewritten on every run: its content, not its time stamp, says whether the tiles changed.
+            patchesKey = StageRunner.Key("tiles", StageRunner.Fingerprint(slides), config.Tiling.SettingsKey(), StageRunner.ContentHash(table.SourcePath));
         }
         else
         {
@@ -79,6 +82,12 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         // Inputs read: from here on the folder holds a resumable run, described by its resolved config.
         Directory.CreateDirectory(output);
         config.Write(output);
+        if (failures is not null)
+        {
+            CsvFile.Write(Path.Combine(output, "failures.csv"), ["manifest_row", "patient_id", "slide_path", "error"],
+                failures.Select(f => new object?[] { f.Line, f.PatientId, f.SlidePath, f.Error }));
+            if (failures.Count > 0) log.Info($"{failures.Count} slide(s) left out, listed in {Path.Combine(output, "failures.csv")}");
+        }
 
         var arms = new List<(string Name, string Spec)> { (MainArm, config.Features.Backbone) };
         if (config.Features.CompareBackbone is { } other) arms.Add((CompareArm, other));

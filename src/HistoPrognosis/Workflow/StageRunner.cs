@@ -29,6 +29,13 @@ public sealed class StageRunner(PipelineLog log)
         return info.Exists ? $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}" : $"{Path.GetFullPath(path)}|missing";
     }
 
+    /// <summary>SHA-256 of a file's bytes, for inputs that are rewritten with the same content.</summary>
+    public static string ContentHash(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
     public static bool IsDone(string directory, string key)
     {
         var marker = Path.Combine(directory, MarkerName);

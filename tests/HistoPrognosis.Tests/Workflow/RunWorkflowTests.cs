@@ -93,12 +93,35 @@ public sealed class SlideRunTests
         Assert.Equal(6, features.Length);
         Assert.Equal(6, File.ReadAllLines(Path.Combine(outDir, "crossval", "oof-risks.csv")).Length - 1);
 
+        // A rerun reuses every stage (the tile table is rewritten with the same content).
+        var marker = Path.Combine(outDir, "crossval", StageRunner.MarkerName);
+        var stamp = File.GetLastWriteTimeUtc(marker);
+        (exit, _, error) = Studies.PrognosisPipelineTests.Run("run", config, "--out", outDir);
+        Assert.True(exit == 0, error);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(marker));
+
         // A manifest row whose slide is missing is named with its row.
-        File.AppendAllLines(Path.Combine(dir, "slides.csv"), ["P6,slides/none.svs,"]);
+        var manifest = File.ReadAllLines(Path.Combine(dir, "slides.csv"));
+        File.WriteAllLines(Path.Combine(dir, "slides.csv"), [.. manifest, "P6,slides/none.svs,"]);
         (exit, _, error) = Studies.PrognosisPipelineTests.Run("run", config, "--out", Path.Combine(dir, "out2"));
         Assert.Equal(2, exit);
         Assert.Contains("row 8", error);
         Assert.Contains("none.svs", error);
         Assert.False(Directory.Exists(Path.Combine(dir, "out2")));
+
+        // A slide that cannot be read stops the run naming its row, or with --skip-errors is listed in failures.csv.
+        File.WriteAllText(Path.Combine(dir, "slides", "broken.svs"), "not a slide");
+        File.WriteAllLines(Path.Combine(dir, "slides.csv"), [.. manifest, "P5,slides/broken.svs,"]);
+        (exit, _, error) = Studies.PrognosisPipelineTests.Run("run", config, "--out", Path.Combine(dir, "out3"));
+        Assert.Equal(2, exit);
+        Assert.Contains("row 8 ", error);
+        Assert.Contains("broken.svs", error);
+        Assert.False(File.Exists(Path.Combine(dir, "out3", "results.json")));
+        (exit, _, error) = Studies.PrognosisPipelineTests.Run("run", config, "--out", Path.Combine(dir, "out3"), "--skip-errors");
+        Assert.True(exit == 0, error);
+        var failures = File.ReadAllLines(Path.Combine(dir, "out3", "failures.csv"));
+        Assert.Equal(2, failures.Length);
+        Assert.StartsWith("8,P5,", failures[1]);
+        Assert.Contains("broken.svs", failures[1]);
     }
 }
