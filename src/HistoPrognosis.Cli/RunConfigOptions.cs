@@ -3,6 +3,7 @@ using HistoPrognosis.Configuration;
 using HistoPrognosis.Data;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
+using HistoPrognosis.Stain;
 using HistoPrognosis.Studies;
 using HistoPrognosis.Training;
 using HistoPrognosis.Workflow;
@@ -85,6 +86,9 @@ public sealed class RunConfigOptions
                 (c, v) => c with { Features = c.Features with { Backbone = BackboneFactory.ResolvePaths(v, Environment.CurrentDirectory) } });
             Add(command, new Option<int?>("--image-size") { Description = $"patch side fed to the backbone, px (default {Defaults.Features.ImageSize})" }, (c, v) => c with { Features = c.Features with { ImageSize = v } });
             AddPath(command, "--feature-cache", "feature cache folder (default ~/.local/share/histoprog/features)", (c, v) => c with { Features = c.Features with { Cache = v } });
+            Add(command, new Option<string?>("--stain") { Description = $"normalize every patch before the backbone: {ConfigNames.Choices<StainMethod>()} (default {ConfigNames.Value(Defaults.Stain.Method)})" },
+                (c, v) => c with { Stain = c.Stain with { Method = ConfigNames.Parse<StainMethod>(v, "--stain") } });
+            AddPath(command, "--stain-target", "with --stain: the 8-bit RGB target image", (c, v) => c with { Stain = c.Stain with { Target = v } });
         }
         if (Has(ConfigFlags.Crossval))
         {
@@ -189,7 +193,7 @@ public static class RunInputs
         if (config.Input.SimulateFollowUp)
             throw new UserInputException("input.simulate_follow_up is a step of histoprog run; for this command simulate the cohort first (histoprog simulate) and give it as --cohort");
         var cohort = Cohort(config, requireOutcome: true);
-        return (config, cohort, FeatureSource.Of(Patches(config, log), config.Features, config.Seed));
+        return (config, cohort, FeatureSource.Of(Patches(config, log), config.Features, config.Stain, config.Seed));
     }
 
     public static Cohort Cohort(RunConfig config, bool requireOutcome) =>

@@ -17,7 +17,7 @@ public static class ExtractCommand
             var config = options.Bind(parse);
             config.Validate();
             var log = PipelineLog.Console;
-            var source = FeatureSource.Of(RunInputs.Patches(config, log), config.Features, config.Seed);
+            var source = FeatureSource.Of(RunInputs.Patches(config, log), config.Features, config.Stain, config.Seed);
             var r = new PrognosisPipeline(ComputeDevice.Resolve(config.Device), log).Extract(source);
             config.Write(r.Folder);
             parse.InvocationConfiguration.Output.WriteLine($"{r.Patients} patients: {r.Extracted} extracted, {r.Reused} reused ({r.Settings.Backbone}, {r.Settings.ImageSize} px, {r.Settings.Dimension}-d) → {r.Folder}");

@@ -24,7 +24,7 @@ public static class FinetuneCommand
             var log = PipelineLog.Console;
             var train = RunInputs.Patches(config, log, requireLabel: true);
             var validationTable = parse.GetValue(validation) is { } v ? PatchTable.Load(v, requireLabel: true) : null;
-            var job = new FinetuneJobConfig(config.Features.Backbone, config.Seed, config.ResolvedFinetune);
+            var job = new FinetuneJobConfig(config.Features.Backbone, config.Seed, config.ResolvedFinetune, config.Stain);
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             var history = new FinetuneJob(job, ComputeDevice.Resolve(config.Device), log).Run(train, validationTable, outDir);
             config.Write(outDir);

@@ -27,7 +27,9 @@ public sealed class FeatureCache(string root, PipelineLog log)
     /// Features of every listed patient (each must have patches in the table), extracting what the cache lacks; the
     /// backbone is only built when something must be extracted.
     /// </summary>
-    public IReadOnlyList<PatientFeatures> Get(PatchTable table, IReadOnlyList<string> patients, Lazy<Backbone> backbone, FeatureSettings settings, Device device)
+    /// <param name="transform">per-patch transform before the backbone (stain normalization); its identity must be part of <paramref name="settings"/></param>
+    public IReadOnlyList<PatientFeatures> Get(PatchTable table, IReadOnlyList<string> patients, Lazy<Backbone> backbone, FeatureSettings settings, Device device,
+        Func<Imaging.RgbImage, Imaging.RgbImage>? transform = null)
     {
         var byPatient = table.Patches.GroupBy(p => p.PatientId).ToDictionary(g => g.Key, g => g.ToList());
         var missingPatches = patients.Where(id => !byPatient.ContainsKey(id)).ToList();
@@ -45,7 +47,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
         if (todo.Count > 0) log.Info($"features: {result.Count} patients cached, extracting {todo.Count} with {settings.Backbone} at {settings.ImageSize} px into {folder}");
         var chunks = Chunks(todo, byPatient).ToList();
         // One reader for all chunks: each slide is opened once, not once per chunk.
-        using var reader = new PatchReader();
+        using var reader = new PatchReader(transform);
         Task<PatchDataset> Decode(List<string> chunk) => Task.Run(() =>
             PatchDataset.Load(chunk.SelectMany(id => byPatient[id]).ToList(), settings.ImageSize, log, "loading patches for features", reader));
         // The next chunk is decoded on worker threads while the current one runs through the backbone.

@@ -26,8 +26,9 @@ public sealed record FeatureSettings(string Backbone, string WeightsHash, string
         }
     }
 
-    public static FeatureSettings Of(string backboneSpec, Backbone backbone, int imageSize) =>
-        new(backboneSpec, HashWeights(backbone), backbone.Describe(), imageSize, backbone.FeatureDimension);
+    /// <param name="stainKey">the stain normalization applied before the backbone ("none", or method and fit hash)</param>
+    public static FeatureSettings Of(string backboneSpec, Backbone backbone, int imageSize, string stainKey = "none") =>
+        new(backboneSpec, HashWeights(backbone), stainKey == "none" ? backbone.Describe() : $"{backbone.Describe()}; stain normalized ({stainKey})", imageSize, backbone.FeatureDimension);
 
     /// <summary>SHA-256 over every parameter and buffer (name, dtype, shape, values), in name order.</summary>
     public static string HashWeights(nn.Module module)

@@ -10,7 +10,8 @@ namespace HistoPrognosis.Mil;
 
 /// <summary>Everything but the weights of a saved prognosis model (<c>model.json</c>).</summary>
 public sealed record PrognosisManifest(int Version, FeatureSettings Features, long BackboneSeed, PrognosisConfig Config,
-    FeatureProjectionState Projection, SurvivalHeadState Head, ClinicalEncoder Clinical, int BestEpoch, string[] TrainingPatients);
+    FeatureProjectionState Projection, SurvivalHeadState Head, ClinicalEncoder Clinical, int BestEpoch, string[] TrainingPatients,
+    Stain.StainConfig? Stain = null);
 
 /// <summary>
 /// A model directory: <c>model.json</c> (settings, feature projection, head calibration, clinical encoding, the
@@ -25,12 +26,12 @@ public static class PrognosisModelFile
     private static JsonSerializerOptions Json => JsonDefaults.Options;
 
     /// <summary>Writes the model files into <paramref name="directory"/> (the caller stages and commits it).</summary>
-    public static void Save(string directory, PrognosisModel model, FeatureSettings features, long backboneSeed, string[] trainingPatients)
+    public static void Save(string directory, PrognosisModel model, FeatureSettings features, long backboneSeed, string[] trainingPatients, Stain.StainConfig stain)
     {
         Directory.CreateDirectory(directory);
         string In(string name) => Path.Combine(directory, name);
         var manifest = new PrognosisManifest(Version, features, backboneSeed, model.Config, model.Projection.State, model.Head.State,
-            model.Clinical, model.BestEpoch, trainingPatients);
+            model.Clinical, model.BestEpoch, trainingPatients, stain);
         File.WriteAllText(In(ManifestName), JsonSerializer.Serialize(manifest, Json));
         SafetensorsWeights.Save(model.Network, In(WeightsName));
         CsvFile.Write(In("loss-curve.csv"), ["epoch", "train_loss", "validation_loss"], model.LossCurve.Select((l, i) => new object?[] { i + 1, l.Train, l.Validation }));

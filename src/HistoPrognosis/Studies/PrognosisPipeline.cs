@@ -6,6 +6,7 @@ using HistoPrognosis.Features;
 using HistoPrognosis.IO;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
+using HistoPrognosis.Stain;
 using static TorchSharp.torch;
 
 namespace HistoPrognosis.Studies;
@@ -14,9 +15,10 @@ namespace HistoPrognosis.Studies;
 public sealed record FeatureExtraction(int Patients, int Extracted, int Reused, string Folder, FeatureSettings Settings);
 
 /// <summary>Where patches come from and how their features are made.</summary>
-public sealed record FeatureSource(PatchTable Patches, string Backbone, int ImageSize, long BackboneSeed, string? CacheRoot)
+public sealed record FeatureSource(PatchTable Patches, string Backbone, int ImageSize, long BackboneSeed, string? CacheRoot, StainConfig Stain)
 {
-    public static FeatureSource Of(PatchTable patches, FeatureConfig features, long seed) => new(patches, features.Backbone, features.ImageSize, seed, features.Cache);
+    public static FeatureSource Of(PatchTable patches, FeatureConfig features, StainConfig stain, long seed) =>
+        new(patches, features.Backbone, features.ImageSize, seed, features.Cache, stain);
 }
 
 /// <summary>
@@ -36,7 +38,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         var (train, validation) = HoldOut(data, config.ValidationFraction, config.Seed);
         log.Info($"training on {train.Count} patients ({train.Event.Count(e => e)} events), choosing the epoch on {validation.Count}");
         var model = PrognosisModel.Train(train, validation, clinical, config, device, log);
-        PrognosisModelFile.Save(modelDirectory, model, settings, source.BackboneSeed, cohort.Patients.Select(p => p.PatientId).ToArray());
+        PrognosisModelFile.Save(modelDirectory, model, settings, source.BackboneSeed, cohort.Patients.Select(p => p.PatientId).ToArray(), source.Stain);
         return model;
     }
 
@@ -50,9 +52,10 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         var backbone = new Lazy<Backbone>(() => CreateBackbone(source.Backbone, source.BackboneSeed));
         try
         {
-            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize);
+            var (stain, stainKey) = source.Stain.Create();
+            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, stainKey);
             cohort = KeepPatientsWithPatches(cohort, table, allowMissing);
-            return (cohort, Bags(table, cohort, backbone, settings, source.CacheRoot), settings);
+            return (cohort, Bags(table, cohort, backbone, settings, source.CacheRoot, stain), settings);
         }
         finally
         {
@@ -69,9 +72,10 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         var backbone = new Lazy<Backbone>(() => CreateBackbone(source.Backbone, source.BackboneSeed));
         try
         {
-            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize);
+            var (stain, stainKey) = source.Stain.Create();
+            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, stainKey);
             var cache = new FeatureCache(source.CacheRoot ?? FeatureCache.DefaultRoot, log);
-            cache.Get(table, patients, backbone, settings, device);
+            cache.Get(table, patients, backbone, settings, device, stain);
             return new FeatureExtraction(patients.Count, cache.Extracted, cache.Reused, cache.FolderFor(settings), settings);
         }
         finally
@@ -97,7 +101,11 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         });
         try
         {
-            var bags = Bags(table, cohort, backbone, manifest.Features, cacheRoot);
+            // The stain fit the model's features were made with, checked against the model's feature settings.
+            var (stain, stainKey) = (manifest.Stain ?? new StainConfig()).Create();
+            if (FeatureSettings.Of(manifest.Features.Backbone, backbone.Value, manifest.Features.ImageSize, stainKey).Preprocessing != manifest.Features.Preprocessing)
+                throw new UserInputException($"{modelDirectory}: the stain normalization target {manifest.Stain?.Target} no longer gives the fit the model was trained with");
+            var bags = Bags(table, cohort, backbone, manifest.Features, cacheRoot, stain);
             var predictions = model.Predict(bags, clinical);
             WriteRisks(risksPath, predictions);
             return predictions;
@@ -113,10 +121,11 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         CsvFile.Write(path, ["patient_id", "risk", "p_event_5y"], predictions.Select(p => new object?[] { p.PatientId, p.Risk, p.EventProbability }));
     }
 
-    private IReadOnlyList<PatientBag> Bags(PatchTable table, Cohort cohort, Lazy<Backbone> backbone, FeatureSettings settings, string? cacheRoot)
+    private IReadOnlyList<PatientBag> Bags(PatchTable table, Cohort cohort, Lazy<Backbone> backbone, FeatureSettings settings, string? cacheRoot,
+        Func<Imaging.RgbImage, Imaging.RgbImage>? stain)
     {
         var cache = new FeatureCache(cacheRoot ?? FeatureCache.DefaultRoot, log);
-        var features = cache.Get(table, cohort.Patients.Select(p => p.PatientId).ToList(), backbone, settings, device);
+        var features = cache.Get(table, cohort.Patients.Select(p => p.PatientId).ToList(), backbone, settings, device, stain);
         return features.Select(f => new PatientBag(f.PatientId, f.Features)).ToList();
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using HistoPrognosis.Data;
 using HistoPrognosis.Models;
 using HistoPrognosis.Reports;
+using HistoPrognosis.Stain;
 using HistoPrognosis.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,7 +13,7 @@ using HistoPrognosis.IO;
 namespace HistoPrognosis.Workflow;
 
 /// <summary>What one fine-tuning job starts from: the backbone spec, the run's seed and the training settings.</summary>
-public sealed record FinetuneJobConfig(string Backbone, int Seed, FinetuneConfig Finetune)
+public sealed record FinetuneJobConfig(string Backbone, int Seed, FinetuneConfig Finetune, StainConfig Stain)
 {
     public FinetunePolicy Policy => Finetune.Policy;
 }
@@ -44,8 +45,10 @@ public sealed class FinetuneJob(FinetuneJobConfig config, Device device, Pipelin
             validationTable = table.Subset(split.Test);
         }
         log.Info($"training {trainTable.PatientIds.Count} patients ({trainTable.Patches.Count} patches), validation {validationTable.PatientIds.Count} patients ({validationTable.Patches.Count} patches)");
-        using var train = PatchDataset.Load(trainTable.Patches, config.Finetune.ImageSize, log, "loading training patches");
-        using var validation = PatchDataset.Load(validationTable.Patches, config.Finetune.ImageSize, log, "loading validation patches");
+        // The same stain normalization as the features this backbone will extract.
+        using var reader = new PatchReader(config.Stain.Create().Transform);
+        using var train = PatchDataset.Load(trainTable.Patches, config.Finetune.ImageSize, log, "loading training patches", reader);
+        using var validation = PatchDataset.Load(validationTable.Patches, config.Finetune.ImageSize, log, "loading validation patches", reader);
         using var model = new PatchClassifier(BackboneFactory.Create(config.Backbone, config.Seed));
         model.to(device);
 

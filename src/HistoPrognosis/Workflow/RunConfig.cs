@@ -4,6 +4,7 @@ using HistoPrognosis.Features;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
 using HistoPrognosis.Reports;
+using HistoPrognosis.Stain;
 using HistoPrognosis.Studies;
 using HistoPrognosis.Tiling;
 using HistoPrognosis.Training;
@@ -25,6 +26,7 @@ public sealed record RunConfig
     public ComputeDeviceKind Device { get; init; } = ComputeDeviceKind.Cpu;
     public InputConfig Input { get; init; } = new();
     public TilingOptions Tiling { get; init; } = new();
+    public StainConfig Stain { get; init; } = new();
     public FeatureConfig Features { get; init; } = new();
     public FinetuneConfig Finetune { get; init; } = new();
     public PrognosisConfig Model { get; init; } = new();
@@ -47,6 +49,7 @@ public sealed record RunConfig
         return this with
         {
             Input = Input with { Cohort = Full(Input.Cohort), Patches = Full(Input.Patches), Slides = Full(Input.Slides), Tiles = Full(Input.Tiles) },
+            Stain = Stain with { Target = Full(Stain.Target) },
             Features = Features with { Cache = Full(Features.Cache), Backbone = BackboneFactory.ResolvePaths(Features.Backbone, folder), CompareBackbone = Features.CompareBackbone is { } c ? BackboneFactory.ResolvePaths(c, folder) : null },
         };
     }
@@ -59,6 +62,7 @@ public sealed record RunConfig
     public void Validate()
     {
         Tiling.Validate();
+        Stain.Validate();
         Features.Validate();
         ResolvedFinetune.Validate();
         Model.Validate();

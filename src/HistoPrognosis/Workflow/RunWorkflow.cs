@@ -98,9 +98,9 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         if (config.Evaluation.Protocol == EvaluationProtocol.Crossval)
         {
             var dir = Path.Combine(output, "crossval");
-            var key = StageRunner.Key("crossval", inputKey, Yaml(config.Features), Yaml(config.Model), Yaml(config.Crossval), bootstrap.ToString(CultureInfo.InvariantCulture), config.Seed.ToString(CultureInfo.InvariantCulture));
+            var key = StageRunner.Key("crossval", inputKey, Yaml(config.Features), Yaml(config.Stain), Yaml(config.Model), Yaml(config.Crossval), bootstrap.ToString(CultureInfo.InvariantCulture), config.Seed.ToString(CultureInfo.InvariantCulture));
             stages.Run("cross-validation", dir, key, staging =>
-                new CrossValidation(device, log).Run(cohort, FeatureSource.Of(table, config.Features, config.Seed), config.Crossval, model, bootstrap,
+                new CrossValidation(device, log).Run(cohort, FeatureSource.Of(table, config.Features, config.Stain, config.Seed), config.Crossval, model, bootstrap,
                     config.Features.CompareBackbone, staging, config.Input.AllowMissing));
             var crossval = JsonSerializer.Deserialize<CrossValidationResult>(File.ReadAllText(Path.Combine(dir, "crossval.json")), JsonDefaults.Options)!;
             return Finish(output, new RunResult(config.Report.Title, config.Evaluation.Protocol, config.Seed, crossval.Patients, crossval.Events,
@@ -137,16 +137,16 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
                 // The random twin trains every layer at one rate with the same step budget.
                 var finetune = config.ResolvedFinetune with { Policy = BackboneFactory.IsPretrained(spec) ? config.Finetune.Policy : FinetunePolicy.Scratch };
                 var dir = Path.Combine(armDir, "finetune");
-                armKey = StageRunner.Key("finetune", armKey, Yaml(finetune), config.Seed.ToString(CultureInfo.InvariantCulture));
-                var job = new FinetuneJobConfig(spec, config.Seed, finetune);
+                armKey = StageRunner.Key("finetune", armKey, Yaml(finetune), Yaml(config.Stain), config.Seed.ToString(CultureInfo.InvariantCulture));
+                var job = new FinetuneJobConfig(spec, config.Seed, finetune, config.Stain);
                 stages.RunInPlace($"{name}: fine-tune {spec} ({ConfigNames.Value(finetune.Policy)})", dir, armKey, folder =>
                     new FinetuneJob(job, device, log).Run(table.Subset(trainIds), null, folder));
                 finetunedFrom = spec;
                 backbone = dir;
             }
-            var source = FeatureSource.Of(table, config.Features with { Backbone = backbone }, config.Seed);
+            var source = FeatureSource.Of(table, config.Features with { Backbone = backbone }, config.Stain, config.Seed);
             var modelDir = Path.Combine(armDir, "model");
-            var modelKey = StageRunner.Key("train", armKey, Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Model), config.Seed.ToString(CultureInfo.InvariantCulture));
+            var modelKey = StageRunner.Key("train", armKey, Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Stain), Yaml(config.Model), config.Seed.ToString(CultureInfo.InvariantCulture));
             stages.Run($"{name}: train", modelDir, modelKey, staging =>
                 new PrognosisPipeline(device, log).Train(trainCohort, source, model, staging, config.Input.AllowMissing).Dispose());
             var predictDir = Path.Combine(armDir, "predict");
