@@ -9,15 +9,23 @@ public sealed class NotConfiguredAttribute : Attribute;
 
 /// <summary>
 /// How config keys and enum values are spelt: snake_case keys from the property names, lower-case enum values
-/// (<c>Binary5y</c> → <c>binary5y</c>, <c>ClamSb</c> → <c>clam_sb</c>), parsed ignoring case, '-' and '_'.
+/// (<c>Binary5y</c> → <c>binary5y</c>, <c>OpenSlide</c> → <c>openslide</c>), parsed ignoring case, '-' and '_'.
 /// </summary>
 public static class ConfigNames
 {
+    /// <summary>Enum values as config and JSON files spell them.</summary>
+    public static readonly JsonNamingPolicy EnumPolicy = new LowerCase();
+
+    private sealed class LowerCase : JsonNamingPolicy
+    {
+        public override string ConvertName(string name) => name.ToLowerInvariant();
+    }
+
     public static string Key(string propertyName) => JsonNamingPolicy.SnakeCaseLower.ConvertName(propertyName);
 
     public static string Value<TEnum>(TEnum value) where TEnum : struct, Enum => Value(typeof(TEnum), value);
 
-    public static string Value(Type enumType, object value) => JsonNamingPolicy.SnakeCaseLower.ConvertName(Enum.GetName(enumType, value)!);
+    public static string Value(Type enumType, object value) => EnumPolicy.ConvertName(Enum.GetName(enumType, value)!);
 
     public static IReadOnlyList<string> Values(Type enumType) => Enum.GetValues(enumType).Cast<object>().Select(v => Value(enumType, v)).ToList();
 
