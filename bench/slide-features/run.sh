@@ -48,7 +48,7 @@ measure() { # label, command... ; prints wall, peak RSS; leaves stdout in $work/
 }
 # /usr/bin/time needs a program, not a shell function: the command as an array, the cache folder appended.
 extract=("$cli" extract --slides "$work/manifest.csv" --tiles "$work/tiles" --backbone imagenet-resnet18 --image-size 224
-  --mpp 0.5 --tile-size 256 --out)
+  --mpp 0.5 --tile-size 256 --feature-cache)
 
 rm -rf "$work/tiles" "$work"/cache-* "$work/results.txt"
 measure "C# first run (tile + extract)" "${extract[@]}" "$work/cache-0"

@@ -74,6 +74,15 @@ public sealed class PatchDataset : IDisposable
             patches.Select(p => p.PatientId).ToArray(), patches.Select(p => p.Path).ToArray(), imageSize);
     }
 
+    /// <summary>Patches already decoded (uint8 RGB N×3×S×S, CPU), without labels or files; the dataset owns the tensor.</summary>
+    public static PatchDataset FromTensor(Tensor images)
+    {
+        if (images.dim() != 4 || images.shape[1] != 3 || images.shape[2] != images.shape[3] || images.dtype != ScalarType.Byte)
+            throw new ArgumentException($"expected uint8 N×3×S×S, got {images.dtype} [{string.Join(",", images.shape)}]", nameof(images));
+        int n = (int)images.shape[0];
+        return new PatchDataset(images, Enumerable.Repeat(-1, n).ToArray(), new string[n], new string[n], (int)images.shape[2]);
+    }
+
     /// <summary>The patches at the given indices (a copy of their pixels), e.g. the patients drawn for one run.</summary>
     public PatchDataset Select(long[] indices)
     {

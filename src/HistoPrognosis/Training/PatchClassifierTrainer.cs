@@ -203,7 +203,7 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         {
             using var scope = NewDisposeScope();
             int n = Math.Min(batchSize, data.Count - start);
-            var x = Backbone.ChannelsLast(model.Backbone.Preprocess(data.Images.narrow(0, start, n).to(device)));
+            var x = model.Backbone.Preprocess(data.Images.narrow(0, start, n).to(device)); // contiguous: see FeatureExtractor
             var p = sigmoid(model.forward(x)).cpu().contiguous().data<float>().ToArray();
             Array.Copy(p, 0, result, start, n);
         }

@@ -57,23 +57,24 @@ public sealed class BatchNormFoldingTests
         manual_seed(11);
         var x = randn(4, 3, size, size) * 50;
         var reference = backbone.forward(x).data<float>().ToArray();
-        float[] folded, channelsLast;
+        float[] folded;
         using (BatchNormFolding.Fold(backbone))
         {
             Assert.All(backbone.modules().OfType<Conv2d>(), c => Assert.NotNull(c.bias));
             folded = backbone.forward(x).data<float>().ToArray();
-            // The inference path of FeatureExtractor: folded, with the input stored channels-last.
-            var cl = Backbone.ChannelsLast(x);
-            Assert.Equal(x.shape, cl.shape);
-            Assert.Equal(1, cl.stride(1));
-            channelsLast = backbone.forward(cl).contiguous().data<float>().ToArray();
         }
         double scale = reference.Max(v => Math.Abs(v));
         Assert.True(scale > 1e-3, "features unexpectedly near zero");
         double worst = reference.Zip(folded, (a, b) => Math.Abs(a - b)).Max();
         Assert.True(worst <= 1e-4 * scale, $"max |folded − separate| {worst} against max |feature| {scale}");
-        worst = reference.Zip(channelsLast, (a, b) => Math.Abs(a - b)).Max();
-        Assert.True(worst <= 1e-4 * scale, $"max |folded channels-last − separate| {worst} against max |feature| {scale}");
+        // The product path end to end (FeatureExtractor: uint8 patches, preprocessing, folding) against the plain module.
+        var rgb = (rand(3, 3, size, size) * 255).to_type(ScalarType.Byte);
+        var expected = backbone.forward(backbone.Preprocess(rgb)).data<float>().ToArray();
+        using var data = HistoPrognosis.Data.PatchDataset.FromTensor(rgb);
+        var extracted = FeatureExtractor.Extract(backbone, data, CPU, PipelineLog.Silent, "test").SelectMany(f => f).ToArray();
+        worst = expected.Zip(extracted, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 1e-4 * expected.Max(v => Math.Abs(v)), $"max |FeatureExtractor − plain module| {worst}");
+        backbone.eval();
         // Outside the scope the backbone is the one it was: same keys, same values, no convolution bias.
         Assert.Equal(keys, backbone.state_dict().Keys.ToList());
         Assert.Equal(hash, FeatureSettings.HashWeights(backbone));
