@@ -15,7 +15,7 @@ public static class BackboneThroughput
 {
     public static void Run(TextWriter output, string deviceName)
     {
-        var device = ComputeDevice.Resolve(deviceName);
+        var device = ComputeDevice.Resolve(HistoPrognosis.Configuration.ConfigNames.Parse<ComputeDeviceKind>(deviceName, "--device"));
         using var backbone = PretrainedWeights.LoadImageNetResNet18();
         backbone.to(device);
         output.WriteLine($"threads {get_num_threads()}, device {deviceName}");
