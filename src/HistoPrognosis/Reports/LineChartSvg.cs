@@ -18,7 +18,10 @@ public static class LineChartSvg
     public static string Render(string title, string xLabel, string yLabel, IReadOnlyList<ChartSeries> series, bool logX = false,
         double? yMin = null, double? yMax = null, bool steps = false)
     {
-        const int width = 720, height = 440, left = 70, right = 170, top = 40, bottom = 60;
+        const int plotWidth = 480, height = 440, left = 70, top = 40, bottom = 60;
+        // The legend sits right of the plot: wide enough for its longest name (about 7 px a character at 12 px).
+        int right = Math.Max(170, 45 + 7 * series.Select(x => x.Name.Length).DefaultIfEmpty(0).Max());
+        int width = left + plotWidth + right;
         var inv = CultureInfo.InvariantCulture;
         var all = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.Y)).ToList();
         if (all.Count == 0) all = [(1, 0, 0, 1)];
@@ -38,7 +41,8 @@ public static class LineChartSvg
         svg.AppendLine(inv, $"<line x1=\"{left}\" y1=\"{height - bottom}\" x2=\"{width - right}\" y2=\"{height - bottom}\" stroke=\"black\"/>");
         svg.AppendLine(inv, $"<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{height - bottom}\" stroke=\"black\"/>");
         var xTicks = all.Select(p => p.X).Distinct().OrderBy(x => x).ToList();
-        if (xTicks.Count > 12 || !logX) xTicks = Enumerable.Range(0, 6).Select(i => logX ? Math.Pow(10, x0 + i * (x1 - x0) / 5) : x0 + i * (x1 - x0) / 5).ToList();
+        if (xTicks.Count > 12 && logX) xTicks = Enumerable.Range(0, 6).Select(i => Math.Pow(10, x0 + i * (x1 - x0) / 5)).ToList();
+        else if (!logX) xTicks = NiceTicks(x0, x1);
         foreach (var x in xTicks)
             svg.AppendLine(inv, $"<text x=\"{Px(x):F1}\" y=\"{height - bottom + 18}\" text-anchor=\"middle\">{x:G4}</text>");
         for (int i = 0; i <= 5; i++)
@@ -70,6 +74,16 @@ public static class LineChartSvg
         }
         svg.AppendLine("</svg>");
         return svg.ToString();
+    }
+
+    /// <summary>Round tick values (1, 2 or 5 × 10^k apart, about five of them) inside [lo, hi].</summary>
+    private static List<double> NiceTicks(double lo, double hi)
+    {
+        double raw = (hi - lo) / 5, magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double step = new[] { 1.0, 2, 5, 10 }.Select(m => m * magnitude).First(m => m >= raw);
+        var ticks = new List<double>();
+        for (double t = Math.Ceiling(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.Add(Math.Round(t / step) * step);
+        return ticks;
     }
 
     private static string Escape(string text) => WebUtility.HtmlEncode(text);

@@ -88,7 +88,7 @@ public sealed class SlideRunTests
         var outDir = Path.Combine(dir, "out");
         var (exit, _, error) = Studies.PrognosisPipelineTests.Run("run", config, "--out", outDir);
         Assert.True(exit == 0, error);
-        Assert.Empty(Directory.GetFiles(dir, "*.png", SearchOption.AllDirectories).Where(f => !f.EndsWith(".mask.png", StringComparison.Ordinal)));
+        Assert.DoesNotContain(Directory.GetFiles(dir, "*.png", SearchOption.AllDirectories), f => !f.EndsWith(".mask.png", StringComparison.Ordinal));
         var features = Directory.GetFiles(Path.Combine(dir, "cache"), "*.h5", SearchOption.AllDirectories);
         Assert.Equal(6, features.Length);
         Assert.Equal(6, File.ReadAllLines(Path.Combine(outDir, "crossval", "oof-risks.csv")).Length - 1);
