@@ -6,12 +6,6 @@ namespace HistoPrognosis.Cli;
 /// <summary>Options shared by every command that computes.</summary>
 public static class CommonOptions
 {
-    public static Option<string> Device() => new("--device")
-    {
-        Description = "cpu or cuda (default cpu)",
-        DefaultValueFactory = _ => "cpu",
-    };
-
     public static Option<string> Augment() => new("--augment")
     {
         Description = "training augmentation: flips (flips × 90° rotations), hed[:σ], color[:x], stain[:σ], comma-separated, or none",

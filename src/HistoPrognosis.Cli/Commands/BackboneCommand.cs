@@ -11,14 +11,15 @@ public static class BackboneCommand
     {
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var onnx = new Option<string?>("--onnx") { Description = "ONNX file (default: the ResNet18 shipped with the tool)" };
-        var device = CommonOptions.Device();
         var check = new Command("check", "compare the TorchSharp ResNet18 with ONNX Runtime on fixed inputs (512-d features)")
         {
-            json, onnx, device,
+            json, onnx,
         };
+        var options = new RunConfigOptions(ConfigFlags.Compute);
+        options.AddTo(check);
         check.SetAction(parse =>
         {
-            var report = OnnxParityCheck.Run(parse.GetValue(onnx), ComputeDevice.Resolve(HistoPrognosis.Configuration.ConfigNames.Parse<ComputeDeviceKind>(parse.GetValue(device)!, "--device")));
+            var report = OnnxParityCheck.Run(parse.GetValue(onnx), ComputeDevice.Resolve(options.Bind(parse).Device));
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new

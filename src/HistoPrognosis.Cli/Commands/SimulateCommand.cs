@@ -9,13 +9,15 @@ public static class SimulateCommand
 {
     public static Command Create()
     {
-        var patches = new Option<string>("--patches") { Description = "patch table: path, patient_id, label (label = 1 for IDC patches)", Required = true };
-        var seed = new Option<int>("--seed") { Description = "seed of the one generator (patients in stable order)", DefaultValueFactory = _ => 7 };
         var output = new Option<string>("--out") { Description = "cohort CSV: patient_id, time_months, event, age, tumour_burden, eta", Required = true };
-        var command = new Command("simulate", "simulate five-year follow-up driven by each patient's real tumour burden (docs/semi-synthetic-cohort.md)") { patches, seed, output };
+        var command = new Command("simulate", "simulate five-year follow-up driven by each patient's real tumour burden (docs/semi-synthetic-cohort.md)") { output };
+        var options = new RunConfigOptions(ConfigFlags.Patches | ConfigFlags.Compute);
+        options.AddTo(command);
         command.SetAction(parse =>
         {
-            var subjects = SemiSyntheticCohort.Simulate(PatchTable.Load(parse.GetValue(patches)!, requireLabel: true), parse.GetValue(seed));
+            var config = options.Bind(parse);
+            if (config.Input.Patches is null) throw new UserInputException("simulate needs a labelled patch table: --patches TABLE (or input.patches in --config)");
+            var subjects = SemiSyntheticCohort.Simulate(PatchTable.Load(config.Input.Patches, requireLabel: true), config.Seed);
             SemiSyntheticCohort.WriteCsv(subjects, parse.GetValue(output)!);
             parse.InvocationConfiguration.Output.WriteLine($"{subjects.Count} patients, {subjects.Count(s => s.Event)} events, {subjects.Count(s => s.FiveYearStatus == 1)} by 5 years → {parse.GetValue(output)}");
             return 0;

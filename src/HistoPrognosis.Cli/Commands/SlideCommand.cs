@@ -14,16 +14,13 @@ public static class SlideCommand
         var command = new Command("slide", "Inspect whole-slide images (OpenSlide, libvips, DICOM-WSI)");
         var path = new Argument<string>("path") { Description = "Slide file (SVS, TIFF, NDPI, MRXS, DICOM, PNG, ...) or a folder of DICOM instances" };
         var json = new Option<bool>("--json") { Description = "Print JSON (keys: path, backend, vendor, width, height, levels, mpp_x, mpp_y, objective_power)" };
-        var backend = BackendOption();
-        var slideMpp = new Option<double?>("--slide-mpp") { Description = "Level-0 µm/px to use when the file does not state it (replaces the file's value)" };
-        var info = new Command("info", "Print a slide's backend, vendor, size, levels and µm/px") { path, json, backend, slideMpp };
+        var info = new Command("info", "Print a slide's backend, vendor, size, levels and µm/px (reader and µm/px override: the tiling section of --config, or the flags)") { path, json };
+        var options = new RunConfigOptions(ConfigFlags.Tiling);
+        options.AddTo(info);
         info.SetAction(parse =>
         {
-            using var slide = SlideFactory.Open(parse.GetValue(path)!, new SlideOpenOptions
-            {
-                Backend = parse.GetValue(backend),
-                MppOverride = parse.GetValue(slideMpp),
-            });
+            var tiling = options.Bind(parse).Tiling;
+            using var slide = SlideFactory.Open(parse.GetValue(path)!, new SlideOpenOptions { Backend = tiling.Backend, MppOverride = tiling.SlideMpp });
             var node = Describe(slide);
             if (parse.GetValue(json)) Console.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             else PrintText(slide);
@@ -33,11 +30,6 @@ public static class SlideCommand
         return command;
     }
 
-    internal static Option<SlideBackend> BackendOption() => new("--backend")
-    {
-        Description = "Reader: Auto (by content), OpenSlide, Vips or Dicom",
-        DefaultValueFactory = _ => SlideBackend.Auto,
-    };
 
     /// <summary>The stable JSON description of a slide.</summary>
     public static JsonObject Describe(ISlide slide)

@@ -24,13 +24,16 @@ public static class StainCommand
         var joint = new Option<bool>("--joint-source") { Description = "Measure the source stain once over all inputs (tiles of one slide) instead of per image" };
         var inputs = new Argument<string[]>("inputs") { Description = "Images to normalize", Arity = ArgumentArity.OneOrMore };
 
-        var command = new Command("normalize", "Normalize images to a target's stain appearance") { method, target, output, saveFit, fit, joint, inputs };
+        var command = new Command("normalize", "Normalize images to a target's stain appearance (default method and target: the stain section of --config)") { method, target, output, saveFit, fit, joint, inputs };
+        var config = new RunConfigOptions(ConfigFlags.None);
+        config.AddTo(command);
         command.SetAction(parse =>
         {
+            var section = config.Bind(parse).Stain;
             var request = new StainBatchRequest
             {
-                Method = parse.GetValue(method),
-                TargetPath = parse.GetValue(target),
+                Method = parse.GetValue(method) ?? (section.Method == StainMethod.None ? null : HistoPrognosis.Configuration.ConfigNames.Value(section.Method)),
+                TargetPath = parse.GetValue(target) ?? (parse.GetValue(fit) is null ? section.Target : null),
                 FitPath = parse.GetValue(fit),
                 SaveFitPath = parse.GetValue(saveFit),
                 OutputDirectory = parse.GetValue(output)!,

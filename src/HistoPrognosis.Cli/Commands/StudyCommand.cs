@@ -20,16 +20,17 @@ public static class StudyCommand
         var steps = new Option<int>("--steps") { Description = "optimizer steps per run (the same for every method)", DefaultValueFactory = _ => 200 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
         var imageSize = new Option<int>("--image-size") { DefaultValueFactory = _ => 96 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
         var output = new Option<string>("--out") { Required = true };
-        var device = CommonOptions.Device();
+        var compute = new RunConfigOptions(ConfigFlags.Compute);
         var augment = CommonOptions.Augment();
         var transfer = new Command("transfer", "train scratch / frozen / fine-tuned classifiers on growing patient draws; evaluate on unseen patients")
         {
-            trainTable, testTable, sizes, repeats, methods, steps, batch, imageSize, augment, seed, output, device,
+            trainTable, testTable, sizes, repeats, methods, steps, batch, imageSize, augment, output,
         };
+        compute.AddTo(transfer);
         transfer.SetAction(parse =>
         {
+            var run = compute.Bind(parse);
             int total = parse.GetValue(steps);
             int head = Math.Max(1, total / 10);
             var config = new TransferStudyConfig
@@ -39,7 +40,7 @@ public static class StudyCommand
                 Sizes = ParseInts(parse.GetValue(sizes)!, "--sizes"),
                 Repeats = parse.GetValue(repeats),
                 Methods = parse.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                Seed = parse.GetValue(seed),
+                Seed = run.Seed,
                 Finetune = new TransferStudyConfig().Finetune with
                 {
                     ImageSize = parse.GetValue(imageSize), BatchSize = parse.GetValue(batch), HeadOnlySteps = head, FullSteps = total - head,
@@ -47,7 +48,7 @@ public static class StudyCommand
                 },
             };
             using var folder = new OutputFolder(parse.GetValue(output)!);
-            new TransferStudy(config, ComputeDevice.Resolve(HistoPrognosis.Configuration.ConfigNames.Parse<ComputeDeviceKind>(parse.GetValue(device)!, "--device")), PipelineLog.Console).Run(folder);
+            new TransferStudy(config, ComputeDevice.Resolve(run.Device), PipelineLog.Console).Run(folder);
             Console.WriteLine(File.ReadAllText(Path.Combine(folder.Destination, "table.md")));
             return 0;
         });
@@ -66,15 +67,16 @@ public static class StudyCommand
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 120 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
         var imageSize = new Option<int>("--image-size") { DefaultValueFactory = _ => 64 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
         var output = new Option<string>("--out") { Required = true };
-        var device = CommonOptions.Device();
+        var compute = new RunConfigOptions(ConfigFlags.Compute);
         var command = new Command("stain-shift", "train on site A, test on a stain-shifted site B: none vs normalization vs augmentation vs both")
         {
-            patches, siteB, hematoxylin, eosin, hScale, eScale, normalizer, steps, batch, imageSize, seed, output, device,
+            patches, siteB, hematoxylin, eosin, hScale, eScale, normalizer, steps, batch, imageSize, output,
         };
+        compute.AddTo(command);
         command.SetAction(parse =>
         {
+            var run = compute.Bind(parse);
             int total = parse.GetValue(steps);
             int head = Math.Max(1, total / 6);
             var defaults = new StainShiftConfig();
@@ -87,11 +89,11 @@ public static class StudyCommand
                 SiteBHematoxylinScale = parse.GetValue(hScale),
                 SiteBEosinScale = parse.GetValue(eScale),
                 Normalizer = parse.GetValue(normalizer)!,
-                Seed = parse.GetValue(seed),
+                Seed = run.Seed,
                 Finetune = defaults.Finetune with { ImageSize = parse.GetValue(imageSize), BatchSize = parse.GetValue(batch), HeadOnlySteps = head, FullSteps = total - head },
             };
             using var folder = new OutputFolder(parse.GetValue(output)!);
-            new StainShiftStudy(config, ComputeDevice.Resolve(HistoPrognosis.Configuration.ConfigNames.Parse<ComputeDeviceKind>(parse.GetValue(device)!, "--device")), PipelineLog.Console).Run(folder);
+            new StainShiftStudy(config, ComputeDevice.Resolve(run.Device), PipelineLog.Console).Run(folder);
             folder.Commit();
             Console.WriteLine(File.ReadAllText(Path.Combine(folder.Destination, "table.md")));
             return 0;
