@@ -13,8 +13,9 @@ namespace HistoPrognosis.Features;
 /// </summary>
 public sealed record FeatureSettings(string Backbone, string WeightsHash, string Preprocessing, int ImageSize, int Dimension)
 {
+    // v2: extraction left channels-last (it computed wrong features on some hosts), so no v1 file is ever reused.
     public string Key => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-        $"features-v1\n{WeightsHash}\n{Preprocessing}\n{ImageSize}\n{Dimension}")))[..20];
+        $"features-v2\n{WeightsHash}\n{Preprocessing}\n{ImageSize}\n{Dimension}")))[..20];
 
     /// <summary>A folder name a person can read: backbone, size and the key.</summary>
     public string FolderName
