@@ -65,25 +65,27 @@ public sealed class StainShiftStudy(StainShiftConfig config, Device device, Pipe
         }
         int size = config.Finetune.ImageSize;
         var restain = new SiteRestain(config.SiteBHematoxylin, config.SiteBEosin, config.SiteBHematoxylinScale, config.SiteBEosinScale);
+        // Patches are read as the feature stage reads them: image files or slide regions, errors naming the row.
+        using var reader = new PatchReader();
         var normalizer = StainNormalizers.Create(config.Normalizer);
-        normalizer.Fit(Mosaic(trainTable, config.Seed));
+        normalizer.Fit(Mosaic(trainTable, config.Seed, reader));
         var normalize = new StainNormalize(normalizer);
         var augment = new Compose(new HedJitter(0.05, 0.05), new RandomStainPerturbation(0.05, 0.15));
-        RgbImage SiteB(PatchRecord r) => config.SiteBPatches is null ? restain.Apply(ImageCodec.Read(r.Path), new Random(0)) : ImageCodec.Read(r.Path);
+        RgbImage SiteB(PatchRecord r) => config.SiteBPatches is null ? restain.Apply(reader.Read(r), new Random(0)) : reader.Read(r);
 
-        using var siteA = PatchDataset.Load(testTable.Patches, size, log, "site A test patches");
+        using var siteA = PatchDataset.Load(testTable.Patches, size, log, "site A test patches", reader);
         using var siteB = PatchDataset.Build(testTable.Patches, size, log, "site B test patches", (r, _) => SiteB(r));
         using var siteBNormalized = PatchDataset.Build(testTable.Patches, size, log, "site B, normalized per patch", (r, _) => normalize.Apply(SiteB(r), new Random(0)));
         // As one would normalize a slide: the source stain measured once per patient, on a mosaic of all its patches.
         var patientSources = testTable.Patches.GroupBy(r => r.PatientId).ToDictionary(g => g.Key, g => EstimateSource(normalizer, g.Select(SiteB).ToList()));
         using var siteBPatientNormalized = PatchDataset.Build(testTable.Patches, size, log, "site B, normalized per patient",
             (r, _) => patientSources[r.PatientId] is { } source ? normalizer.Transform(SiteB(r), source) : SiteB(r));
-        using var plainTrain = PatchDataset.Load(trainTable.Patches, size, log, "site A training patches");
+        using var plainTrain = PatchDataset.Load(trainTable.Patches, size, log, "site A training patches", reader);
         int n = trainTable.Patches.Count;
         var withCopies = Enumerable.Range(0, config.AugmentedCopies + 1).SelectMany(_ => trainTable.Patches).ToList();
         using var augmentedTrain = PatchDataset.Build(withCopies, size, log, "stain-augmented training set", (r, i) =>
         {
-            var image = ImageCodec.Read(r.Path);
+            var image = reader.Read(r);
             return i < n ? image : augment.Apply(image, config.Seed, i % n, epoch: i / n); // copy 0 is the original
         });
 
@@ -140,11 +142,11 @@ public sealed class StainShiftStudy(StainShiftConfig config, Device device, Pipe
     }
 
     /// <summary>The normalization target: a mosaic of 64 training patches drawn with the seed (pads short edge patches white).</summary>
-    private static RgbImage Mosaic(PatchTable table, int seed)
+    private static RgbImage Mosaic(PatchTable table, int seed, PatchReader reader)
     {
         var patches = table.Patches.ToArray();
         new Random(seed).Shuffle(patches);
-        return Imaging.Mosaic.Build(patches.Take(64).Select(p => ImageCodec.Read(p.Path)).ToList());
+        return Imaging.Mosaic.Build(patches.Take(64).Select(reader.Read).ToList());
     }
 
     private void Write(OutputFolder output, IReadOnlyList<StainShiftArm> results, PatchTable train, PatchTable test)
