@@ -5,13 +5,24 @@ namespace HistoPrognosis.Imaging;
 /// <summary>Decodes and encodes ordinary image files (PNG, JPEG, TIFF, ...) through the bundled libvips.</summary>
 public static class ImageCodec
 {
-    /// <summary>Reads an image file as 8-bit RGB (grey is expanded, alpha dropped); throws a message naming the file.</summary>
-    public static RgbImage Read(string path)
+    /// <summary>
+    /// Largest image <see cref="Read"/> decodes whole: 100 megapixels (a 10,000² image, 300 MB as RGB). Patches and
+    /// stain targets are far smaller; whole slides are read by region through <c>Slides/</c>, never through here.
+    /// </summary>
+    public const long DefaultMaxPixels = 100_000_000;
+
+    /// <summary>
+    /// Reads an image file as 8-bit RGB: 16-bit samples scaled (not clamped) to 8 bits, grey expanded, alpha composited
+    /// on white. The size in the header is checked against <paramref name="maxPixels"/> before any pixel is decoded,
+    /// and a truncated or corrupt file is an error, never zeros. Every failure names the file.
+    /// </summary>
+    public static RgbImage Read(string path, long maxPixels = DefaultMaxPixels)
     {
         if (!File.Exists(path)) throw new UserInputException($"image file not found: {path}");
         try
         {
-            using var image = Image.NewFromFile(path, access: Enums.Access.Sequential);
+            using var image = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
+            CheckSize(image, path, maxPixels);
             return FromVips(image);
         }
         catch (VipsException ex)
@@ -20,18 +31,27 @@ public static class ImageCodec
         }
     }
 
-    /// <summary>Decodes an encoded image held in memory (e.g. a JPEG frame).</summary>
-    public static RgbImage Decode(byte[] encoded, string source)
+    /// <summary>Decodes an encoded image held in memory (e.g. a JPEG frame); truncated data is an error.</summary>
+    public static RgbImage Decode(byte[] encoded, string source, long maxPixels = DefaultMaxPixels)
     {
         try
         {
-            using var image = Image.NewFromBuffer(encoded, access: Enums.Access.Sequential);
+            using var image = Image.NewFromBuffer(encoded, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
+            CheckSize(image, source, maxPixels);
             return FromVips(image);
         }
         catch (VipsException ex)
         {
             throw new InvalidDataException($"{source}: cannot decode image ({FirstLine(ex.Message)})", ex);
         }
+    }
+
+    // The header is read when the image is opened; the pixels only when written out, so this runs before any allocation.
+    private static void CheckSize(Image image, string source, long maxPixels)
+    {
+        long pixels = (long)image.Width * image.Height;
+        if (pixels > maxPixels)
+            throw new UserInputException($"{source}: the header claims {image.Width} × {image.Height} pixels, more than the {maxPixels:N0} an image may have here (whole slides are read by region: use --slides)");
     }
 
     /// <summary>Writes a PNG atomically (temporary file, then rename).</summary>
@@ -51,6 +71,11 @@ public static class ImageCodec
         var rgb = image;
         try
         {
+            // 16-bit samples: scale to 8 bits first (a plain cast clamps every value above 255 to white), so alpha,
+            // colour conversion and the rest see 8-bit data.
+            if (rgb.Format is Enums.BandFormat.Ushort or Enums.BandFormat.Short)
+                rgb = Replace(rgb, (rgb / 257.0).Cast(Enums.BandFormat.Uchar)
+                    .Copy(interpretation: rgb.Bands >= 3 ? Enums.Interpretation.Srgb : Enums.Interpretation.Bw), image);
             if (rgb.HasAlpha()) rgb = Replace(rgb, rgb.Flatten(background: [255.0]), image);
             if (rgb.Bands >= 3 && rgb.Interpretation is not (Enums.Interpretation.Srgb or Enums.Interpretation.Rgb))
                 rgb = Replace(rgb, rgb.Colourspace(Enums.Interpretation.Srgb), image);

@@ -30,10 +30,10 @@ internal static class StainReference
 
     public static string InputPath(string name) => Path.Combine(Root, "inputs", name + ".png");
 
-    public static RgbImage Input(string name) => Cache.GetOrAdd(InputPath(name), ImageCodec.Read);
+    public static RgbImage Input(string name) => Cache.GetOrAdd(InputPath(name), p => ImageCodec.Read(p));
 
     public static RgbImage Output(string method, string source) =>
-        Cache.GetOrAdd(Path.Combine(Root, "outputs", method, source + ".png"), ImageCodec.Read);
+        Cache.GetOrAdd(Path.Combine(Root, "outputs", method, source + ".png"), p => ImageCodec.Read(p));
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, RgbImage> Cache = new();
 
