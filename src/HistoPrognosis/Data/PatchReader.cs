@@ -31,7 +31,7 @@ public sealed class PatchReader(Func<RgbImage, RgbImage>? transform = null) : ID
         }
         catch (Exception ex) when (ex is UserInputException or InvalidDataException or IOException)
         {
-            throw new UserInputException($"patch table row {record.Line}: {ex.Message}", ex);
+            throw new UserInputException($"{record.Table ?? "patch table"}, row {record.Line}: {ex.Message}", ex);
         }
     }
 

@@ -5,7 +5,8 @@ namespace HistoPrognosis.Data;
 /// slide (columns <c>x, y</c>, level 0) when the table has them. With a <see cref="Region"/> the pixels are read from
 /// a slide instead and <see cref="Path"/> names the slide.
 /// </summary>
-public sealed record PatchRecord(string Path, string PatientId, int? Label, int Line, long? X = null, long? Y = null, SlideRegion? Region = null);
+public sealed record PatchRecord(string Path, string PatientId, int? Label, int Line, long? X = null, long? Y = null, SlideRegion? Region = null,
+    string? Table = null);
 
 /// <summary>
 /// A patch table (<c>path, patient_id[, label]</c>, more columns allowed). Paths are relative to the table's folder.
@@ -73,7 +74,7 @@ public sealed class PatchTable
                 if (mpp <= 0) throw new UserInputException($"{path}, row {line}, column 'slide_mpp': {mpp} is not a positive number");
                 region = new SlideRegion(full, slideIndex, Integer(table, r, levelColumn.Value, 0), readSize, tileSize, mpp);
             }
-            patches.Add(new PatchRecord(full, patient, label, line, x, y, region));
+            patches.Add(new PatchRecord(full, patient, label, line, x, y, region, path));
         }
         if (patches.Count == 0) throw new UserInputException($"{path}: no patches (the table has a header only)");
         return new PatchTable(path, patches);

@@ -93,7 +93,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
             coords[i, 1] = patches[i].Y ?? -1;
             slideIndices[i] = patches[i].Region?.SlideIndex ?? -1;
             if (patches[i].Region is { } region && !names.TryAdd(region.SlideIndex, Path.GetFileName(region.SlidePath)) && names[region.SlideIndex] != Path.GetFileName(region.SlidePath))
-                throw new UserInputException($"patch table row {patches[i].Line}: patient {id} has two slides with slide_index {region.SlideIndex}");
+                throw new UserInputException($"{patches[i].Table ?? "patch table"}, row {patches[i].Line}: patient {id} has two slides with slide_index {region.SlideIndex}");
         }
         // Indices are 0..k−1 in manifest tables; a gap (a hand-written table) gets an empty name so positions hold.
         List<string> list = names.Count == 0 ? [] : Enumerable.Range(0, names.Keys.Max() + 1).Select(k => names.GetValueOrDefault(k, "")).ToList();
