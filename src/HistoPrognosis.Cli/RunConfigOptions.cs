@@ -177,13 +177,8 @@ public sealed class RunConfigOptions
 public static class RunInputs
 {
     /// <summary>The patch table: input.patches as given, or the tiles of input.slides read straight from the slides (tiled now, or reused).</summary>
-    public static PatchTable Patches(RunConfig config, PipelineLog log, bool requireLabel = false)
-    {
-        config.Input.Validate();
-        if (config.Input.Patches is { } patches) return PatchTable.Load(patches, requireLabel);
-        var tiles = config.Input.Tiles ?? DefaultTiles(config.Input.Slides!, config.Tiling.SettingsKey());
-        return SlideManifest.Tile(config.Input.Slides!, tiles, config.Tiling, log);
-    }
+    public static PatchTable Patches(RunConfig config, PipelineLog log, bool requireLabel = false) =>
+        config.Input.LoadPatches(config.Tiling, config.Input.Slides is { } slides ? DefaultTiles(slides, config.Tiling.SettingsKey()) : "", log, requireLabel);
 
     /// <summary>The bound and checked config of a modelling command, its cohort with follow-up and where its features come from.</summary>
     public static (RunConfig Config, Cohort Cohort, FeatureSource Source) ForModelling(RunConfigOptions options, ParseResult parse, PipelineLog log)

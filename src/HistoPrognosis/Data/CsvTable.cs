@@ -134,8 +134,4 @@ public sealed class CsvTable
             yield return (recordLine, fields.ToArray());
         }
     }
-
-    /// <summary>A field as CSV writes it: quoted (inner quotes doubled) when it holds a comma, quote or line break.</summary>
-    public static string Quote(string field) =>
-        field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
 }

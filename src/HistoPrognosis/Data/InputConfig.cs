@@ -26,6 +26,19 @@ public sealed record InputConfig
     /// <summary>A slide that cannot be read or tiled is recorded in the run's <c>failures.csv</c> and left out instead of stopping the run.</summary>
     public bool SkipErrors { get; init; }
 
+    /// <summary>
+    /// The patches of this input: <see cref="Patches"/> as given, or <see cref="Slides"/> tiled by the slide stage
+    /// into <see cref="Tiles"/> (else <paramref name="defaultTiles"/>) and read as slide regions. With
+    /// <see cref="SkipErrors"/> a slide that cannot be read is added to <paramref name="failures"/> and left out.
+    /// </summary>
+    public PatchTable LoadPatches(Tiling.TilingOptions tiling, string defaultTiles, PipelineLog log, bool requireLabel = false,
+        ICollection<SlideFailure>? failures = null)
+    {
+        Validate();
+        if (Patches is { } patches) return PatchTable.Load(patches, requireLabel);
+        return SlideManifest.Tile(Slides!, Tiles ?? defaultTiles, tiling, log, SkipErrors ? failures ?? [] : null);
+    }
+
     public void Validate()
     {
         if ((Patches is null) == (Slides is null)) throw new UserInputException("give the patches as exactly one of --patches TABLE (input.patches) or --slides MANIFEST (input.slides)");

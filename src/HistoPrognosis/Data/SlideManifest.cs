@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using HistoPrognosis.IO;
 using HistoPrognosis.Tiling;
 
 namespace HistoPrognosis.Data;
@@ -69,7 +69,7 @@ public static class SlideManifest
     {
         var entries = Load(manifestPath);
         Directory.CreateDirectory(workDir);
-        var csv = new StringBuilder("path,patient_id,slide,slide_index,x,y,level,read_size,tile_size,slide_mpp\n");
+        var rows = new List<object?[]>();
         var slidesOf = new Dictionary<string, int>(StringComparer.Ordinal);
         long total = 0;
         for (int i = 0; i < entries.Count; i++)
@@ -97,26 +97,22 @@ public static class SlideManifest
             slidesOf[entry.PatientId] = slideIndex + 1;
             long readSize = coords.PatchSize, level = coords.PatchLevel;
             long tileSize = coords.Attributes.TryGetValue("tile_size", out var t) ? Convert.ToInt64(t, CultureInfo.InvariantCulture) : readSize;
-            string patient = CsvTable.Quote(entry.PatientId), slideName = CsvTable.Quote(Path.GetFileName(entry.SlidePath));
-            string slidePath = CsvTable.Quote(entry.SlidePath), mpp = slideOptions.SlideMpp?.ToString("R", CultureInfo.InvariantCulture) ?? "";
+            string slideName = Path.GetFileName(entry.SlidePath);
             // Row-major (y, then x) whatever wrote the coordinates file, so the patch order is deterministic.
             var order = Enumerable.Range(0, coords.Count).OrderBy(k => coords.Coords[k, 1]).ThenBy(k => coords.Coords[k, 0]);
             foreach (int k in order)
             {
                 long x = coords.Coords[k, 0], y = coords.Coords[k, 1];
-                if (slideOptions.SaveTiles)
-                    csv.Append(CultureInfo.InvariantCulture, $"{CsvTable.Quote($"{folder}/{stem}_tiles/{x}_{y}.png")},{patient},{slideName},{slideIndex},{x},{y},,,,\n");
-                else
-                    csv.Append(CultureInfo.InvariantCulture, $"{slidePath},{patient},{slideName},{slideIndex},{x},{y},{level},{readSize},{tileSize},{mpp}\n");
+                rows.Add(slideOptions.SaveTiles
+                    ? [$"{folder}/{stem}_tiles/{x}_{y}.png", entry.PatientId, slideName, slideIndex, x, y, null, null, null, null]
+                    : [entry.SlidePath, entry.PatientId, slideName, slideIndex, x, y, level, readSize, tileSize, slideOptions.SlideMpp]);
             }
             total += coords.Count;
             log.Info($"[{i + 1}/{entries.Count}] {entry.SlidePath}: {coords.Count} tiles for patient {entry.PatientId}{(result.Resumed ? " (reused)" : "")}");
         }
         if (total == 0) throw new UserInputException($"{manifestPath}: no slide produced a tissue tile at {options.TargetMpp} µm/px, {options.TileSize} px");
         var table = Path.Combine(workDir, "patches.csv");
-        var temp = table + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, csv.ToString());
-        File.Move(temp, table, overwrite: true);
+        CsvFile.Write(table, ["path", "patient_id", "slide", "slide_index", "x", "y", "level", "read_size", "tile_size", "slide_mpp"], rows);
         return PatchTable.Load(table, requireLabel: false);
     }
 }

@@ -29,7 +29,15 @@ public sealed record FeatureSettings(string Backbone, string WeightsHash, string
 
     /// <param name="stainKey">the stain normalization applied before the backbone ("none", or method and fit hash)</param>
     public static FeatureSettings Of(string backboneSpec, Backbone backbone, int imageSize, string stainKey = "none") =>
-        new(backboneSpec, HashWeights(backbone), stainKey == "none" ? backbone.Describe() : $"{backbone.Describe()}; stain normalized ({stainKey})", imageSize, backbone.FeatureDimension);
+        new(backboneSpec, HashWeights(backbone), backbone.Describe() + StainPart(stainKey), imageSize, backbone.FeatureDimension);
+
+    /// <summary>Whether these features were made with the stain normalization named by <paramref name="stainKey"/>.</summary>
+    public bool MadeWithStain(string stainKey) =>
+        stainKey == "none" ? !Preprocessing.Contains(StainMarker, StringComparison.Ordinal) : Preprocessing.EndsWith(StainPart(stainKey), StringComparison.Ordinal);
+
+    private const string StainMarker = "; stain normalized";
+
+    private static string StainPart(string stainKey) => stainKey == "none" ? "" : $"{StainMarker} ({stainKey})";
 
     /// <summary>SHA-256 over every parameter and buffer (name, dtype, shape, values), in name order.</summary>
     public static string HashWeights(nn.Module module)

@@ -97,7 +97,7 @@ public static class PrognosisEvaluation
     }
 
     /// <summary>Risk (and, when present, p_event_5y) of every cohort patient, in cohort order.</summary>
-    private static (double[] Risk, double[]? Probability) ReadRisks(string path, Cohort cohort)
+    public static (double[] Risk, double[]? Probability) ReadRisks(string path, Cohort cohort)
     {
         var table = CsvTable.Read(path);
         int id = table.RequireColumn("patient_id"), riskColumn = table.RequireColumn("risk");

@@ -103,7 +103,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         {
             // The stain fit the model's features were made with, checked against the model's feature settings.
             var (stain, stainKey) = (manifest.Stain ?? new StainConfig()).Create();
-            if (FeatureSettings.Of(manifest.Features.Backbone, backbone.Value, manifest.Features.ImageSize, stainKey).Preprocessing != manifest.Features.Preprocessing)
+            if (!manifest.Features.MadeWithStain(stainKey))
                 throw new UserInputException($"{modelDirectory}: the stain normalization target {manifest.Stain?.Target} no longer gives the fit the model was trained with");
             var bags = Bags(table, cohort, backbone, manifest.Features, cacheRoot, stain);
             var predictions = model.Predict(bags, clinical);

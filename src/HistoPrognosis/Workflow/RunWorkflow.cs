@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using HistoPrognosis.Configuration;
 using HistoPrognosis.Data;
@@ -41,22 +40,12 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
 
         // Patches: the table as given, or the slide stage's tiles read straight from the slides.
         bool needLabels = config.Input.SimulateFollowUp || config.Finetune.Enabled;
-        PatchTable table;
-        string patchesKey;
-        List<SlideFailure>? failures = null;
-        if (config.Input.Slides is { } slides)
-        {
-            var tiles = config.Input.Tiles ?? Path.Combine(output, "tiles");
-            failures = config.Input.SkipErrors ? [] : null;
-            table = SlideManifest.Tile(slides, tiles, config.Tiling, log, failures);
+        List<SlideFailure>? failures = config.Input.Slides is not null && config.Input.SkipErrors ? [] : null;
+        var table = config.Input.LoadPatches(config.Tiling, Path.Combine(output, "tiles"), log, needLabels, failures);
+        var patchesKey = config.Input.Slides is { } slides
             // The tile table is rewritten on every run: its content, not its time stamp, says whether the tiles changed.
-            patchesKey = StageRunner.Key("tiles", StageRunner.Fingerprint(slides), config.Tiling.SettingsKey(), StageRunner.ContentHash(table.SourcePath));
-        }
-        else
-        {
-            table = PatchTable.Load(config.Input.Patches!, requireLabel: needLabels);
-            patchesKey = StageRunner.Key("patches", StageRunner.Fingerprint(config.Input.Patches), needLabels.ToString());
-        }
+            ? StageRunner.Key("tiles", StageRunner.Fingerprint(slides), config.Tiling.SettingsKey(), StageRunner.ContentHash(table.SourcePath))
+            : StageRunner.Key("patches", StageRunner.Fingerprint(config.Input.Patches), needLabels.ToString());
         if (config.Input.MaxPatients > 0) table = table.Subset(table.PatientIds.Take(config.Input.MaxPatients));
         patchesKey = StageRunner.Key(patchesKey, config.Input.MaxPatients.ToString(CultureInfo.InvariantCulture));
         log.Info($"patches: {table.Patches.Count} from {table.PatientIds.Count} patients");
@@ -159,7 +148,7 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
                 PrognosisEvaluation.Run(testCohort, Path.Combine(predictDir, "risks.csv"), staging, bootstrap, config.Seed, config.Model.HorizonMonths));
             var evaluation = JsonSerializer.Deserialize<PrognosisEvaluationResult>(File.ReadAllText(Path.Combine(evaluationDir, "results.json")), JsonDefaults.Options)!;
             results.Add(new RunArm(name, spec, finetunedFrom, evaluation));
-            risks[name] = ReadRiskColumn(Path.Combine(predictDir, "risks.csv"), testCohort);
+            risks[name] = PrognosisEvaluation.ReadRisks(Path.Combine(predictDir, "risks.csv"), testCohort).Risk;
         }
 
         BackboneComparison? comparison = null;
@@ -184,13 +173,5 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         int id = table.RequireColumn("patient_id"), part = table.RequireColumn("part");
         var rows = Enumerable.Range(0, table.Rows.Count).Select(r => (Id: table.Text(r, id), Part: table.Text(r, part))).ToList();
         return (rows.Where(r => r.Part == "train").Select(r => r.Id).ToList(), rows.Where(r => r.Part == "test").Select(r => r.Id).ToList());
-    }
-
-    private static double[] ReadRiskColumn(string path, Cohort cohort)
-    {
-        var table = CsvTable.Read(path);
-        int id = table.RequireColumn("patient_id"), risk = table.RequireColumn("risk");
-        var byId = Enumerable.Range(0, table.Rows.Count).ToDictionary(r => table.Text(r, id), r => table.Number(r, risk), StringComparer.Ordinal);
-        return cohort.Patients.Select(p => byId[p.PatientId]).ToArray();
     }
 }

@@ -57,15 +57,11 @@ public sealed class StageRunner(PipelineLog log)
     /// <returns>True when the stage ran, false when its output was reused.</returns>
     public bool Run(string stage, string directory, string key, Action<string> body)
     {
-        if (IsDone(directory, key))
-        {
-            log.Info($"{stage}: up to date in {directory}, reused");
-            return false;
-        }
+        if (Reused(stage, directory, key)) return false;
         log.Info($"{stage}: running → {directory}");
         using var folder = new OutputFolder(directory);
         body(folder.Path);
-        File.WriteAllText(Path.Combine(folder.Path, MarkerName), JsonSerializer.Serialize(new Marker(stage, key), JsonDefaults.Options));
+        WriteMarker(folder.Path, stage, key);
         if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         folder.Commit();
         return true;
@@ -77,18 +73,24 @@ public sealed class StageRunner(PipelineLog log)
     /// </summary>
     public bool RunInPlace(string stage, string directory, string key, Action<string> body)
     {
-        if (IsDone(directory, key))
-        {
-            log.Info($"{stage}: up to date in {directory}, reused");
-            return false;
-        }
+        if (Reused(stage, directory, key)) return false;
         var keyFile = Path.Combine(directory, ".stage-key");
         if (Directory.Exists(directory) && (!File.Exists(keyFile) || File.ReadAllText(keyFile) != key)) Directory.Delete(directory, recursive: true);
         Directory.CreateDirectory(directory);
         AtomicFile.WriteAllText(keyFile, key);
         log.Info($"{stage}: running in {directory}");
         body(directory);
-        AtomicFile.WriteAllText(Path.Combine(directory, MarkerName), JsonSerializer.Serialize(new Marker(stage, key), JsonDefaults.Options));
+        WriteMarker(directory, stage, key);
         return true;
     }
+
+    private bool Reused(string stage, string directory, string key)
+    {
+        if (!IsDone(directory, key)) return false;
+        log.Info($"{stage}: up to date in {directory}, reused");
+        return true;
+    }
+
+    private static void WriteMarker(string folder, string stage, string key) =>
+        AtomicFile.WriteAllText(Path.Combine(folder, MarkerName), JsonSerializer.Serialize(new Marker(stage, key), JsonDefaults.Options));
 }
