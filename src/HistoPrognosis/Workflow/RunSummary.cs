@@ -38,7 +38,9 @@ public static class RunSummary
         foreach (var a in r.Arms)
         {
             var e = a.Evaluation;
-            var backbone = a.FinetunedFrom is null ? a.Backbone : $"{a.FinetunedFrom}, fine-tuned ({(Models.BackboneFactory.IsPretrained(a.FinetunedFrom) ? ConfigNames.Value(config.Finetune.Policy) : "scratch")})";
+            var backbone = a.FinetunedFrom is null ? a.Backbone
+                : Models.BackboneFactory.IsPretrained(a.FinetunedFrom) ? $"{a.FinetunedFrom}, fine-tuned ({ConfigNames.Value(config.Finetune.Policy)})"
+                : $"{a.FinetunedFrom}: trained from random weights, same step budget";
             text.AppendLine(inv, $"| {a.Name} | {backbone} | {M(e.HarrellC)} | {M(e.UnoC)} | {M(e.TimeDependentAuc)} | {M(e.Brier)} | {(e.LogRankP is double p ? p.ToString("G3", inv) : "undefined")} |");
             foreach (var w in e.Warnings) warnings.Add($"{a.Name}: {w}");
         }
