@@ -53,7 +53,8 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         using var posWeight = tensor(new[] { (float)negatives / positives }, device: device);
         var phases = PhasePlan.For(policy, config, model.Backbone.StageNames);
         var checkpoint = options.CheckpointDirectory is { } dir ? new TrainingCheckpoint(dir) : null;
-        var state = checkpoint?.TryResume(model, log) ?? new TrainingState();
+        var resumed = checkpoint?.TryResume(model, log);
+        var state = resumed ?? new TrainingState();
         var batches = new BatchSampler(train, config.BatchSize, seed);
         var augmentRng = new Random(seed + 1);
         var augmentation = AugmentationPlan.Parse(config.Augment);
@@ -62,12 +63,9 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         double secondsBefore = state.SecondsBeforeResume;
         Dictionary<string, Tensor>? bestInMemory = null;
         int globalStep = 0;
-        double bestValue = state.BestValue;
-        int sinceBest = 0;
-        bool stopped = false;
-        foreach (var phase in phases)
+        for (int phaseIndex = 0; phaseIndex < phases.Count && !state.Stopped; phaseIndex++)
         {
-            if (stopped) break;
+            var phase = phases[phaseIndex];
             var groups = Groups(model, phase);
             if (phase.TrainableStages.Count > 0 && !phase.UniformLearningRate)
                 log.Info($"{label} {phase.Name}: learning rates " + string.Join(", ",
@@ -75,9 +73,11 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
             SetTrainable(model, phase);
             using var optimizer = optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: g.LearningRate, beta1: 0.9,
                 beta2: 0.999, eps: 1e-8, weight_decay: g.WeightDecay, amsgrad: false, maximize: false)));
+            // The moments of the phase the checkpoint was taken in; a later phase starts with fresh ones, as it would have.
+            if (resumed is not null && resumed.Step > 0 && resumed.Phase == phaseIndex) checkpoint!.RestoreOptimizer(optimizer, resumed);
             var paramGroups = optimizer.ParamGroups.ToList();
             double running = double.NaN;
-            for (int step = 0; step < phase.Steps && !stopped; step++, globalStep++)
+            for (int step = 0; step < phase.Steps && !state.Stopped; step++, globalStep++)
             {
                 using var scope = NewDisposeScope();
                 using var batch = prefetcher.Next();
@@ -103,6 +103,7 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
                 state.Losses.Add(new StepLoss(globalStep + 1, phase.Name, value));
                 running = double.IsNaN(running) ? value : 0.9 * running + 0.1 * value;
                 log.Progress($"{label} {phase.Name}", step + 1, phase.Steps, $"loss {running:F3}", Math.Max(1, phase.Steps / 8));
+                CrashPoint.Hit("train.step");
 
                 if (options.Evaluate is { } evaluate && options.EvaluateAtSteps.Contains(globalStep + 1))
                 {
@@ -110,29 +111,29 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
                     SetTrainable(model, phase); // evaluation switched to eval mode
                     state.Evaluations.Add(new EvaluationPoint(globalStep + 1, score));
                     log.Info($"{label} step {globalStep + 1}: validation {score:F4}");
-                    if (score > bestValue)
+                    if (score > state.BestValue)
                     {
-                        bestValue = score;
+                        state.BestValue = score;
                         state.BestStep = globalStep + 1;
-                        sinceBest = 0;
-                        if (checkpoint is not null) checkpoint.SaveBest(model);
+                        state.SinceBest = 0;
+                        if (checkpoint is not null) checkpoint.SaveBest(model, state.BestStep);
                         else if (options.EarlyStoppingPatience > 0) bestInMemory = Snapshot(model, bestInMemory);
                     }
-                    else if (options.EarlyStoppingPatience > 0 && ++sinceBest >= options.EarlyStoppingPatience)
+                    else if (options.EarlyStoppingPatience > 0 && ++state.SinceBest >= options.EarlyStoppingPatience)
                     {
-                        log.Info($"{label}: early stopping at step {globalStep + 1} (best {bestValue:F4} at step {state.BestStep})");
-                        stopped = true;
+                        log.Info($"{label}: early stopping at step {globalStep + 1} (best {state.BestValue:F4} at step {state.BestStep})");
+                        state.Stopped = true;
                     }
                     state.Step = globalStep + 1;
-                    state.BestValue = bestValue;
+                    state.Phase = phaseIndex;
                     state.SecondsBeforeResume = secondsBefore + clock.Elapsed.TotalSeconds;
-                    checkpoint?.Save(model, state);
+                    checkpoint?.Save(model, optimizer, state);
                 }
             }
         }
         if (options.EarlyStoppingPatience > 0 && state.BestStep > 0)
         {
-            if (checkpoint is not null) checkpoint.RestoreBest(model);
+            if (checkpoint is not null) checkpoint.RestoreBest(model, state.BestStep);
             else if (bestInMemory is not null)
             {
                 model.load_state_dict(bestInMemory);

@@ -1,58 +1,135 @@
 using System.Text.Json;
+using HistoPrognosis.IO;
 using HistoPrognosis.Models;
+using TorchSharp.Modules;
 
 namespace HistoPrognosis.Training;
 
-/// <summary>Progress of a run that a checkpoint records.</summary>
+/// <summary>Progress of a run that a checkpoint records: everything besides weights and optimizer moments that the remaining steps depend on.</summary>
 public sealed class TrainingState
 {
+    /// <summary>Optimizer steps done (over all phases).</summary>
     public int Step { get; set; }
+    /// <summary>Phase of the last step done; its optimizer's moments are in the checkpoint.</summary>
+    public int Phase { get; set; }
     public int BestStep { get; set; }
     public double BestValue { get; set; } = double.NegativeInfinity;
+    /// <summary>Evaluations since the best one (early stopping).</summary>
+    public int SinceBest { get; set; }
+    /// <summary>Early stopping has ended the run: a resume must not take further steps.</summary>
+    public bool Stopped { get; set; }
+    /// <summary>Wall time so far; kept in its own file (<see cref="TrainingCheckpoint.TimingFile"/>) so the state's bytes do not depend on the machine.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public double SecondsBeforeResume { get; set; }
     public List<StepLoss> Losses { get; set; } = [];
     public List<EvaluationPoint> Evaluations { get; set; } = [];
 }
 
 /// <summary>
-/// Last and best weights as safetensors (PyTorch-readable) plus the run's progress as JSON, each written to a
-/// temporary name and renamed. Resuming reloads the last weights and continues after the recorded step (the
-/// data order is replayed from the seed; the optimizer's moments restart from zero for the remaining steps).
+/// Checkpoints a run so that a process killed at any moment resumes bit-identically. Each checkpoint is one folder
+/// <c>step-NNNNNN</c> holding the weights (safetensors, PyTorch-readable), the AdamW moments and the
+/// <see cref="TrainingState"/>; it is written under a temporary name and renamed, so a folder with the final name is
+/// complete and the newest one is the resume point. The best weights so far are <c>best-NNNNNN.safetensors</c>
+/// beside them, written before the checkpoint that names them. The data order and augmentation are replayed from the
+/// seed, and training draws no torch random numbers, so weights + moments + state are the whole run state.
 /// </summary>
 public sealed class TrainingCheckpoint(string directory)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
-    private string LastWeights => Path.Combine(directory, "last.safetensors");
-    private string BestWeights => Path.Combine(directory, "best.safetensors");
-    private string StatePath => Path.Combine(directory, "trainer-state.json");
+    /// <summary>The one file of a checkpoint (and of a fine-tuning output) whose bytes differ between runs: wall time.</summary>
+    public const string TimingFile = "timing.json";
 
+    private sealed record Timing(double Seconds);
+
+    private const string Weights = "weights.safetensors", Moments = "optimizer.bin", StateFile = "state.json", Partial = ".partial";
+    private static readonly JsonSerializerOptions Json = new(JsonDefaults.Options) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public string Directory => directory;
+
+    private string StepFolder(int step) => Path.Combine(directory, $"step-{step:D6}");
+    private string BestFile(int step) => Path.Combine(directory, $"best-{step:D6}.safetensors");
+
+    /// <summary>The newest complete checkpoint's state after loading its weights into <paramref name="model"/>; null when there is none.</summary>
     public TrainingState? TryResume(PatchClassifier model, PipelineLog log)
     {
-        if (!File.Exists(StatePath) || !File.Exists(LastWeights)) return null;
-        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(StatePath), Json)
-                    ?? throw new UserInputException($"{StatePath}: empty checkpoint state");
-        SafetensorsWeights.Load(model, LastWeights);
-        log.Info($"resuming from {LastWeights} after step {state.Step}");
+        if (Newest() is not { } folder) return null;
+        var statePath = Path.Combine(folder, StateFile);
+        TrainingState state;
+        try
+        {
+            state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(statePath), Json)
+                    ?? throw new UserInputException($"{statePath}: empty checkpoint state");
+        }
+        catch (JsonException ex)
+        {
+            throw new UserInputException($"{statePath}: unreadable checkpoint state ({ex.Message}); delete {directory} to train from the start");
+        }
+        var timing = Path.Combine(folder, TimingFile);
+        if (File.Exists(timing)) state.SecondsBeforeResume = JsonSerializer.Deserialize<Timing>(File.ReadAllText(timing), Json)?.Seconds ?? 0;
+        SafetensorsWeights.Load(model, Path.Combine(folder, Weights));
+        log.Info($"resuming from {folder} after step {state.Step}{(state.Stopped ? " (early stopping had ended the run)" : "")}");
         return state;
     }
 
-    public void Save(PatchClassifier model, TrainingState state)
+    /// <summary>Loads the moments saved with the resume point into the optimizer of the phase they belong to.</summary>
+    public void RestoreOptimizer(OptimizerHelper optimizer, TrainingState state)
     {
-        Directory.CreateDirectory(directory);
-        SafetensorsWeights.Save(model, LastWeights);
-        var temp = StatePath + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(state, Json));
-        File.Move(temp, StatePath, overwrite: true);
+        var path = Path.Combine(StepFolder(state.Step), Moments);
+        using var reader = new BinaryReader(File.OpenRead(path));
+        optimizer.load_state_dict(reader);
     }
 
-    public void SaveBest(PatchClassifier model)
+    /// <summary>Writes checkpoint <paramref name="state"/>.Step as one unit, then removes the older ones.</summary>
+    public void Save(PatchClassifier model, OptimizerHelper optimizer, TrainingState state)
     {
-        Directory.CreateDirectory(directory);
-        SafetensorsWeights.Save(model, BestWeights);
+        System.IO.Directory.CreateDirectory(directory);
+        var final = StepFolder(state.Step);
+        var partial = final + Partial;
+        if (System.IO.Directory.Exists(partial)) System.IO.Directory.Delete(partial, recursive: true);
+        System.IO.Directory.CreateDirectory(partial);
+        SafetensorsWeights.Save(model, Path.Combine(partial, Weights));
+        using (var stream = File.Create(Path.Combine(partial, Moments)))
+        using (var writer = new BinaryWriter(stream))
+        {
+            optimizer.save_state_dict(writer);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+        File.WriteAllText(Path.Combine(partial, StateFile), JsonSerializer.Serialize(state, Json));
+        File.WriteAllText(Path.Combine(partial, TimingFile), JsonSerializer.Serialize(new Timing(state.SecondsBeforeResume), Json));
+        CrashPoint.Hit("checkpoint.written");
+        if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, recursive: true); // a rerun rewriting the same step
+        System.IO.Directory.Move(partial, final);
+        CrashPoint.Hit("checkpoint.committed");
+        RemoveAllBut(state.Step, state.BestStep);
     }
 
-    public void RestoreBest(PatchClassifier model)
+    /// <summary>The best weights so far, for the checkpoint at <paramref name="step"/> to name.</summary>
+    public void SaveBest(PatchClassifier model, int step) => SafetensorsWeights.Save(model, BestFile(step));
+
+    public void RestoreBest(PatchClassifier model, int bestStep)
     {
-        if (File.Exists(BestWeights)) SafetensorsWeights.Load(model, BestWeights);
+        var path = BestFile(bestStep);
+        if (!File.Exists(path)) throw new UserInputException($"{path}: the best weights named by the checkpoint are missing; delete {directory} to train from the start");
+        SafetensorsWeights.Load(model, path);
     }
+
+    private string? Newest()
+    {
+        if (!System.IO.Directory.Exists(directory)) return null;
+        return System.IO.Directory.EnumerateDirectories(directory, "step-*")
+            .Where(d => !d.EndsWith(Partial, StringComparison.Ordinal))
+            .Where(d => File.Exists(Path.Combine(d, StateFile)))
+            .OrderBy(d => d, StringComparer.Ordinal).LastOrDefault();
+    }
+
+    private void RemoveAllBut(int step, int bestStep)
+    {
+        foreach (var folder in System.IO.Directory.EnumerateDirectories(directory, "step-*"))
+            if (Path.GetFileName(folder) != Path.GetFileName(StepFolder(step))) System.IO.Directory.Delete(folder, recursive: true);
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory, "best-*.safetensors"))
+            if (Path.GetFileName(file) != Path.GetFileName(BestFile(bestStep))) File.Delete(file);
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory, ".best-*"))
+            File.Delete(file); // a temporary left by a kill while the best weights were written
+    }
+
 }

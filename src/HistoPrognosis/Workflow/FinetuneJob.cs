@@ -25,6 +25,9 @@ public sealed record FinetuneJobConfig(string Backbone, int Seed, FinetuneConfig
 /// </summary>
 public sealed class FinetuneJob(FinetuneJobConfig config, Device device, PipelineLog log)
 {
+    /// <summary>The one output that differs between runs: wall time, kept out of <c>config.json</c>.</summary>
+    public const string TimingFile = TrainingCheckpoint.TimingFile;
+
     /// <param name="table">labelled training patches</param>
     /// <param name="validationTable">labelled validation patches of other patients; null: 20% of the training patients are held out (patient level)</param>
     public TrainingHistory Run(PatchTable table, PatchTable? validationTable, string outputDirectory)
@@ -80,10 +83,12 @@ public sealed class FinetuneJob(FinetuneJobConfig config, Device device, Pipelin
             preprocessing = "pad to a white square, resize bilinearly to image_size, then the backbone's normalisation (architecture)",
             output = "one logit per patch; sigmoid gives P(IDC)",
             best_step = history.BestStep,
-            seconds = history.Seconds,
             config,
         };
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), JsonSerializer.Serialize(description, HistoPrognosis.IO.JsonDefaults.Options));
+        CrashPoint.Hit("finetune.outputs");
+        // Wall time apart from the results, so a resumed run's outputs are byte-identical to an uninterrupted one's.
+        AtomicFile.WriteAllText(Path.Combine(directory, TimingFile), JsonSerializer.Serialize(new { seconds = history.Seconds }, HistoPrognosis.IO.JsonDefaults.Options));
         CsvFile.Write(Path.Combine(directory, "losses.csv"), ["step", "phase", "loss"], history.Losses.Select(l => new object?[] { l.Step, l.Phase, l.Loss }));
         CsvFile.Write(Path.Combine(directory, "metrics.csv"), ["step", "validation_auc"], history.Evaluations.Select(e => new object?[] { e.Step, e.Value }));
         var curve = new ChartSeries("validation AUC", history.Evaluations.Select(e => ((double)e.Step, e.Value, double.NaN, double.NaN)).ToList());

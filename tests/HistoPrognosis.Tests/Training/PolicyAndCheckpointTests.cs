@@ -58,33 +58,57 @@ public sealed class PolicyAndCheckpointTests
     }
 
     [Fact]
-    public void InterruptedRunResumesFromItsCheckpoint()
+    public void InterruptedRunResumesBitIdentically()
     {
         using var data = SmallDataset();
         var dir = TestPaths.NewTempDirectory();
         int calls = 0;
+        double[] scores = [0.5, 0.6, 0.55];
         var options = new TrainingOptions
         {
-            Evaluate = _ => ++calls == 2 ? throw new OperationCanceledException("simulated interruption") : 0.5,
-            EvaluateAtSteps = new HashSet<int> { 3, 6 },
+            Evaluate = _ => scores[calls++ % 3],
+            EvaluateAtSteps = new HashSet<int> { 2, 4, 6 },
+            EarlyStoppingPatience = 3,
             CheckpointDirectory = dir,
         };
+        // Interrupted at the third evaluation (step 6): the checkpoint of step 4 holds weights, AdamW moments and state.
         manual_seed(3); // the head's initialisation
         using (var first = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18()))
-            Assert.Throws<OperationCanceledException>(() => new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(first, data, FinetunePolicy.Discriminative, 1, options, "ft"));
-        Assert.True(File.Exists(Path.Combine(dir, "last.safetensors")));
+            Assert.Throws<OperationCanceledException>(() => new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(first, data, FinetunePolicy.Discriminative, 1,
+                options with { Evaluate = _ => calls == 2 ? throw new OperationCanceledException("simulated interruption") : scores[calls++] }, "ft"));
+        Assert.Equal(["best-000004.safetensors", "step-000004"], Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Order());
 
         manual_seed(3);
         using var resumed = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
         var history = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(resumed, data, FinetunePolicy.Discriminative, 1,
-            options with { Evaluate = _ => 0.7 }, "ft");
-        Assert.Equal(Enumerable.Range(1, 6), history.Losses.Select(l => l.Step));
-        Assert.Equal([3, 6], history.Evaluations.Select(e => e.Step));
+            options with { Evaluate = _ => scores[2] }, "ft");
 
-        // Steps 1–3 of an uninterrupted run are identical: the resumed run replays the same data order.
+        calls = 0;
         manual_seed(3);
         using var reference = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
-        var full = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(reference, data, FinetunePolicy.Discriminative, 1, new TrainingOptions(), "ft");
-        Assert.Equal(full.Losses.Take(3).Select(l => l.Loss), history.Losses.Take(3).Select(l => l.Loss));
+        var full = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(reference, data, FinetunePolicy.Discriminative, 1,
+            options with { CheckpointDirectory = TestPaths.NewTempDirectory() }, "ft");
+        Assert.Equal(full.Losses, history.Losses);
+        Assert.Equal(full.Evaluations, history.Evaluations);
+        Assert.Equal(4, history.BestStep); // the best (0.6) is restored at the end
+        var expected = reference.state_dict();
+        foreach (var (name, value) in resumed.state_dict())
+            Assert.True(value.equal(expected[name]).all().item<bool>(), $"{name} differs after resuming");
+    }
+
+    [Fact]
+    public void EarlyStoppingThatEndedARunIsNotUndoneByAResume()
+    {
+        using var data = SmallDataset();
+        var dir = TestPaths.NewTempDirectory();
+        var options = new TrainingOptions { Evaluate = _ => 0.5, EvaluateAtSteps = new HashSet<int> { 1, 2, 3 }, EarlyStoppingPatience = 2, CheckpointDirectory = dir };
+        manual_seed(3);
+        using (var first = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18()))
+            Assert.Equal(3, new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(first, data, FinetunePolicy.Discriminative, 1, options, "ft").Losses.Count);
+        manual_seed(3);
+        using var again = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
+        var history = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(again, data, FinetunePolicy.Discriminative, 1, options, "ft");
+        Assert.Equal(3, history.Losses.Count);
+        Assert.Equal(1, history.BestStep);
     }
 }

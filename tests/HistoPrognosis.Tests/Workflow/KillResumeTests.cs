@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using HistoPrognosis.Workflow;
+
+namespace HistoPrognosis.Tests.Workflow;
+
+/// <summary>
+/// The resume guarantee against a real SIGKILL: <c>histoprog finetune</c> runs as a child process that kills itself
+/// at a named point (<see cref="CrashPoint"/>) — between checkpoints, inside one, right after one, while the outputs
+/// are written — and the rerun into the same folder must end with the bytes of an uninterrupted run.
+/// </summary>
+public sealed class KillResumeTests
+{
+    private const int Killed = 137; // 128 + SIGKILL, as the shell reports it
+
+    private static string WriteConfig(string dir)
+    {
+        var config = Path.Combine(dir, "finetune.yaml");
+        File.WriteAllText(config, $"""
+            seed: 5
+            input:
+              patches: {TestPaths.DemoLabels}
+              max_patients: 6
+            features:
+              image_size: 32
+            finetune:
+              batch_size: 6
+              head_only_steps: 3
+              full_steps: 6
+              evaluate_every: 2
+              early_stopping_patience: 3
+            """);
+        return config;
+    }
+
+    private static int Finetune(string config, string outDir, string? crashAt)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "histoprog.dll"));
+        foreach (var a in new[] { "finetune", "--config", config, "--out", outDir }) psi.ArgumentList.Add(a);
+        psi.Environment[CrashPoint.Variable] = crashAt ?? "";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(180_000), "histoprog finetune timed out");
+        p.WaitForExit();
+        if (crashAt is null) Assert.True(p.ExitCode == 0, stdout.Result + stderr.Result);
+        return p.ExitCode;
+    }
+
+    /// <summary>Every file of the folder but the wall time, by relative path.</summary>
+    private static SortedDictionary<string, byte[]> Contents(string dir) =>
+        new(Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f) != FinetuneJob.TimingFile)
+            .ToDictionary(f => Path.GetRelativePath(dir, f), File.ReadAllBytes), StringComparer.Ordinal);
+
+    [Fact]
+    public void FinetuneKilledAnywhereResumesToTheSameBytes()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var config = WriteConfig(dir);
+        var reference = Path.Combine(dir, "reference");
+        Finetune(config, reference, null);
+        var expected = Contents(reference);
+        Assert.Contains(Path.Combine("checkpoints", "step-000009", "optimizer.bin"), expected.Keys);
+        Assert.Contains("model.safetensors", expected.Keys);
+
+        // Before a checkpoint (step 3 of 9), inside the second one (files written, not yet committed), right after
+        // the third is committed (older ones not yet removed), and between the model and its description.
+        string[] points = ["train.step#3", "checkpoint.written#2", "checkpoint.committed#3", "finetune.outputs"];
+        foreach (var point in points)
+        {
+            var outDir = Path.Combine(dir, point.Replace('#', '-'));
+            Assert.Equal(Killed, Finetune(config, outDir, point));
+            Assert.False(File.Exists(Path.Combine(outDir, "metrics.csv")) && point != "finetune.outputs", $"{point}: the run finished instead of being killed");
+            Finetune(config, outDir, null);
+            var actual = Contents(outDir);
+            Assert.Equal(expected.Keys, actual.Keys);
+            foreach (var (file, bytes) in expected)
+                Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"killed at {point}: {file} differs from the uninterrupted run");
+        }
+    }
+}
