@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using HistoPrognosis.Data;
+using HistoPrognosis.IO;
 using HistoPrognosis.Models;
 using static TorchSharp.torch;
 
@@ -9,12 +10,16 @@ namespace HistoPrognosis.Features;
 /// <summary>
 /// Per-patient feature files under <c>root/&lt;backbone&gt;_&lt;size&gt;px_&lt;key&gt;/&lt;patient&gt;.h5</c>. A rerun reads
 /// them; a patient whose file is missing, was made with other settings, or from another patch list (paths, sizes,
-/// modification times) is extracted again.
+/// modification times) is extracted again. Processes sharing a cache split the work: each patient is claimed
+/// (<see cref="WorkClaim"/>) before it is extracted, a patient claimed elsewhere is waited for, and one whose
+/// claimant died is taken over.
 /// </summary>
 public sealed class FeatureCache(string root, PipelineLog log)
 {
     /// <summary>Patches decoded at once when extracting (bounds memory; two chunks are in memory while they overlap).</summary>
     private const int ChunkPatches = 1024;
+    /// <summary>Patients per chunk at most: each holds an open lock file while its chunk is in flight.</summary>
+    private const int ChunkPatients = 128;
 
     public static string DefaultRoot => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "histoprog", "features");
 
@@ -37,28 +42,77 @@ public sealed class FeatureCache(string root, PipelineLog log)
             throw new UserInputException($"{table.SourcePath}: no patches for {missingPatches.Count} cohort patient(s): {string.Join(", ", missingPatches.Take(10))}{(missingPatches.Count > 10 ? ", …" : "")}");
         var folder = FolderFor(settings);
         var result = new Dictionary<string, PatientFeatures>();
+        PatientFeatures? Cached(string id) => FeatureFile.TryRead(PathOf(folder, id), id, settings.Key, PatchesHash(byPatient[id]));
         var todo = new List<string>();
         foreach (var id in patients)
         {
-            var cached = FeatureFile.TryRead(PathOf(folder, id), id, settings.Key, PatchesHash(byPatient[id]));
-            if (cached is null) todo.Add(id); else result[id] = cached;
+            if (Cached(id) is { } cached) result[id] = cached; else todo.Add(id);
         }
         Reused += result.Count;
-        if (todo.Count > 0) log.Info($"features: {result.Count} patients cached, extracting {todo.Count} with {settings.Backbone} at {settings.ImageSize} px into {folder}");
-        var chunks = Chunks(todo, byPatient).ToList();
+        if (todo.Count == 0) return patients.Select(id => result[id]).ToList();
+        log.Info($"features: {result.Count} patients cached, extracting {todo.Count} with {settings.Backbone} at {settings.ImageSize} px into {folder}");
         // One reader for all chunks: each slide is opened once, not once per chunk.
         using var reader = new PatchReader(transform);
-        Task<PatchDataset> Decode(List<string> chunk) => Task.Run(() =>
+        // Patients another process is extracting into the same folder: waited for at the end, taken over if it died.
+        var heldElsewhere = ExtractClaimed(todo, byPatient, folder, Cached, result, backbone, settings, device, reader);
+        if (heldElsewhere.Count > 0)
+        {
+            log.Info($"features: waiting for {heldElsewhere.Count} patient(s) claimed by another process");
+            foreach (var id in heldElsewhere)
+            {
+                using var claim = WorkClaim.Take(PathOf(folder, id), TimeSpan.FromMilliseconds(250));
+                if (Cached(id) is { } done) { result[id] = done; Reused++; }
+                else ExtractClaimed([id], byPatient, folder, Cached, result, backbone, settings, device, reader, claim);
+            }
+        }
+        return patients.Select(id => result[id]).ToList();
+    }
+
+    /// <summary>
+    /// Extracts the listed patients that this process can claim, in chunks; returns those held by another process.
+    /// A claimed patient whose file appeared meanwhile is read, not extracted again.
+    /// </summary>
+    private List<string> ExtractClaimed(List<string> patients, Dictionary<string, List<PatchRecord>> byPatient, string folder,
+        Func<string, PatientFeatures?> cached, Dictionary<string, PatientFeatures> result, Lazy<Backbone> backbone, FeatureSettings settings,
+        Device device, PatchReader reader, WorkClaim? alreadyClaimed = null)
+    {
+        var heldElsewhere = new List<string>();
+        var claims = new Dictionary<string, WorkClaim>();
+        var queue = new Queue<string>(patients);
+        // The next chunk: patients claimed in order until the patch budget is reached.
+        List<string> NextChunk()
+        {
+            var chunk = new List<string>();
+            int size = 0;
+            while (queue.Count > 0 && chunk.Count < ChunkPatients && (chunk.Count == 0 || size + byPatient[queue.Peek()].Count <= ChunkPatches))
+            {
+                var id = queue.Dequeue();
+                var claim = alreadyClaimed ?? WorkClaim.TryTake(PathOf(folder, id));
+                if (claim is null) { heldElsewhere.Add(id); continue; }
+                if (alreadyClaimed is null) claims[id] = claim;
+                if (cached(id) is { } done) { result[id] = done; Reused++; Release(id); continue; }
+                chunk.Add(id);
+                size += byPatient[id].Count;
+            }
+            return chunk;
+        }
+        void Release(string id)
+        {
+            if (claims.Remove(id, out var claim)) claim.Dispose();
+        }
+        Task<PatchDataset>? Decode(List<string> chunk) => chunk.Count == 0 ? null : Task.Run(() =>
             PatchDataset.Load(chunk.SelectMany(id => byPatient[id]).ToList(), settings.ImageSize, log, "loading patches for features", reader));
         // The next chunk is decoded on worker threads while the current one runs through the backbone.
-        Task<PatchDataset>? next = chunks.Count > 0 ? Decode(chunks[0]) : null;
+        var current = NextChunk();
+        var next = Decode(current);
         try
         {
-            for (int c = 0; c < chunks.Count; c++)
+            while (next is not null)
             {
-                var chunk = chunks[c];
-                using var data = next!.GetAwaiter().GetResult();
-                next = c + 1 < chunks.Count ? Decode(chunks[c + 1]) : null;
+                using var data = next.GetAwaiter().GetResult();
+                var chunk = current;
+                current = NextChunk();
+                next = Decode(current);
                 var features = FeatureExtractor.Extract(backbone.Value, data, device, log, "extracting features");
                 int offset = 0;
                 foreach (var id in chunk)
@@ -67,6 +121,8 @@ public sealed class FeatureCache(string root, PipelineLog log)
                     var patient = Describe(id, features[offset..(offset + patches.Count)], patches);
                     offset += patches.Count;
                     FeatureFile.Write(PathOf(folder, id), patient, settings.Key, PatchesHash(patches));
+                    CrashPoint.Hit("features.written");
+                    Release(id);
                     result[id] = patient;
                     Extracted++;
                 }
@@ -77,8 +133,9 @@ public sealed class FeatureCache(string root, PipelineLog log)
             // A failure stopped the loop while the next chunk was decoding: release it (its own error, if any, is moot).
             if (next is not null)
                 try { next.GetAwaiter().GetResult().Dispose(); } catch (Exception ex) when (ex is UserInputException or IOException or InvalidDataException) { }
+            foreach (var claim in claims.Values) claim.Dispose();
         }
-        return patients.Select(id => result[id]).ToList();
+        return heldElsewhere;
     }
 
     /// <summary>Features with the patches' positions and slide indices (the patient's slides, named in index order).</summary>
@@ -98,19 +155,6 @@ public sealed class FeatureCache(string root, PipelineLog log)
         // Indices are 0..k−1 in manifest tables; a gap (a hand-written table) gets an empty name so positions hold.
         List<string> list = names.Count == 0 ? [] : Enumerable.Range(0, names.Keys.Max() + 1).Select(k => names.GetValueOrDefault(k, "")).ToList();
         return new PatientFeatures(id, features, coords, slideIndices, list);
-    }
-
-    private static IEnumerable<List<string>> Chunks(List<string> patients, Dictionary<string, List<PatchRecord>> byPatient)
-    {
-        var chunk = new List<string>();
-        int size = 0;
-        foreach (var id in patients)
-        {
-            if (chunk.Count > 0 && size + byPatient[id].Count > ChunkPatches) { yield return chunk; chunk = []; size = 0; }
-            chunk.Add(id);
-            size += byPatient[id].Count;
-        }
-        if (chunk.Count > 0) yield return chunk;
     }
 
     /// <summary>A file name for any patient id: the id itself when it is tame, else a hash of it.</summary>

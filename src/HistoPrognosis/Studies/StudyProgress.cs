@@ -8,7 +8,7 @@ public sealed record CompletedRun(StudyRun Run, float[] Probabilities);
 /// <summary>
 /// Lets a long study resume: each finished run is appended (one JSON line, flushed) to a file beside the output
 /// folder, and a rerun with the same settings reuses those runs instead of training them again. The first line
-/// holds the settings; a file from other settings is started afresh, and a line cut short by a crash is ignored.
+/// holds the settings; a file from other settings is started afresh, and a line cut short by a crash is dropped.
 /// </summary>
 public sealed class StudyProgress
 {
@@ -21,6 +21,7 @@ public sealed class StudyProgress
     {
         var full = Path.GetFullPath(outputFolder).TrimEnd(Path.DirectorySeparatorChar);
         _path = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.progress.jsonl");
+        CutUnfinishedLine(_path);
         var lines = File.Exists(_path) ? File.ReadAllLines(_path) : [];
         if (lines.Length > 0 && lines[0] == Header(settings))
         {
@@ -43,6 +44,17 @@ public sealed class StudyProgress
     }
 
     public string FilePath => _path;
+
+    /// <summary>A kill during <see cref="Add"/> leaves a line without its newline: cut it, so the next run's line starts on its own.</summary>
+    private static void CutUnfinishedLine(string path)
+    {
+        if (!File.Exists(path)) return;
+        var bytes = File.ReadAllBytes(path);
+        int end = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+        if (end == bytes.Length) return;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+        stream.SetLength(end);
+    }
 
     public int Count => _done.Count;
 

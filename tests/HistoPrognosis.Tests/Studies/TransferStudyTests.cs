@@ -87,6 +87,20 @@ public sealed class TransferStudyTests
     }
 
     [Fact]
+    public void ARunAddedAfterAKilledWriteIsKept()
+    {
+        var outDir = Path.Combine(TestPaths.NewTempDirectory(), "study");
+        var progress = new StudyProgress(outDir, "{\"s\":1}");
+        progress.Add(new CompletedRun(new StudyRun("scratch", 3, 1, 0.1, 0.5, 0.4, 0.2, 9.0, []), [0.5f]));
+        File.AppendAllText(progress.FilePath, "{\"run\":{\"meth"); // killed mid-line
+        var resumed = new StudyProgress(outDir, "{\"s\":1}");
+        resumed.Add(new CompletedRun(new StudyRun("finetune", 3, 1, 0.2, 0.5, 0.4, 0.2, 9.0, []), [0.25f]));
+        var again = new StudyProgress(outDir, "{\"s\":1}");
+        Assert.Equal(2, again.Count);
+        Assert.Equal(0.2, again.Find("finetune", 3, 1)!.Run.Auc);
+    }
+
+    [Fact]
     public async Task OverlappingTablesAndOversizedDrawsAreRejected()
     {
         var dir = TestPaths.NewTempDirectory();

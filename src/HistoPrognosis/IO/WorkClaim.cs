@@ -1,0 +1,53 @@
+namespace HistoPrognosis.IO;
+
+/// <summary>
+/// A claim on one unit of shared work (a patient's feature file, a slide's tiles) by one process: an exclusive lock
+/// on <c>unit.lock</c> (.NET takes it with <c>flock</c> when a file is opened with <see cref="FileShare.None"/>).
+/// The kernel drops the lock when its holder dies, even by <c>kill -9</c>, so a crashed worker's unit is taken
+/// over by the next one that asks. The lock file is only a rendezvous: whoever gets a claim must check whether the
+/// unit's output already exists, because a holder may have finished it just before releasing.
+/// </summary>
+public sealed class WorkClaim : IDisposable
+{
+    private readonly FileStream _lock;
+    private readonly string _path;
+
+    private WorkClaim(FileStream stream, string path)
+    {
+        _lock = stream;
+        _path = path;
+    }
+
+    /// <summary>The claim on <paramref name="unitPath"/>, or null while another live process holds it.</summary>
+    public static WorkClaim? TryTake(string unitPath)
+    {
+        var path = unitPath + ".lock";
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        try
+        {
+            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return new WorkClaim(stream, path);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return null; // held: flock refused
+        }
+    }
+
+    /// <summary>Waits until the unit can be claimed (its holder finished or died), polling.</summary>
+    public static WorkClaim Take(string unitPath, TimeSpan poll, CancellationToken cancel = default)
+    {
+        while (true)
+        {
+            if (TryTake(unitPath) is { } claim) return claim;
+            Task.Delay(poll, cancel).GetAwaiter().GetResult();
+        }
+    }
+
+    public void Dispose()
+    {
+        // Unlink before unlocking: a process that opened the old file meanwhile gets a claim it then finds done.
+        try { File.Delete(_path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _lock.Dispose();
+    }
+}
