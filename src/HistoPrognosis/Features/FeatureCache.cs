@@ -46,7 +46,12 @@ public sealed class FeatureCache(string root, PipelineLog log)
         var todo = new List<string>();
         foreach (var id in patients)
         {
-            if (Cached(id) is { } cached) result[id] = cached; else todo.Add(id);
+            if (Cached(id) is { } cached)
+            {
+                result[id] = cached;
+                WorkClaim.ClearAbandoned(PathOf(folder, id));
+            }
+            else todo.Add(id);
         }
         Reused += result.Count;
         if (todo.Count == 0) return patients.Select(id => result[id]).ToList();

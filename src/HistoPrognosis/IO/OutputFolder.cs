@@ -3,11 +3,13 @@ namespace HistoPrognosis.IO;
 /// <summary>
 /// Writes a run's (or a stage's) files into a hidden staging folder next to the destination and moves them in only
 /// when all are complete, so a failed run never leaves a partial output folder. Only runners (a command, the
-/// workflow) commit; the stages write into the folder they are handed (<see cref="Path"/>).
+/// workflow) commit; the stages write into the folder they are handed (<see cref="Path"/>). A staging folder is
+/// claimed (<see cref="WorkClaim"/>) while in use, so one abandoned by a killed process is removed by the next run.
 /// </summary>
 public sealed class OutputFolder : IDisposable
 {
     private readonly string _staging;
+    private readonly WorkClaim _claim;
     private bool _committed;
 
     public OutputFolder(string destination)
@@ -17,7 +19,10 @@ public sealed class OutputFolder : IDisposable
         if (System.IO.File.Exists(Destination)) throw new UserInputException($"{Destination} is a file; the output must be a folder");
         Directory.CreateDirectory(parent);
         var name = System.IO.Path.GetFileName(Destination);
-        _staging = System.IO.Path.Combine(parent, $".{(name.Length > 200 ? name[..200] : name)}.partial-{Environment.ProcessId}");
+        var prefix = $".{(name.Length > 200 ? name[..200] : name)}.partial-";
+        _staging = System.IO.Path.Combine(parent, prefix + Environment.ProcessId);
+        _claim = WorkClaim.TryTake(_staging) ?? throw new InvalidOperationException($"{_staging} is claimed by another process with this process id");
+        RemoveAbandoned(parent, prefix);
         if (Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
         Directory.CreateDirectory(_staging);
     }
@@ -58,5 +63,19 @@ public sealed class OutputFolder : IDisposable
     public void Dispose()
     {
         if (!_committed && Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
+        _claim.Dispose();
+    }
+
+    /// <summary>
+    /// Staging folders of this destination left by killed processes: their claim is free (the kernel dropped the
+    /// holder's lock), so they are deleted; a live writer's staging folder is left alone.
+    /// </summary>
+    private static void RemoveAbandoned(string parent, string prefix)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(parent, prefix + "*"))
+        {
+            using var claim = WorkClaim.TryTake(dir);
+            if (claim is not null) Directory.Delete(dir, recursive: true);
+        }
     }
 }

@@ -44,6 +44,12 @@ public sealed class WorkClaim : IDisposable
         }
     }
 
+    /// <summary>Removes the lock file of a finished unit whose holder was killed after writing it but before letting go.</summary>
+    public static void ClearAbandoned(string unitPath)
+    {
+        if (File.Exists(unitPath + ".lock")) TryTake(unitPath)?.Dispose();
+    }
+
     public void Dispose()
     {
         // Unlink before unlocking: a process that opened the old file meanwhile gets a claim it then finds done.

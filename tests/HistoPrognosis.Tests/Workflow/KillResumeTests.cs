@@ -79,4 +79,56 @@ public sealed class KillResumeTests
                 Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"killed at {point}: {file} differs from the uninterrupted run");
         }
     }
+
+    [Fact]
+    public void RunKilledInFinetuningOrExtractionResumesToTheSameResults()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var config = Path.Combine(dir, "run.yaml");
+        File.WriteAllText(config, $"""
+            seed: 6
+            input:
+              patches: {TestPaths.DemoLabels}
+              simulate_follow_up: true
+              max_patients: 24
+            features: {"{"}image_size: 32, cache: cache{"}"}
+            finetune: {"{"}enabled: true, batch_size: 6, head_only_steps: 2, full_steps: 4, evaluate_every: 2{"}"}
+            model:
+              mil: {"{"}epochs: 10{"}"}
+            evaluation: {"{"}protocol: holdout, bootstrap_samples: 20{"}"}
+            """);
+        int Run(string outDir, string? crashAt)
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "histoprog.dll"));
+            foreach (var a in new[] { "run", config, "--out", outDir }) psi.ArgumentList.Add(a);
+            psi.Environment[CrashPoint.Variable] = crashAt ?? "";
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            Assert.True(p.WaitForExit(300_000), "histoprog run timed out");
+            p.WaitForExit();
+            if (crashAt is null) Assert.True(p.ExitCode == 0, stdout.Result + stderr.Result);
+            return p.ExitCode;
+        }
+        var reference = Path.Combine(dir, "reference");
+        Run(reference, null);
+        string[] compared = ["results.json", Path.Combine("main", "predict", "risks.csv"), Path.Combine("main", "finetune", "model.safetensors")];
+        // Each killed run extracts into its own cache, so the kill lands in extraction, not in a cache hit.
+        foreach (var point in new[] { "train.step#3", "features.written#5" })
+        {
+            var outDir = Path.Combine(dir, point.Replace('#', '-'));
+            File.WriteAllText(config, File.ReadAllText(config).Replace("cache: cache", $"cache: cache-{point.Replace('#', '-')}"));
+            Assert.Equal(Killed, Run(outDir, point));
+            Assert.False(File.Exists(Path.Combine(outDir, "results.json")));
+            Run(outDir, null);
+            foreach (var file in compared)
+                Assert.True(File.ReadAllBytes(Path.Combine(reference, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(outDir, file))),
+                    $"killed at {point}: {file} differs from the uninterrupted run");
+            // The staging folder the killed process left is gone, and no claim is left behind.
+            Assert.Empty(Directory.EnumerateFileSystemEntries(outDir, "*.partial-*", SearchOption.AllDirectories));
+            Assert.Empty(Directory.EnumerateFiles(dir, "*.lock", SearchOption.AllDirectories));
+            File.WriteAllText(config, File.ReadAllText(config).Replace($"cache: cache-{point.Replace('#', '-')}", "cache: cache"));
+        }
+    }
 }
