@@ -1,6 +1,8 @@
 using System.CommandLine;
+using HistoPrognosis.IO;
 using HistoPrognosis.Models;
 using HistoPrognosis.Studies;
+using HistoPrognosis.Workflow;
 
 namespace HistoPrognosis.Cli.Commands;
 
@@ -23,7 +25,10 @@ public static class PredictCommand
             var cohort = RunInputs.Cohort(config, requireOutcome: false);
             var predictions = new PrognosisPipeline(ComputeDevice.Resolve(config.Device), log).Predict(
                 parse.GetValue(model)!, cohort, RunInputs.Patches(config, log), parse.GetValue(output)!, config.Features.Cache, config.Input.AllowMissing);
-            parse.InvocationConfiguration.Output.WriteLine($"{predictions.Count} patients → {parse.GetValue(output)}");
+            // The output is one table, so its resolved config sits beside it: risks.csv → risks.run-config.yaml.
+            var outPath = Path.GetFullPath(parse.GetValue(output)!);
+            AtomicFile.WriteAllText(Path.ChangeExtension(outPath, null) + "." + RunConfig.FileName, config.ToYaml());
+            parse.InvocationConfiguration.Output.WriteLine($"{predictions.Count} patients → {outPath}");
             return 0;
         });
         return command;

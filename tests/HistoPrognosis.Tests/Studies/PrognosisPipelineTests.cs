@@ -82,6 +82,10 @@ public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFix
         Assert.Equal(["patient_id", "risk", "p_event_5y"], rows.Headers);
         Assert.Equal(12, rows.Rows.Count);
         Assert.All(Enumerable.Range(0, 12), r => Assert.InRange(rows.Number(r, 2), 0, 1));
+        // The resolved config beside the table: the cohort it was run on, every default written out.
+        var resolved = File.ReadAllText(Path.Combine(fixture.Directory, "risks-bare.run-config.yaml"));
+        Assert.Contains($"cohort: \"{bare}\"", resolved);
+        Assert.Contains("max_patients: 0", resolved);
 
         // Full cohort, then evaluate with references.
         var allRisks = Path.Combine(fixture.Directory, "risks.csv");
