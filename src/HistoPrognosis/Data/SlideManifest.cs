@@ -72,27 +72,29 @@ public static class SlideManifest
         var rows = new List<object?[]>();
         var slidesOf = new Dictionary<string, int>(StringComparer.Ordinal);
         long total = 0;
+        // Processes tiling one manifest into one folder split the slides: each is claimed first; one claimed
+        // elsewhere is tiled (or, finished there, reused) after the others, once its claim is free.
+        var tiled = new (SlideTilingResult Result, TileCoordinates Coords)?[entries.Count];
+        var heldElsewhere = new List<int>();
         for (int i = 0; i < entries.Count; i++)
         {
+            using var claim = WorkClaim.TryTake(SlideFolder(workDir, i, entries[i]));
+            if (claim is null) heldElsewhere.Add(i);
+            else tiled[i] = TileOne(manifestPath, workDir, options, entries, i, log, failures);
+        }
+        foreach (int i in heldElsewhere)
+        {
+            using var claim = WorkClaim.Take(SlideFolder(workDir, i, entries[i]), TimeSpan.FromMilliseconds(250));
+            tiled[i] = TileOne(manifestPath, workDir, options, entries, i, log, failures);
+        }
+        for (int i = 0; i < entries.Count; i++)
+        {
+            if (tiled[i] is not { } done) continue; // skipped: recorded in failures
+            var (result, coords) = done;
             var entry = entries[i];
             string stem = SlideTiler.OutputStem(entry.SlidePath);
-            string folder = $"{i + 1:D4}-{stem}";
+            string folder = Path.GetFileName(SlideFolder(workDir, i, entry));
             var slideOptions = options with { SlideMpp = entry.Mpp ?? options.SlideMpp };
-            SlideTilingResult result;
-            TileCoordinates coords;
-            try
-            {
-                result = SlideTiler.TileSlide(entry.SlidePath, Path.Combine(workDir, folder), slideOptions);
-                coords = CoordinatesFile.Read(result.H5!);
-            }
-            catch (Exception ex) when (ex is UserInputException or InvalidDataException or IOException)
-            {
-                var message = $"{manifestPath}, row {entry.Line} ({entry.SlidePath}): {ex.Message}";
-                if (failures is null) throw new UserInputException(message, ex);
-                failures.Add(new SlideFailure(entry.Line, entry.PatientId, entry.SlidePath, ex.Message));
-                log.Info($"[{i + 1}/{entries.Count}] skipped: {message}");
-                continue;
-            }
             int slideIndex = slidesOf.GetValueOrDefault(entry.PatientId);
             slidesOf[entry.PatientId] = slideIndex + 1;
             long readSize = coords.PatchSize, level = coords.PatchLevel;
@@ -114,5 +116,28 @@ public static class SlideManifest
         var table = Path.Combine(workDir, "patches.csv");
         CsvFile.Write(table, ["path", "patient_id", "slide", "slide_index", "x", "y", "level", "read_size", "tile_size", "slide_mpp"], rows);
         return PatchTable.Load(table, requireLabel: false);
+    }
+
+    private static string SlideFolder(string workDir, int index, SlideEntry entry) =>
+        Path.Combine(workDir, $"{index + 1:D4}-{SlideTiler.OutputStem(entry.SlidePath)}");
+
+    /// <summary>Tiles one manifest row (reusing a finished folder); null when it failed and failures are collected.</summary>
+    private static (SlideTilingResult, TileCoordinates)? TileOne(string manifestPath, string workDir, TilingOptions options, IReadOnlyList<SlideEntry> entries,
+        int i, PipelineLog log, ICollection<SlideFailure>? failures)
+    {
+        var entry = entries[i];
+        try
+        {
+            var result = SlideTiler.TileSlide(entry.SlidePath, SlideFolder(workDir, i, entry), options with { SlideMpp = entry.Mpp ?? options.SlideMpp });
+            return (result, CoordinatesFile.Read(result.H5!));
+        }
+        catch (Exception ex) when (ex is UserInputException or InvalidDataException or IOException)
+        {
+            var message = $"{manifestPath}, row {entry.Line} ({entry.SlidePath}): {ex.Message}";
+            if (failures is null) throw new UserInputException(message, ex);
+            failures.Add(new SlideFailure(entry.Line, entry.PatientId, entry.SlidePath, ex.Message));
+            log.Info($"[{i + 1}/{entries.Count}] skipped: {message}");
+            return null;
+        }
     }
 }

@@ -54,6 +54,32 @@ public sealed class SlideManifestTests
     }
 
     [Fact]
+    public async Task ASlideClaimedByAnotherWorkerIsLeftToItAndReusedOnceFinished()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        Slide(dir, "a.svs");
+        Slide(dir, "b.svs");
+        var manifest = Path.Combine(dir, "slides.csv");
+        File.WriteAllLines(manifest, ["patient_id,slide_path", "P1,a.svs", "P2,b.svs"]);
+        var work = Path.Combine(dir, "tiles");
+        // Another worker holds slide 1 and finishes it while this one tiles slide 2.
+        var slideOne = Path.Combine(work, "0001-a");
+        var other = HistoPrognosis.IO.WorkClaim.TryTake(slideOne)!;
+        var run = Task.Run(() => SlideManifest.Tile(manifest, work, Options, PipelineLog.Silent));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!Directory.EnumerateFiles(work, "*.h5", SearchOption.AllDirectories).Any() && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await Task.Delay(300);
+        Assert.False(run.IsCompleted, "the claimed slide was not waited for");
+        Assert.False(Directory.Exists(slideOne), "the claimed slide was tiled by both workers");
+        var finishedThere = SlideTiler.TileSlide(Path.Combine(dir, "a.svs"), slideOne, Options);
+        other.Dispose();
+        var table = await run.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(finishedThere.Tiles, table.Patches.Count(p => p.PatientId == "P1"));
+        Assert.Equal(table.Patches.Count(p => p.PatientId == "P1"), table.Patches.Count(p => p.PatientId == "P2"));
+        Assert.Empty(Directory.EnumerateFiles(work, "*.lock"));
+    }
+
+    [Fact]
     public void RegionsHaveExactlyThePixelsOfTheSavedTiles()
     {
         var dir = TestPaths.NewTempDirectory();

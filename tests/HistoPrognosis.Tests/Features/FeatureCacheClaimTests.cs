@@ -12,7 +12,7 @@ namespace HistoPrognosis.Tests.Features;
 public sealed partial class FeatureCacheClaimTests
 {
     [Fact]
-    public void APatientClaimedElsewhereIsWaitedForThenTakenOverWhenItsClaimantLetsGoWithoutWriting()
+    public async Task APatientClaimedElsewhereIsWaitedForThenTakenOverWhenItsClaimantLetsGoWithoutWriting()
     {
         var table = PatchTable.Load(TestPaths.DemoLabels, requireLabel: false);
         var patients = table.PatientIds.Take(3).ToList();
@@ -27,14 +27,14 @@ public sealed partial class FeatureCacheClaimTests
         var run = Task.Run(() => cache.Get(table, patients, new Lazy<Backbone>(() => backbone), settings, TorchSharp.torch.CPU));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!(File.Exists(Path.Combine(folder, patients[0] + ".h5")) && File.Exists(Path.Combine(folder, patients[2] + ".h5"))) && DateTime.UtcNow < deadline)
-            Thread.Sleep(50);
-        Thread.Sleep(500);
+            await Task.Delay(50);
+        await Task.Delay(500);
         Assert.False(run.IsCompleted, "the claimed patient was not waited for");
         Assert.False(File.Exists(held), "the claimed patient was extracted twice");
         other.Dispose(); // the other worker died before writing: its patient is taken over
-        Assert.True(run.Wait(TimeSpan.FromSeconds(60)));
+        var features = await run.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(3, cache.Extracted);
-        Assert.Equal(patients, run.Result.Select(p => p.PatientId));
+        Assert.Equal(patients, features.Select(p => p.PatientId));
         Assert.Empty(Directory.EnumerateFiles(folder, "*.lock"));
     }
 
@@ -42,7 +42,7 @@ public sealed partial class FeatureCacheClaimTests
     private static partial Regex Counts();
 
     [Fact]
-    public void TwoExtractProcessesIntoOneCacheDoEachPatientOnce()
+    public async Task TwoExtractProcessesIntoOneCacheDoEachPatientOnce()
     {
         var dir = TestPaths.NewTempDirectory();
         var cacheRoot = Path.Combine(dir, "cache");
@@ -61,11 +61,11 @@ public sealed partial class FeatureCacheClaimTests
         int extracted = 0, reused = 0;
         foreach (var (p, stdout, stderr) in outputs)
         {
-            Assert.True(p.WaitForExit(300_000), "extract timed out");
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, stderr.Result);
-            var match = Counts().Match(stdout.Result);
-            Assert.True(match.Success, stdout.Result);
+            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+            string output = await stdout, error = await stderr;
+            Assert.True(p.ExitCode == 0, error);
+            var match = Counts().Match(output);
+            Assert.True(match.Success, output);
             extracted += int.Parse(match.Groups[1].Value);
             reused += int.Parse(match.Groups[2].Value);
         }
