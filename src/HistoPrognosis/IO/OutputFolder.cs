@@ -12,17 +12,29 @@ public sealed class OutputFolder : IDisposable
 
     public OutputFolder(string destination)
     {
+        FileNames.CheckComponents(destination);
         Destination = System.IO.Path.GetFullPath(destination);
         var parent = System.IO.Path.GetDirectoryName(Destination) ?? throw new UserInputException($"invalid output folder: {destination}");
         if (System.IO.File.Exists(Destination)) throw new UserInputException($"{Destination} is a file; the output must be a folder");
         Directory.CreateDirectory(parent);
-        var name = System.IO.Path.GetFileName(Destination);
-        _staging = System.IO.Path.Combine(parent, $".{(name.Length > 200 ? name[..200] : name)}.partial-{Environment.ProcessId}");
+        _staging = StagingPath(Destination);
         if (Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
         Directory.CreateDirectory(_staging);
     }
 
     public string Destination { get; }
+
+    /// <summary>
+    /// The hidden staging folder beside <paramref name="destination"/>: <c>.NAME.partial-PID</c>, the name shortened
+    /// (<see cref="FileNames.Fit"/>) when the whole would pass the 255-byte limit of a file name.
+    /// </summary>
+    public static string StagingPath(string destination)
+    {
+        var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(destination));
+        var suffix = $".partial-{Environment.ProcessId}";
+        var name = FileNames.Fit(System.IO.Path.GetFileName(full), 1 + suffix.Length);
+        return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full) ?? ".", "." + name + suffix);
+    }
 
     /// <summary>The staging folder the stage writes into.</summary>
     public string Path => _staging;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HistoPrognosis.IO;
 using HistoPrognosis.Models;
 
 namespace HistoPrognosis.Training;
@@ -40,9 +41,7 @@ public sealed class TrainingCheckpoint(string directory)
     {
         Directory.CreateDirectory(directory);
         SafetensorsWeights.Save(model, LastWeights);
-        var temp = StatePath + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(state, Json));
-        File.Move(temp, StatePath, overwrite: true);
+        AtomicFile.WriteAllText(StatePath, JsonSerializer.Serialize(state, Json));
     }
 
     public void SaveBest(PatchClassifier model)
