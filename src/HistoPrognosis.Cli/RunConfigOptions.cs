@@ -1,6 +1,7 @@
 using System.CommandLine;
 using HistoPrognosis.Configuration;
 using HistoPrognosis.Data;
+using HistoPrognosis.IO;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
 using HistoPrognosis.Stain;
@@ -199,6 +200,6 @@ public static class RunInputs
     {
         var key = StageRunner.Key(Path.GetFullPath(manifest), tilingKey)[..12];
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
-            "histoprog", "tiles", $"{Path.GetFileNameWithoutExtension(manifest)}-{key}");
+            "histoprog", "tiles", $"{FileNames.Fit(Path.GetFileNameWithoutExtension(manifest), key.Length + 1)}-{key}");
     }
 }

@@ -1,3 +1,4 @@
+using HistoPrognosis.IO;
 using PureHDF;
 
 namespace HistoPrognosis.Features;
@@ -34,17 +35,7 @@ public static class FeatureFile
         // One string, lines in slide-index order: file names cannot hold a line break.
         dataset.Attributes["slide_names"] = string.Join('\n', patient.SlideNames);
         var file = new H5File { ["features"] = dataset, ["coords"] = new H5Dataset(patient.Coords), ["slide_index"] = new H5Dataset(patient.SlideIndices) };
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = path + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
-        {
-            file.Write(temp);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.Write(path, temp => file.Write(temp));
     }
 
     /// <summary>The file's features when it exists and was made with these settings from this patch list; otherwise null.</summary>

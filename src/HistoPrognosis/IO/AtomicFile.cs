@@ -1,8 +1,9 @@
 namespace HistoPrognosis.IO;
 
 /// <summary>
-/// Files written whole or not at all: the content goes to a unique temporary name beside the target and is renamed
-/// over it, so a reader (or a rerun after a crash) never sees half a file.
+/// Files written whole or not at all: the content goes to a unique temporary name beside the target
+/// (<see cref="FileNames.Temporary"/>, short whatever the target's length) and is renamed over it, so a reader (or a
+/// rerun after a crash) never sees half a file.
 /// </summary>
 public static class AtomicFile
 {
@@ -15,7 +16,7 @@ public static class AtomicFile
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = TemporaryName(full);
+        var temp = FileNames.Temporary(full);
         try
         {
             write(temp);
@@ -25,17 +26,5 @@ public static class AtomicFile
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
-    }
-
-    /// <summary>
-    /// A temporary name beside <paramref name="full"/>: a short suffix, and a shortened stem when the name would pass
-    /// the 255-byte file-name limit (long slide names).
-    /// </summary>
-    public static string TemporaryName(string full)
-    {
-        var suffix = $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}"[..18];
-        var name = Path.GetFileName(full);
-        if (System.Text.Encoding.UTF8.GetByteCount(name) + suffix.Length > 250) name = name[..Math.Min(name.Length, 100)];
-        return Path.Combine(Path.GetDirectoryName(full)!, "." + name + suffix);
     }
 }

@@ -14,20 +14,31 @@ public sealed class OutputFolder : IDisposable
 
     public OutputFolder(string destination)
     {
+        FileNames.CheckComponents(destination);
         Destination = System.IO.Path.GetFullPath(destination);
         var parent = System.IO.Path.GetDirectoryName(Destination) ?? throw new UserInputException($"invalid output folder: {destination}");
         if (System.IO.File.Exists(Destination)) throw new UserInputException($"{Destination} is a file; the output must be a folder");
         Directory.CreateDirectory(parent);
-        var name = System.IO.Path.GetFileName(Destination);
-        var prefix = $".{(name.Length > 200 ? name[..200] : name)}.partial-";
-        _staging = System.IO.Path.Combine(parent, prefix + Environment.ProcessId);
+        _staging = StagingPath(Destination);
         _claim = WorkClaim.TryTake(_staging) ?? throw new InvalidOperationException($"{_staging} is claimed by another process with this process id");
-        RemoveAbandoned(parent, prefix);
+        RemoveAbandoned(_staging);
         if (Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
         Directory.CreateDirectory(_staging);
     }
 
     public string Destination { get; }
+
+    /// <summary>
+    /// The hidden staging folder beside <paramref name="destination"/>: <c>.NAME.partial-PID</c>, the name shortened
+    /// (<see cref="FileNames.Fit"/>) when the whole would pass the 255-byte limit of a file name.
+    /// </summary>
+    public static string StagingPath(string destination)
+    {
+        var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(destination));
+        var suffix = $".partial-{Environment.ProcessId}";
+        var name = FileNames.Fit(System.IO.Path.GetFileName(full), 1 + suffix.Length + WorkClaim.Suffix.Length);
+        return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full) ?? ".", "." + name + suffix);
+    }
 
     /// <summary>The staging folder the stage writes into.</summary>
     public string Path => _staging;
@@ -70,12 +81,15 @@ public sealed class OutputFolder : IDisposable
     /// Staging folders of this destination left by killed processes: their claim is free (the kernel dropped the
     /// holder's lock), so they are deleted; a live writer's staging folder is left alone.
     /// </summary>
-    private static void RemoveAbandoned(string parent, string prefix)
+    private static void RemoveAbandoned(string staging)
     {
-        foreach (var dir in Directory.EnumerateDirectories(parent, prefix + "*"))
+        var name = System.IO.Path.GetFileName(staging);
+        var prefix = name[..(name.LastIndexOf('-') + 1)];
+        foreach (var dir in Directory.EnumerateDirectories(System.IO.Path.GetDirectoryName(staging)!, prefix + "*"))
         {
             using var claim = WorkClaim.TryTake(dir);
             if (claim is not null) Directory.Delete(dir, recursive: true);
         }
     }
+
 }

@@ -9,6 +9,9 @@ namespace HistoPrognosis.IO;
 /// </summary>
 public sealed class WorkClaim : IDisposable
 {
+    /// <summary>Appended to the unit's path to name its lock file.</summary>
+    public const string Suffix = ".lock";
+
     private readonly FileStream _lock;
     private readonly string _path;
 
@@ -21,7 +24,7 @@ public sealed class WorkClaim : IDisposable
     /// <summary>The claim on <paramref name="unitPath"/>, or null while another live process holds it.</summary>
     public static WorkClaim? TryTake(string unitPath)
     {
-        var path = unitPath + ".lock";
+        var path = unitPath + Suffix;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         try
         {
@@ -47,7 +50,7 @@ public sealed class WorkClaim : IDisposable
     /// <summary>Removes the lock file of a finished unit whose holder was killed after writing it but before letting go.</summary>
     public static void ClearAbandoned(string unitPath)
     {
-        if (File.Exists(unitPath + ".lock")) TryTake(unitPath)?.Dispose();
+        if (File.Exists(unitPath + Suffix)) TryTake(unitPath)?.Dispose();
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using HistoPrognosis.IO;
 using NetVips;
 
 namespace HistoPrognosis.Imaging;
@@ -16,18 +17,19 @@ public static class ImageCodec
     /// on white. The size in the header is checked against <paramref name="maxPixels"/> before any pixel is decoded,
     /// and a truncated or corrupt file is an error, never zeros. Every failure names the file.
     /// </summary>
-    public static RgbImage Read(string path, long maxPixels = DefaultMaxPixels)
+    /// <param name="tooLargeAdvice">what the message advises for an image over the limit</param>
+    public static RgbImage Read(string path, long maxPixels = DefaultMaxPixels, string tooLargeAdvice = ReadBySlides)
     {
         if (!File.Exists(path)) throw new UserInputException($"image file not found: {path}");
         try
         {
             using var image = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
-            CheckSize(image, path, maxPixels);
+            CheckSize(image, path, maxPixels, tooLargeAdvice);
             return FromVips(image);
         }
         catch (VipsException ex)
         {
-            throw new UserInputException($"{path}: not a readable image ({FirstLine(ex.Message)})", ex);
+            throw new UserInputException($"{path}: not a readable image ({Reason(ex)})", ex);
         }
     }
 
@@ -37,30 +39,37 @@ public static class ImageCodec
         try
         {
             using var image = Image.NewFromBuffer(encoded, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
-            CheckSize(image, source, maxPixels);
+            CheckSize(image, source, maxPixels, ReadBySlides);
             return FromVips(image);
         }
         catch (VipsException ex)
         {
-            throw new InvalidDataException($"{source}: cannot decode image ({FirstLine(ex.Message)})", ex);
+            throw new InvalidDataException($"{source}: cannot decode image ({Reason(ex)})", ex);
         }
     }
 
+    private const string ReadBySlides = "whole slides are read by region: use --slides";
+
     // The header is read when the image is opened; the pixels only when written out, so this runs before any allocation.
-    private static void CheckSize(Image image, string source, long maxPixels)
+    private static void CheckSize(Image image, string source, long maxPixels, string advice)
     {
         long pixels = (long)image.Width * image.Height;
         if (pixels > maxPixels)
-            throw new UserInputException($"{source}: the header claims {image.Width} × {image.Height} pixels, more than the {maxPixels:N0} an image may have here (whole slides are read by region: use --slides)");
+            throw new UserInputException($"{source}: the header claims {image.Width} × {image.Height} pixels, more than the {maxPixels:N0} an image may have here ({advice})");
     }
 
-    /// <summary>Writes a PNG atomically (temporary file, then rename).</summary>
+    /// <summary>Writes a PNG atomically (temporary file, then rename); a failed write is an <see cref="IOException"/> naming the file.</summary>
     public static void WritePng(RgbImage image, string path)
     {
         using var vips = ToVips(image);
-        var temp = path + ".tmp.png";
-        vips.Pngsave(temp);
-        File.Move(temp, path, overwrite: true);
+        try
+        {
+            AtomicFile.Write(path, temp => vips.Pngsave(temp));
+        }
+        catch (VipsException ex)
+        {
+            throw new IOException($"{path}: cannot write the PNG ({Reason(ex)})", ex);
+        }
     }
 
     public static Image ToVips(RgbImage image) =>
@@ -98,5 +107,10 @@ public static class ImageCodec
         return next;
     }
 
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+    /// <summary>
+    /// A libvips error on one line: every line of its error buffer, since the first is often only the operation
+    /// ("unable to write to memory") and the cause follows ("VipsJpeg: premature end of JPEG image").
+    /// </summary>
+    public static string Reason(VipsException ex) =>
+        string.Join("; ", ex.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct());
 }

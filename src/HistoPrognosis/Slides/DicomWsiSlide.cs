@@ -10,13 +10,16 @@ namespace HistoPrognosis.Slides;
 /// </summary>
 public sealed class DicomWsiSlide : SlideBase
 {
-    public const string WsiSopClass = "1.2.840.10008.5.1.4.1.1.77.1.6";
     private static readonly HashSet<string> JpegSyntaxes = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"];
     private static readonly HashSet<string> NativeSyntaxes = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"];
 
     private readonly Instance[] _instances;
     private readonly SlideLevel[] _levels;
     private readonly TileCache _cache = new(256L << 20);
+
+    // Tiles of one level: 16.7 M is a million pixels square in 256-px tiles, far beyond any scanner; the tile table of a
+    // header claiming more (4 bytes a tile, allocated before any frame is read) is refused rather than allocated.
+    private const long MaxTiles = 1 << 24;
 
     private sealed class Instance(DicomFile file, SafeFileHandle handle, int tileW, int tileH, int tilesAcross, int tilesDown, int[] frameOfTile, int samples)
     {
@@ -54,19 +57,25 @@ public sealed class DicomWsiSlide : SlideBase
 
     /// <summary>
     /// Opens a DICOM WSI from one instance file (its series siblings in the same folder join as levels) or from a
-    /// folder holding the instances.
+    /// folder holding the instances. Only VL Whole Slide Microscopy objects are read: a named file of another SOP class
+    /// (a CT, a secondary capture, ...) is refused naming its class; other objects in a folder (annotations,
+    /// reports) are passed over.
     /// </summary>
     public static DicomWsiSlide Open(string path)
     {
         List<DicomFile> files;
         if (Directory.Exists(path))
         {
-            files = Directory.EnumerateFiles(path).Where(IsDicom).Order(StringComparer.Ordinal).Select(DicomFile.Read).ToList();
-            if (files.Count == 0) throw new UserInputException($"{path}: the folder holds no DICOM file");
+            var all = Directory.EnumerateFiles(path).Where(IsDicom).Order(StringComparer.Ordinal).Select(DicomFile.Read).ToList();
+            if (all.Count == 0) throw new UserInputException($"{path}: the folder holds no DICOM file");
+            files = all.Where(f => DicomSopClass.NotWholeSlide(f) is null).ToList();
+            if (files.Count == 0)
+                throw new UserInputException($"{path}: the folder holds no whole-slide DICOM instance ({all[0].Path}: {DicomSopClass.NotWholeSlide(all[0])})");
         }
         else
         {
             var first = DicomFile.Read(path);
+            if (DicomSopClass.NotWholeSlide(first) is { } why) throw new UserInputException($"{path}: {why}");
             files = [first];
             var series = first.Dataset.String(0x0020000E);
             var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
@@ -77,7 +86,7 @@ public sealed class DicomWsiSlide : SlideBase
                     DicomFile sibling;
                     try { sibling = DicomFile.Read(other); }
                     catch (UserInputException) { continue; } // a broken unrelated file in the folder does not stop this slide
-                    if (sibling.Dataset.String(0x0020000E) == series) files.Add(sibling);
+                    if (sibling.Dataset.String(0x0020000E) == series && DicomSopClass.NotWholeSlide(sibling) is null) files.Add(sibling);
                 }
         }
         // The file that was named (or, for a folder, every file) must be a valid level; siblings found next to a named
@@ -176,9 +185,6 @@ public sealed class DicomWsiSlide : SlideBase
         try
         {
             var ds = f.Dataset;
-            var sop = ds.String(0x00080016) ?? f.Meta.String(0x00020002);
-            if (sop is not null && sop != WsiSopClass && !ds.Contains(0x00480006))
-                throw new UserInputException($"{f.Path}: SOP class {sop} is not a whole-slide image (VL Whole Slide Microscopy is {WsiSopClass})");
             long total = RequireInteger(f, 0x00480006, "TotalPixelMatrixColumns"), totalRows = RequireInteger(f, 0x00480007, "TotalPixelMatrixRows");
             int tileW = (int)RequireInteger(f, 0x00280011, "Columns"), tileH = (int)RequireInteger(f, 0x00280010, "Rows");
             int samples = (int)(ds.Integer(0x00280002) ?? 1);
@@ -194,8 +200,11 @@ public sealed class DicomWsiSlide : SlideBase
             int available = encapsulated ? f.EncapsulatedFrames!.Count : (int)(f.NativePixels!.Value.Length / ((long)tileW * tileH * samples));
             if (available < frames)
                 throw new UserInputException($"{f.Path}: NumberOfFrames is {frames} but the pixel data holds {available} frame(s) (truncated?)");
-            int across = (int)((total + tileW - 1) / tileW), down = (int)((totalRows + tileH - 1) / tileH);
-            var frameOfTile = new int[checked(across * down)];
+            long tilesAcross = (total + tileW - 1) / tileW, tilesDown = (totalRows + tileH - 1) / tileH;
+            if ((double)tilesAcross * tilesDown > MaxTiles) // as doubles: 2^32 columns times 2^32 rows overflows a long
+                throw new UserInputException($"{f.Path}: a {total}x{totalRows} pixel matrix in {tileW}x{tileH} tiles is {(double)tilesAcross * tilesDown:G3} tiles, more than the {MaxTiles:N0} a level may have (damaged header?)");
+            int across = (int)tilesAcross, down = (int)tilesDown;
+            var frameOfTile = new int[across * down];
             var perFrame = ds.Sequence(0x52009230);
             bool sparse = ds.String(0x00209311) == "TILED_SPARSE" || (perFrame.Count == frames && perFrame.Any(p => p.Sequence(0x0048021A).Count > 0));
             if (sparse)
@@ -249,16 +258,32 @@ public sealed class DicomWsiSlide : SlideBase
             int o = 0;
             foreach (var (offset, length) in parts)
             {
-                RandomAccess.Read(inst.Handle, buf.AsSpan(o, length), offset);
+                ReadExactly(inst, frame, buf.AsSpan(o, length), offset);
                 o += length;
             }
             return buf;
         }
         long size = (long)inst.TileWidth * inst.TileHeight * inst.Samples;
         var raw = new byte[size];
-        RandomAccess.Read(inst.Handle, raw, inst.File.NativePixels!.Value.Offset + frame * size);
+        ReadExactly(inst, frame, raw, inst.File.NativePixels!.Value.Offset + frame * size);
         return raw;
     }
+
+    // The ranges were inside the file when it was parsed; a file cut since then must not read as zeros.
+    private void ReadExactly(Instance inst, int frame, Span<byte> buffer, long offset)
+    {
+        int read = 0;
+        while (read < buffer.Length)
+        {
+            int n = RandomAccess.Read(inst.Handle, buffer[read..], offset + read);
+            if (n == 0)
+                throw new InvalidDataException($"{FrameName(inst, frame)}: the file ends at byte {offset + read}, inside the frame's data (truncated?)");
+            read += n;
+        }
+    }
+
+    // "frame 3", with the instance file when the level is not in the file that was opened.
+    private string FrameName(Instance inst, int frame) => inst.File.Path == Path ? $"frame {frame + 1}" : $"{inst.File.Path} frame {frame + 1}";
 
     private RgbImage DecodeFrame(int level, int frame)
     {
@@ -266,7 +291,7 @@ public sealed class DicomWsiSlide : SlideBase
         var bytes = ReadFrameBytes(level, frame);
         RgbImage image;
         if (inst.File.EncapsulatedFrames is not null)
-            image = ImageCodec.Decode(bytes, $"{inst.File.Path} frame {frame + 1}");
+            image = ImageCodec.Decode(bytes, FrameName(inst, frame));
         else if (inst.Samples == 3)
             image = new RgbImage(inst.TileWidth, inst.TileHeight, bytes);
         else
@@ -276,7 +301,7 @@ public sealed class DicomWsiSlide : SlideBase
             image = new RgbImage(inst.TileWidth, inst.TileHeight, rgb);
         }
         if (image.Width < inst.TileWidth || image.Height < inst.TileHeight)
-            throw new InvalidDataException($"{inst.File.Path}: frame {frame + 1} decodes to {image.Width}x{image.Height}, expected {inst.TileWidth}x{inst.TileHeight}");
+            throw new InvalidDataException($"{FrameName(inst, frame)} decodes to {image.Width}x{image.Height}, expected {inst.TileWidth}x{inst.TileHeight}");
         return image;
     }
 

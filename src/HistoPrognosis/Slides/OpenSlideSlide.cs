@@ -77,7 +77,7 @@ public sealed unsafe class OpenSlideSlide : SlideBase
         var argb = GC.AllocateUninitializedArray<uint>(checked(width * height));
         fixed (uint* dest = argb) _api.ReadRegion(Handle, dest, x0, y0, level, width, height);
         var error = Error();
-        if (error is not null) throw new InvalidDataException($"{Path}: OpenSlide failed to read level {level} at ({x0}, {y0}): {error}");
+        if (error is not null) throw new InvalidDataException($"OpenSlide: {error}");
         var rgb = GC.AllocateUninitializedArray<byte>(width * height * 3);
         for (int i = 0, o = 0; i < argb.Length; i++, o += 3)
         {

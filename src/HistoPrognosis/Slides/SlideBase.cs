@@ -22,10 +22,22 @@ public abstract class SlideBase : ISlide
     /// <summary>A user-supplied level-0 µm/px that replaces the file's (e.g. <c>--slide-mpp</c>).</summary>
     public double? MppOverride { get; internal set; }
 
+    /// <summary>
+    /// Reads a region (see <see cref="ISlide.ReadRegion"/>). Damaged pixel data — a cut or corrupt tile, data past the
+    /// end of the file — is bad input, never a crash or blank pixels: a <see cref="UserInputException"/> naming the
+    /// slide, the region and what the backend found.
+    /// </summary>
     public RgbImage ReadRegion(int level, long x, long y, int width, int height)
     {
         var (lx, ly) = ToLevel(level, x, y, width, height);
-        return ReadLevelRegion(level, lx, ly, width, height);
+        try
+        {
+            return ReadLevelRegion(level, lx, ly, width, height);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UserInputException)
+        {
+            throw new UserInputException($"{Path}: cannot read level {level} at ({lx}, {ly}), {width}x{height} px: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Checks a request and maps its level-0 corner to the nearest pixel of the level.</summary>
@@ -45,7 +57,10 @@ public abstract class SlideBase : ISlide
         return (lx, ly);
     }
 
-    /// <summary>Reads a region given in the level's own pixel coordinates, already checked to be inside.</summary>
+    /// <summary>
+    /// Reads a region given in the level's own pixel coordinates, already checked to be inside. Damaged data is an
+    /// <see cref="InvalidDataException"/> saying what is wrong (the caller adds the slide and the region).
+    /// </summary>
     protected abstract RgbImage ReadLevelRegion(int level, long x, long y, int width, int height);
 
     public abstract void Dispose();

@@ -15,7 +15,7 @@ public sealed record SlideOpenOptions
 /// DICOM Part 10 → <see cref="DicomWsiSlide"/>; TIFF whose vendor OpenSlide recognises (Aperio, Hamamatsu, Leica,
 /// Philips, Ventana, ...) → <see cref="OpenSlideSlide"/>; generic pyramidal TIFF in a compression libvips decodes →
 /// <see cref="VipsSlide"/>; other formats OpenSlide detects (MIRAX, VMS, ...) → OpenSlide; any other image libvips
-/// reads (PNG, JPEG) → a one-level <see cref="VipsSlide"/>. Without OpenSlide installed, TIFF slides libvips can decode
+/// reads (PNG, JPEG) → a one-level <see cref="ImageSlide"/>. Without OpenSlide installed, TIFF slides libvips can decode
 /// still open through libvips.
 /// </summary>
 public static class SlideFactory
@@ -58,20 +58,13 @@ public static class SlideFactory
             return DicomWsiSlide.Open(path);
         }
         if (backend == SlideBackend.Auto) backend = Detect(path);
-        try
+        return backend switch
         {
-            return backend switch
-            {
-                SlideBackend.Dicom => DicomWsiSlide.Open(path),
-                SlideBackend.OpenSlide => OpenSlideSlide.Open(path),
-                SlideBackend.Vips => VipsSlide.Open(path),
-                _ => throw new ArgumentOutOfRangeException(nameof(backend)),
-            };
-        }
-        catch (UserInputException ex) when (backend == SlideBackend.Vips && !TiffDirectory.HasTiffMagic(Head(path)))
-        {
-            throw new UserInputException($"{path}: not a slide or image format this tool reads (neither DICOM, TIFF, a format OpenSlide recognises, nor an image libvips decodes)", ex);
-        }
+            SlideBackend.Dicom => DicomWsiSlide.Open(path),
+            SlideBackend.OpenSlide => OpenSlideSlide.Open(path),
+            SlideBackend.Vips => VipsSlide.Open(path),
+            _ => throw new ArgumentOutOfRangeException(nameof(backend)),
+        };
     }
 
     private static byte[] Head(string path)

@@ -4,12 +4,32 @@ using System.Text;
 
 namespace HistoPrognosis.Slides;
 
-/// <summary>The tags of one TIFF image file directory (page) that slide reading needs.</summary>
+/// <summary>
+/// The tags of one TIFF image file directory (page) that slide reading needs. <see cref="DataOffsets"/> and
+/// <see cref="DataByteCounts"/> locate each tile (or strip, for a page that is not tiled) in the file.
+/// </summary>
 public sealed record TiffPage(
     int Index, long Width, long Height, int Compression, int TileWidth, int TileHeight, int SamplesPerPixel,
-    long NewSubfileType, string? Description, double? XResolution, double? YResolution, int ResolutionUnit)
+    long NewSubfileType, string? Description, double? XResolution, double? YResolution, int ResolutionUnit,
+    long[] DataOffsets, long[] DataByteCounts)
 {
     public bool IsTiled => TileWidth > 0 && TileHeight > 0;
+
+    /// <summary>
+    /// Fails naming the file when a tile or strip is not where the directory says: its data runs past the end of the
+    /// file (a truncated copy, damaged offsets) or the offset and byte-count tables disagree. libvips would otherwise
+    /// fail deep inside a read with "unable to fetch from region".
+    /// </summary>
+    public void CheckDataInside(string path, long fileLength)
+    {
+        if (DataOffsets.Length != DataByteCounts.Length)
+            throw new UserInputException($"{path}: TIFF page {Index} lists {DataOffsets.Length} tile offsets but {DataByteCounts.Length} byte counts (damaged file)");
+        for (int i = 0; i < DataOffsets.Length; i++)
+            if (DataOffsets[i] < 0 || DataByteCounts[i] < 0 || DataOffsets[i] + DataByteCounts[i] > fileLength)
+                throw new UserInputException(
+                    $"{path}: TIFF page {Index}, {(IsTiled ? "tile" : "strip")} {i}: its data ({DataByteCounts[i]} bytes at offset {DataOffsets[i]}) " +
+                    $"lies past the end of the file ({fileLength} bytes); the file is truncated or damaged");
+    }
 
     /// <summary>µm/px from the TIFF resolution tags, when present and plausible for microscopy (0.01–50 µm/px).</summary>
     public (double? X, double? Y) ResolutionMpp()
@@ -97,10 +117,26 @@ public static class TiffDirectory
                 double num = U32(t.Value, le), den = U32(t.Value.AsSpan(4), le);
                 return den == 0 ? null : num / den;
             }
+            long[] Numbers(int tag)
+            {
+                if (!tags.TryGetValue(tag, out var t)) return [];
+                var values = new long[t.Count];
+                for (int i = 0; i < values.Length; i++)
+                    values[i] = t.Type switch
+                    {
+                        3 => U16(t.Value.AsSpan(2 * i), le),
+                        4 or 13 => U32(t.Value.AsSpan(4 * i), le),
+                        16 => (long)U64(t.Value.AsSpan(8 * i), le),
+                        _ => throw new InvalidDataException($"tag {tag} has type {t.Type}, not an integer"),
+                    };
+                return values;
+            }
             string? description = tags.TryGetValue(270, out var d) && d.Type == 2
                 ? Encoding.UTF8.GetString(d.Value).TrimEnd('\0') : null;
+            bool tiled = Num(322) > 0 && Num(323) > 0;
             pages.Add(new TiffPage(pages.Count, Num(256), Num(257), (int)Num(259, 1), (int)Num(322), (int)Num(323),
-                (int)Num(277, 1), Num(254), description, Rational(282), Rational(283), (int)Num(296, 2)));
+                (int)Num(277, 1), Num(254), description, Rational(282), Rational(283), (int)Num(296, 2),
+                Numbers(tiled ? 324 : 273), Numbers(tiled ? 325 : 279)));
         }
         if (pages.Count == 0) throw new InvalidDataException("no image directory");
         return pages;

@@ -1,12 +1,14 @@
 using HistoPrognosis.Imaging;
+using Microsoft.Win32.SafeHandles;
 using NetVips;
 
 namespace HistoPrognosis.Slides;
 
 /// <summary>
 /// A slide read through the bundled libvips (no system install): pyramidal TIFF/SVS with JPEG, LZW, deflate, WebP or
-/// uncompressed tiles, and plain PNG/JPEG/TIFF images as one-level slides. JPEG-2000 slides need
-/// <see cref="OpenSlideSlide"/>.
+/// uncompressed tiles, and stripped TIFF images as one-level slides (other plain images: <see cref="ImageSlide"/>).
+/// JPEG-2000 slides need <see cref="OpenSlideSlide"/>. Every tile's data is checked to lie inside the file when the
+/// slide is opened, and a JPEG tile to be complete before it is first decoded (<see cref="JpegTileCheck"/>).
 /// </summary>
 public sealed class VipsSlide : SlideBase
 {
@@ -17,11 +19,16 @@ public sealed class VipsSlide : SlideBase
     // Each thread also opens its own copy of the page, so the per-file lock of libvips' TIFF reader is not shared.
     private readonly ThreadLocal<(Image Image, Region Region)?[]> _regions;
     private readonly bool[] _direct;
-    private readonly int?[] _pageIndex;
+    private readonly int[] _pageIndex;
+    private readonly SafeFileHandle _file;
+    private readonly JpegTileCheck?[] _checks;
 
-    private VipsSlide(string path, Image[] pages, int?[] pageIndex, SlideLevel[] levels, string vendor, double? mppX, double? mppY, double? power) : base(path)
+    private VipsSlide(string path, Image[] pages, int[] pageIndex, SafeFileHandle file, JpegTileCheck?[] checks, SlideLevel[] levels,
+        string vendor, double? mppX, double? mppY, double? power) : base(path)
     {
         _pageIndex = pageIndex;
+        _file = file;
+        _checks = checks;
         _pages = pages;
         _levels = levels;
         _direct = pages.Select(p => p.Bands == 3 && p.Format == Enums.BandFormat.Uchar
@@ -40,24 +47,27 @@ public sealed class VipsSlide : SlideBase
     protected override double? NativeMppX { get; }
     protected override double? NativeMppY { get; }
 
-    /// <summary>Opens a TIFF pyramid (levels found from its directories) or any single image libvips reads.</summary>
-    public static VipsSlide Open(string path)
+    /// <summary>Opens a TIFF pyramid (levels found from its directories) or, as an <see cref="ImageSlide"/>, any other image libvips reads.</summary>
+    public static SlideBase Open(string path)
     {
         if (!File.Exists(path)) throw new UserInputException($"slide file not found: {path}");
         Span<byte> head = stackalloc byte[8];
         using (var f = File.OpenRead(path)) head = head[..f.Read(head)];
-        return TiffDirectory.HasTiffMagic(head) ? OpenTiff(path, TiffDirectory.Read(path)) : OpenImage(path);
+        return TiffDirectory.HasTiffMagic(head) ? OpenTiff(path, TiffDirectory.Read(path)) : ImageSlide.Open(path);
     }
 
-    internal static VipsSlide OpenTiff(string path, IReadOnlyList<TiffPage> allPages)
+    private static VipsSlide OpenTiff(string path, IReadOnlyList<TiffPage> allPages)
     {
         var pyramid = TiffDirectory.PyramidPages(allPages);
         foreach (var p in pyramid)
             if (!TiffDirectory.VipsCompressions.Contains(p.Compression))
                 throw new UserInputException($"{path}: TIFF compression {p.Compression}{CompressionName(p.Compression)} is not decoded by libvips; open it with OpenSlide");
         var images = new Image[pyramid.Count];
+        var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         try
         {
+            long length = RandomAccess.GetLength(file);
+            foreach (var p in pyramid) p.CheckDataInside(path, length);
             for (int i = 0; i < pyramid.Count; i++)
                 images[i] = Load(path, pyramid[i].Index);
             var first = pyramid[0];
@@ -77,33 +87,26 @@ public sealed class VipsSlide : SlideBase
                 vendor = "generic-tiff";
                 (mppX, mppY) = first.ResolutionMpp();
             }
-            return new VipsSlide(path, images, pyramid.Select(p => (int?)p.Index).ToArray(), levels, vendor, mppX, mppY, power);
+            return new VipsSlide(path, images, pyramid.Select(p => p.Index).ToArray(), file,
+                pyramid.Select(p => JpegTileCheck.For(file, p)).ToArray(), levels, vendor, mppX, mppY, power);
         }
         catch
         {
             foreach (var im in images) im?.Dispose();
+            file.Dispose();
             throw;
         }
     }
 
-    internal static VipsSlide OpenImage(string path)
-    {
-        var image = Load(path, null);
-        var loader = image.Contains("vips-loader") ? image.Get("vips-loader") as string : null;
-        var vendor = loader?.Replace("load", "", StringComparison.Ordinal).Replace("_source", "", StringComparison.Ordinal) ?? "image";
-        return new VipsSlide(path, [image], [null], [new SlideLevel(image.Width, image.Height, 1.0)], vendor, null, null, null);
-    }
-
-    private static Image Load(string path, int? page)
+    private static Image Load(string path, int page)
     {
         try
         {
-            var options = page is { } p ? new VOption { { "page", p } } : null;
-            return Image.NewFromFile(path, access: Enums.Access.Random, kwargs: options);
+            return Image.NewFromFile(path, access: Enums.Access.Random, kwargs: new VOption { { "page", page } });
         }
         catch (VipsException ex)
         {
-            throw new UserInputException($"{path}: libvips cannot read it ({ex.Message.Split('\n', 2)[0].Trim()})", ex);
+            throw new UserInputException($"{path}: libvips cannot read it ({ImageCodec.Reason(ex)})", ex);
         }
     }
 
@@ -116,6 +119,7 @@ public sealed class VipsSlide : SlideBase
 
     protected override RgbImage ReadLevelRegion(int level, long x, long y, int width, int height)
     {
+        _checks[level]?.Check(x, y, width, height);
         try
         {
             if (_direct[level])
@@ -134,7 +138,7 @@ public sealed class VipsSlide : SlideBase
         }
         catch (VipsException ex)
         {
-            throw new InvalidDataException($"{Path}: cannot decode level {level} at ({x}, {y}): {ex.Message.Split('\n', 2)[0].Trim()}", ex);
+            throw new InvalidDataException($"libvips: {ImageCodec.Reason(ex)}", ex);
         }
     }
 
@@ -148,5 +152,6 @@ public sealed class VipsSlide : SlideBase
             }
         _regions.Dispose();
         foreach (var p in _pages) p.Dispose();
+        _file.Dispose();
     }
 }

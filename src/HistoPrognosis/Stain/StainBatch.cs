@@ -64,7 +64,7 @@ public static class StainBatch
         }
 
         var outDir = Path.GetFullPath(request.OutputDirectory);
-        var staging = Path.Combine(Path.GetDirectoryName(outDir.TrimEnd(Path.DirectorySeparatorChar)) ?? ".", $".{Path.GetFileName(outDir.TrimEnd(Path.DirectorySeparatorChar))}.partial-{Environment.ProcessId}");
+        var staging = OutputFolder.StagingPath(outDir);
         Directory.CreateDirectory(staging);
         try
         {

@@ -1,3 +1,4 @@
+using HistoPrognosis.IO;
 using PureHDF;
 
 namespace HistoPrognosis.Tiling;
@@ -25,16 +26,7 @@ public static class CoordinatesFile
         var dataset = new H5Dataset(coords);
         foreach (var (k, v) in attributes) dataset.Attributes[k] = v;
         var file = new H5File { ["coords"] = dataset };
-        var temp = path + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
-        {
-            file.Write(temp);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.Write(path, temp => file.Write(temp));
     }
 
     /// <summary>Reads a coordinates file (ours or CLAM's); throws <see cref="UserInputException"/> naming the file when it is not one.</summary>

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using HistoPrognosis.Imaging;
+using HistoPrognosis.IO;
 using HistoPrognosis.Slides;
 
 namespace HistoPrognosis.Tiling;
@@ -86,18 +88,23 @@ public readonly record struct TilingProgress(int SlideIndex, int SlideCount, str
 /// <summary>
 /// Tissue detection → grid at a target µm/px → parallel read + QC of each tissue tile → coordinates h5, mask PNG and
 /// GeoJSON for each slide of a batch. Streaming: only the overview and the tiles in flight are in memory. A slide whose
-/// h5 exists with the same settings is skipped; every output is written to a temporary name and renamed, the h5 last,
-/// so its presence means the slide is complete.
+/// h5 exists with the same settings is skipped; a slide's outputs are all written under temporary names and renamed
+/// together at the end, the h5 last, so its presence means the slide is complete and a failed slide leaves nothing
+/// (not even the output folder, when the run created it).
 /// </summary>
 public static class SlideTiler
 {
+    // What each slide writes after its output stem; the stem is shortened so the longest still fits a file name.
+    private const string H5Suffix = ".h5", MaskSuffix = ".mask.png", GeoJsonSuffix = ".tissue.geojson", TilesSuffix = "_tiles";
+    private static readonly int LongestSuffix = new[] { H5Suffix, MaskSuffix, GeoJsonSuffix, TilesSuffix }.Max(s => s.Length);
+
     public static IReadOnlyList<SlideTilingResult> RunBatch(IReadOnlyList<string> paths, string outDir, TilingOptions options,
         IProgress<TilingProgress>? progress = null, CancellationToken cancel = default)
     {
         var stems = paths.GroupBy(OutputStem).FirstOrDefault(g => g.Count() > 1);
         if (stems is not null)
             throw new UserInputException($"slides {string.Join(" and ", stems)} would write the same output name '{stems.Key}'; tile them into different --out folders");
-        Directory.CreateDirectory(outDir);
+        FileNames.CheckComponents(outDir);
         var results = new List<SlideTilingResult>();
         for (int i = 0; i < paths.Count; i++)
         {
@@ -105,31 +112,38 @@ public static class SlideTiler
             int index = i;
             var p = progress is null ? null : new Progress<(long, long)>(d => progress.Report(new TilingProgress(index, paths.Count, paths[index], d.Item1, d.Item2)));
             try { results.Add(TileSlide(paths[i], outDir, options, p, cancel)); }
-            catch (UserInputException ex) { results.Add(new SlideTilingResult { Path = paths[i], Error = ex.Message }); }
-            catch (InvalidDataException ex) { results.Add(new SlideTilingResult { Path = paths[i], Error = ex.Message }); }
+            catch (Exception ex) when (ex is UserInputException or InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                results.Add(new SlideTilingResult { Path = paths[i], Error = ex.Message });
+            }
         }
         return results;
     }
 
-    /// <summary>The output base name of a slide: its file name without the last extension.</summary>
+    /// <summary>
+    /// The output base name of a slide: its file name without the last extension; when that is so long that
+    /// <c>STEM.tissue.geojson</c> would pass the 255-byte limit of a file name, its first bytes + <c>~</c> + 8 hex
+    /// digits of a hash of the whole stem (<see cref="FileNames.Fit"/>), so long names still map to distinct outputs.
+    /// </summary>
     public static string OutputStem(string slidePath) =>
-        System.IO.Path.GetFileNameWithoutExtension(System.IO.Path.TrimEndingDirectorySeparator(slidePath));
+        FileNames.Fit(System.IO.Path.GetFileNameWithoutExtension(System.IO.Path.TrimEndingDirectorySeparator(slidePath)), LongestSuffix);
 
     public static SlideTilingResult TileSlide(string slidePath, string outDir, TilingOptions options,
         IProgress<(long Done, long Total)>? progress = null, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
         string stem = OutputStem(slidePath);
-        string h5 = System.IO.Path.Combine(outDir, stem + ".h5");
-        string maskPng = System.IO.Path.Combine(outDir, stem + ".mask.png");
-        string geojson = System.IO.Path.Combine(outDir, stem + ".tissue.geojson");
-        string tilesDir = System.IO.Path.Combine(outDir, stem + "_tiles");
+        string h5 = System.IO.Path.Combine(outDir, stem + H5Suffix);
+        string maskPng = System.IO.Path.Combine(outDir, stem + MaskSuffix);
+        string geojson = System.IO.Path.Combine(outDir, stem + GeoJsonSuffix);
+        string tilesDir = System.IO.Path.Combine(outDir, stem + TilesSuffix);
         string key = options.SettingsKey();
-        Directory.CreateDirectory(outDir);
-        RemoveStaleTemporaries(outDir, stem);
-
-        if (File.Exists(h5) && TryResume(h5, key) is { } done)
-            return done with { Path = slidePath, H5 = h5, MaskPng = maskPng, GeoJson = geojson, Seconds = clock.Elapsed.TotalSeconds };
+        if (Directory.Exists(outDir))
+        {
+            foreach (var output in new[] { h5, maskPng, geojson, tilesDir }) RemoveStaleTemporaries(output);
+            if (File.Exists(h5) && TryResume(h5, key) is { } done)
+                return done with { Path = slidePath, H5 = h5, MaskPng = maskPng, GeoJson = geojson, Seconds = clock.Elapsed.TotalSeconds };
+        }
 
         using var slide = SlideFactory.Open(slidePath, new SlideOpenOptions { Backend = options.Backend, MppOverride = options.SlideMpp });
         var grid = TileGrid.Plan(slide, options.TargetMpp, options.TileSize, options.Overlap, options.MppTolerance);
@@ -147,27 +161,33 @@ public static class SlideTiler
         }
 
         var status = new string?[candidates.Count];
-        string? tilesTemp = null;
-        if (options.SaveTiles)
-        {
-            tilesTemp = tilesDir + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-            Directory.CreateDirectory(tilesTemp);
-        }
+        bool createdOutDir = !Directory.Exists(outDir);
+        Directory.CreateDirectory(outDir);
         try
         {
+            using var staged = new StagedFiles();
+            string? tilesTemp = options.SaveTiles ? staged.Folder(tilesDir) : null;
             long finished = 0;
             progress?.Report((0, candidates.Count));
-            Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers), CancellationToken = cancel }, i =>
+            try
             {
-                var (x, y) = candidates[i];
-                var tile = slide.ReadRegion(grid.Level, x, y, grid.ReadSize, grid.ReadSize);
-                if (grid.ReadSize != grid.TileSize) tile = Resampler.Area(tile, grid.TileSize, grid.TileSize);
-                status[i] = TileQc.Check(tile, options.Qc);
-                if (status[i] is null && tilesTemp is not null)
-                    ImageCodec.WritePng(tile, System.IO.Path.Combine(tilesTemp, $"{x}_{y}.png"));
-                long n = Interlocked.Increment(ref finished);
-                if (progress is not null && (n % 64 == 0 || n == candidates.Count)) progress.Report((n, candidates.Count));
-            });
+                Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers), CancellationToken = cancel }, i =>
+                {
+                    var (x, y) = candidates[i];
+                    var tile = slide.ReadRegion(grid.Level, x, y, grid.ReadSize, grid.ReadSize);
+                    if (grid.ReadSize != grid.TileSize) tile = Resampler.Area(tile, grid.TileSize, grid.TileSize);
+                    status[i] = TileQc.Check(tile, options.Qc);
+                    if (status[i] is null && tilesTemp is not null)
+                        ImageCodec.WritePng(tile, System.IO.Path.Combine(tilesTemp, $"{x}_{y}.png"));
+                    long n = Interlocked.Increment(ref finished);
+                    if (progress is not null && (n % 64 == 0 || n == candidates.Count)) progress.Report((n, candidates.Count));
+                });
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.FirstOrDefault(e => e is UserInputException or InvalidDataException or IOException) is { } first)
+            {
+                // The first bad tile as itself (it names the slide), not wrapped by the parallel loop.
+                ExceptionDispatchInfo.Capture(first).Throw();
+            }
 
             var kept = Enumerable.Range(0, candidates.Count).Where(i => status[i] is null).ToArray();
             var coords = new long[kept.Length, 2];
@@ -179,14 +199,8 @@ public static class SlideTiler
                 [DropReason.Blur] = status.Count(s => s == DropReason.Blur),
             };
 
-            WriteMaskPng(mask, maskPng);
-            WriteAtomically(geojson, MaskContours.ToGeoJson(mask));
-            if (tilesTemp is not null)
-            {
-                if (Directory.Exists(tilesDir)) Directory.Delete(tilesDir, recursive: true);
-                Directory.Move(tilesTemp, tilesDir);
-                tilesTemp = null;
-            }
+            WriteMaskPng(mask, staged.File(maskPng));
+            File.WriteAllText(staged.File(geojson), MaskContours.ToGeoJson(mask));
             var attrs = new Dictionary<string, object>(StringComparer.Ordinal)
             {
                 ["patch_size"] = (long)grid.ReadSize,
@@ -210,16 +224,19 @@ public static class SlideTiler
                 ["backend"] = slide.Backend.ToString(),
                 ["settings"] = key,
             };
-            CoordinatesFile.Write(h5, coords, attrs); // last: its presence marks the slide as finished
+            CoordinatesFile.Write(staged.File(h5), coords, attrs);
+            staged.Commit(); // the h5 was staged last: its presence marks the slide as finished
             return new SlideTilingResult
             {
                 Path = slidePath, Tiles = kept.Length, Dropped = dropped, Seconds = clock.Elapsed.TotalSeconds, H5 = h5,
                 MaskPng = maskPng, GeoJson = geojson, Level = grid.Level, EffectiveMpp = grid.EffectiveMpp,
             };
         }
-        finally
+        catch when (createdOutDir)
         {
-            if (tilesTemp is not null && Directory.Exists(tilesTemp)) Directory.Delete(tilesTemp, recursive: true);
+            // The staged files are gone (disposed); a folder this call created and left empty goes too.
+            if (Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
+            throw;
         }
     }
 
@@ -249,10 +266,12 @@ public static class SlideTiler
         }
     }
 
-    private static void RemoveStaleTemporaries(string outDir, string stem)
+    // Temporaries an interrupted earlier run left for this output.
+    private static void RemoveStaleTemporaries(string output)
     {
-        foreach (var f in Directory.EnumerateFiles(outDir, stem + "*.tmp-*")) File.Delete(f);
-        foreach (var d in Directory.EnumerateDirectories(outDir, stem + "_tiles.tmp-*")) Directory.Delete(d, recursive: true);
+        var dir = System.IO.Path.GetDirectoryName(output)!;
+        foreach (var f in Directory.EnumerateFiles(dir, FileNames.TemporaryPattern(output))) File.Delete(f);
+        foreach (var d in Directory.EnumerateDirectories(dir, FileNames.TemporaryPattern(output))) Directory.Delete(d, recursive: true);
     }
 
     public static void WriteMaskPng(TissueMask mask, string path)
@@ -260,12 +279,5 @@ public static class SlideTiler
         var rgb = new byte[mask.Width * mask.Height * 3];
         for (int i = 0; i < mask.Pixels.Length; i++) if (mask.Pixels[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = 255;
         ImageCodec.WritePng(new RgbImage(mask.Width, mask.Height, rgb), path);
-    }
-
-    private static void WriteAtomically(string path, string text)
-    {
-        var temp = path + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
     }
 }

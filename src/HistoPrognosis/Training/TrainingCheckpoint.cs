@@ -128,8 +128,8 @@ public sealed class TrainingCheckpoint(string directory)
             if (Path.GetFileName(folder) != Path.GetFileName(StepFolder(step))) System.IO.Directory.Delete(folder, recursive: true);
         foreach (var file in System.IO.Directory.EnumerateFiles(directory, "best-*.safetensors"))
             if (Path.GetFileName(file) != Path.GetFileName(BestFile(bestStep))) File.Delete(file);
-        foreach (var file in System.IO.Directory.EnumerateFiles(directory, ".best-*"))
-            File.Delete(file); // a temporary left by a kill while the best weights were written
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory, ".*.tmp*"))
+            File.Delete(file); // a temporary (FileNames.Temporary) left by a kill while the best weights were written
     }
 
 }

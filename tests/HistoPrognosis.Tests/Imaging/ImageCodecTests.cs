@@ -73,7 +73,7 @@ public sealed class ImageCodecTests
     }
 
     /// <summary>A PNG whose IHDR states the size but whose data is one tiny compressed row: a decompression bomb's header.</summary>
-    private static byte[] PngClaiming(int width, int height)
+    internal static byte[] PngClaiming(int width, int height)
     {
         using var png = new MemoryStream();
         png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);

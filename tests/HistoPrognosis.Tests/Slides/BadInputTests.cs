@@ -42,6 +42,45 @@ public class BadInputTests
         finally { Directory.Delete(dir, true); }
     }
 
+    [Theory]
+    [InlineData("1.2.840.10008.5.1.4.1.1.2", "CT Image Storage")]
+    [InlineData("1.2.840.10008.5.1.4.1.1.4", "MR Image Storage")]
+    [InlineData("1.2.840.10008.5.1.4.1.1.7", "Secondary Capture Image Storage")]
+    [InlineData("1.2.840.10008.5.1.4.1.1.77.1.2", "VL Microscopic Image Storage")]
+    [InlineData("1.2.3.4.5.6.7", null)]
+    public void DicomOfAnotherSopClass_IsRefusedNamingTheFileAndTheClass(string sopClass, string? name)
+    {
+        var dir = WsiFixtures.TempDir("sop");
+        try
+        {
+            var path = Path.Combine(dir, "image.dcm");
+            DicomWriter.SingleImage(sopClass).Save(path, "1.2.840.10008.1.2.1", sopClass);
+            var message = OpenFails(path).Message;
+            Assert.Contains($"SOP class {sopClass}", message);
+            if (name is not null) Assert.Contains($"({name})", message);
+            Assert.Contains(DicomSopClass.WholeSlide, message);
+
+            // Forced onto the DICOM backend, or stated only in the file meta: refused the same way.
+            Assert.Contains(sopClass, OpenFailsWith(path, SlideBackend.Dicom).Message);
+            DicomWriter.SingleImage(sopClass).Remove(0x00080016).Save(path, "1.2.840.10008.1.2.1", sopClass);
+            Assert.Contains(sopClass, OpenFails(path).Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void DicomWithoutASopClass_IsRefused()
+    {
+        var dir = WsiFixtures.TempDir("nosop");
+        try
+        {
+            var path = Path.Combine(dir, "anonymous.dcm");
+            DicomWriter.SingleImage("").Remove(0x00080016).Save(path, "1.2.840.10008.1.2.1", sopClass: "");
+            Assert.Contains("no SOP Class UID", OpenFails(path).Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void MislabelledExtensions_AreReadByContent()
     {
@@ -85,7 +124,7 @@ public class BadInputTests
             var bytes = File.ReadAllBytes(path);
             var page = TiffDirectory.Read(path)[0];
             Assert.Equal(1, page.Compression);
-            PatchCompression(bytes, 65000);
+            TiffBytes.SetShort(bytes, TiffBytes.Compression, 65000);
             File.WriteAllBytes(path, bytes);
             Assert.Equal(65000, TiffDirectory.Read(path)[0].Compression);
             OpenFails(path);
@@ -99,22 +138,5 @@ public class BadInputTests
         var ex = Assert.Throws<UserInputException>(() => { using var s = SlideFactory.Open(path, new SlideOpenOptions { Backend = backend }); });
         Assert.Contains(path, ex.Message);
         return ex;
-    }
-
-    // Rewrites the Compression (259) entry of the first directory of a little-endian classic TIFF.
-    private static void PatchCompression(byte[] tiff, ushort value)
-    {
-        int ifd = BitConverter.ToInt32(tiff, 4);
-        int count = BitConverter.ToUInt16(tiff, ifd);
-        for (int i = 0; i < count; i++)
-        {
-            int e = ifd + 2 + 12 * i;
-            if (BitConverter.ToUInt16(tiff, e) == 259)
-            {
-                BitConverter.GetBytes(value).CopyTo(tiff, e + 8);
-                return;
-            }
-        }
-        Assert.Fail("no compression tag");
     }
 }

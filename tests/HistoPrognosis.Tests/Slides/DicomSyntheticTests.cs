@@ -18,7 +18,7 @@ public class DicomSyntheticTests
     private static DicomWriter Base(long width, long height, int tile, int frames, string series = Series, string imageType = "ORIGINAL\\PRIMARY\\VOLUME\\NONE") =>
         new DicomWriter()
             .Str(0x00080008, "CS", imageType)
-            .Str(0x00080016, "UI", DicomWsiSlide.WsiSopClass)
+            .Str(0x00080016, "UI", DicomSopClass.WholeSlide)
             .Str(0x00080070, "LO", "TestScanner")
             .Str(0x0020000E, "UI", series)
             .US(0x00280002, 3)
@@ -94,6 +94,50 @@ public class DicomSyntheticTests
 
             using var fromFolder = SlideFactory.Open(Path.Combine(dir, "level0.dcm"));
             Assert.Equal(slide.Levels, fromFolder.Levels);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void ObjectsOfOtherSopClasses_AreNeverLevels_AndAFolderOfOnlyThemIsRefused()
+    {
+        var dir = WsiFixtures.TempDir("dcmsop");
+        try
+        {
+            // A CT in the slide's own series, larger than its level 0: accepted, it would have become level 0.
+            const string ct = "1.2.840.10008.5.1.4.1.1.2";
+            var ctPath = Path.Combine(dir, "a-ct.dcm");
+            DicomWriter.SingleImage(ct, 200).Str(0x0020000E, "UI", Series).Save(ctPath, ExplicitLE, ct);
+            Base(100, 70, 32, 12).NativePixels(new byte[12 * 32 * 32 * 3]).Save(Path.Combine(dir, "level0.dcm"), ExplicitLE);
+            foreach (var opened in new[] { Path.Combine(dir, "level0.dcm"), dir })
+            {
+                using var slide = (DicomWsiSlide)SlideFactory.Open(opened);
+                Assert.Equal(new SlideLevel(100, 70, 1.0), slide.Levels.Single());
+                Assert.DoesNotContain(ctPath, slide.InstancePaths);
+            }
+
+            File.Delete(Path.Combine(dir, "level0.dcm"));
+            var ex = Assert.Throws<UserInputException>(() => SlideFactory.Open(dir));
+            Assert.Contains(dir, ex.Message);
+            Assert.Contains(ctPath, ex.Message);
+            Assert.Contains("CT Image Storage", ex.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Theory]
+    [InlineData(0xFFFFFFFFL, 0xFFFFFFFFL)] // the tile count overflows even a long
+    [InlineData(200_000L, 200_000L)]
+    public void AnImplausiblePixelMatrix_IsRefusedBeforeItsTileTableIsAllocated(long width, long height)
+    {
+        var dir = WsiFixtures.TempDir("dcmhuge");
+        try
+        {
+            var path = Path.Combine(dir, "huge.dcm");
+            Base(width, height, 1, 1).Str(0x00209311, "CS", "TILED_SPARSE").NativePixels(new byte[3]).Save(path, ExplicitLE);
+            var ex = Assert.Throws<UserInputException>(() => SlideFactory.Open(path));
+            Assert.Contains(path, ex.Message);
+            Assert.Contains("tiles, more than the", ex.Message);
         }
         finally { Directory.Delete(dir, true); }
     }

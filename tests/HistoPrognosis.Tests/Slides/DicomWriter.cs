@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using HistoPrognosis.Slides;
 
 namespace HistoPrognosis.Tests.Slides;
 
@@ -10,6 +11,23 @@ namespace HistoPrognosis.Tests.Slides;
 public sealed class DicomWriter
 {
     private readonly SortedDictionary<uint, byte[]> _elements = new();
+
+    /// <summary>
+    /// A one-frame 8-bit grey image of any SOP class carrying the total-pixel-matrix tags of a one-tile slide, so
+    /// nothing but its SOP class tells it from one (a CT written like this used to be read as a slide).
+    /// </summary>
+    public static DicomWriter SingleImage(string sopClass, int size = 16) =>
+        new DicomWriter()
+            .Str(0x00080016, "UI", sopClass)
+            .Str(0x0020000E, "UI", "1.2.826.0.1.99.77")
+            .US(0x00280002, 1)
+            .Str(0x00280004, "CS", "MONOCHROME2")
+            .US(0x00280010, (ushort)size)
+            .US(0x00280011, (ushort)size)
+            .US(0x00280100, 8)
+            .UL(0x00480006, (uint)size)
+            .UL(0x00480007, (uint)size)
+            .NativePixels(Enumerable.Range(0, size * size).Select(i => (byte)i).ToArray());
 
     public DicomWriter Str(uint tag, string vr, string value)
     {
@@ -119,7 +137,7 @@ public sealed class DicomWriter
         return ms.ToArray();
     }
 
-    public void Save(string path, string transferSyntax, string sopClass = "1.2.840.10008.5.1.4.1.1.77.1.6")
+    public void Save(string path, string transferSyntax, string sopClass = DicomSopClass.WholeSlide)
     {
         var meta = new DicomWriter()
             .Str(0x00020002, "UI", sopClass)

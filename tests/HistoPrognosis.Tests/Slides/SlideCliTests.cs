@@ -39,6 +39,55 @@ public class SlideCliTests
     }
 
     [Fact]
+    public void Tile_NonSlideAndDamagedSlides_ExitTwo_NamingEach_AndLeaveNoOutputFolder()
+    {
+        var dir = WsiFixtures.TempDir("clibad");
+        try
+        {
+            const string ct = "1.2.840.10008.5.1.4.1.1.2";
+            var ctPath = Path.Combine(dir, "scan.dcm");
+            DicomWriter.SingleImage(ct).Save(ctPath, "1.2.840.10008.1.2.1", ct);
+            var cut = WsiFixtures.DamagedCopy(dir, "cut.svs", WsiFixtures.CutTile);
+            var outDir = Path.Combine(dir, "out");
+
+            var (code, _, stderr) = Run("tile", ctPath, cut, "--out", outDir, "--mpp", "0.5", "--tile-size", "256", "--slide-mpp", "0.5");
+            Assert.Equal(2, code);
+            Assert.Contains($"{ctPath}: SOP class {ct} (CT Image Storage) is not a whole-slide image", stderr);
+            Assert.Contains($"{cut}: cannot read level 0", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+            Assert.False(Directory.Exists(outDir), "an output folder was left behind");
+
+            (code, _, stderr) = Run("slide", "info", ctPath);
+            Assert.Equal(2, code);
+            Assert.Contains("CT Image Storage", stderr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Tile_SlideNamesAtTheLimit_WriteOutputsThatFit_AndNoTemporaries()
+    {
+        var dir = WsiFixtures.TempDir("clilong");
+        try
+        {
+            // 244 and 255 bytes: the second's stem must be shortened for STEM.tissue.geojson to fit.
+            var slides = new[] { new string('a', 240) + ".svs", new string('b', 251) + ".svs" }.Select(n => Path.Combine(dir, n)).ToArray();
+            foreach (var s in slides) File.Copy(WsiFixtures.Cmu1, s);
+            var outDir = Path.Combine(dir, "out");
+            var (code, stdout, stderr) = Run(["tile", .. slides, "--out", outDir, "--mpp", "0.5", "--tile-size", "256", "--save-tiles", "--json"]);
+            Assert.True(code == 0, stderr);
+            foreach (var slide in JsonDocument.Parse(stdout).RootElement.GetProperty("slides").EnumerateArray())
+                foreach (var output in new[] { "h5", "mask_png", "geojson" })
+                    Assert.True(File.Exists(slide.GetProperty(output).GetString()), $"{output} of {slide.GetProperty("path")}");
+            var names = Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName).ToList();
+            Assert.Equal(8, names.Count); // h5, mask, GeoJSON and tiles folder of each; no temporary
+            Assert.All(names, n => Assert.True(System.Text.Encoding.UTF8.GetByteCount(n!) <= 255 && !n!.StartsWith('.'), n));
+            Assert.Contains(new string('a', 240) + ".tissue.geojson", names);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Tile_Json_AndMissingMppError_AndBadFile()
     {
         var dir = WsiFixtures.TempDir("cli");

@@ -18,6 +18,24 @@ public static class WsiFixtures
         return dir;
     }
 
+    /// <summary>
+    /// A copy of a little-endian TIFF slide (CMU-1 by default) in <paramref name="dir"/> with each tile of its first
+    /// page edited: <paramref name="damage"/> gets the bytes, the tile index, its offset and its byte count.
+    /// </summary>
+    public static string DamagedCopy(string dir, string name, Action<byte[], int, uint, uint> damage, string? source = null)
+    {
+        var bytes = File.ReadAllBytes(source ?? Cmu1);
+        var offsets = TiffBytes.Longs(bytes, TiffBytes.TileOffsets);
+        var counts = TiffBytes.Longs(bytes, TiffBytes.TileByteCounts);
+        for (int i = 0; i < offsets.Length; i++) damage(bytes, i, offsets[i], counts[i]);
+        var path = Path.Combine(dir, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    /// <summary>Cuts a tile's byte count to a third: its JPEG stream loses its end (as in a truncated copy).</summary>
+    public static void CutTile(byte[] tiff, int tile, uint offset, uint count) => TiffBytes.SetLong(tiff, TiffBytes.TileByteCounts, tile, count / 3);
+
     public static (double Mean, int Max) Difference(RgbImage a, RgbImage b)
     {
         Assert.Equal(a.Width, b.Width);

@@ -1,4 +1,5 @@
 using HistoPrognosis.Imaging;
+using HistoPrognosis.IO;
 using HistoPrognosis.Slides;
 using HistoPrognosis.Tests.Slides;
 using HistoPrognosis.Tiling;
@@ -160,7 +161,7 @@ public sealed class TilingTests(TilingTests.SlideFixture fixture) : IClassFixtur
     {
         var outDir = Path.Combine(_dir, "resume");
         Directory.CreateDirectory(outDir);
-        var stale = Path.Combine(outDir, "synthetic.h5.tmp-999-abc");
+        var stale = FileNames.Temporary(Path.Combine(outDir, "synthetic.h5")); // as an interrupted run leaves it
         File.WriteAllText(stale, "half-written");
         var options = new TilingOptions { TargetMpp = 1.0, TileSize = 32, Qc = new TileQcOptions { BlurThreshold = 0 } };
         var first = SlideTiler.RunBatch([_slide], outDir, options).Single();
