@@ -51,7 +51,7 @@ public static class ImageCodec
     {
         long pixels = (long)image.Width * image.Height;
         if (pixels > maxPixels)
-            throw new UserInputException($"{source}: the header claims {image.Width} × {image.Height} pixels, more than the {maxPixels:N0} an image may have here (whole slides are read by region: use --slides)");
+            throw new UserInputException($"{source}: the header claims {image.Width} × {image.Height} pixels, more than the {maxPixels:N0} allowed (input.max_image_pixels, --max-image-pixels; whole slides are read by region: use --slides)");
     }
 
     /// <summary>Writes a PNG atomically (temporary file, then rename).</summary>

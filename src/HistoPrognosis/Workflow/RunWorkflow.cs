@@ -93,7 +93,7 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         if (config.Evaluation.Protocol == EvaluationProtocol.Crossval)
         {
             var dir = Path.Combine(output, "crossval");
-            var key = StageRunner.Key("crossval", inputKey, Yaml(config.Features), Yaml(config.Stain), Yaml(config.Model), Yaml(config.Crossval), bootstrap.ToString(CultureInfo.InvariantCulture), config.Seed.ToString(CultureInfo.InvariantCulture));
+            var key = StageRunner.Key("crossval", inputKey, Yaml(config.Features), Yaml(config.Stain), Yaml(config.Model), Yaml(config.Crossval), Yaml(config.Evaluation), config.Seed.ToString(CultureInfo.InvariantCulture));
             stages.Run("cross-validation", dir, key, staging =>
                 new CrossValidation(device, log).Run(cohort, FeatureSource.Of(table, config.Features, config.Stain, config.Seed), config.Crossval, model, config.Evaluation,
                     config.Features.CompareBackbone, staging, config.Input.AllowMissing));
@@ -141,7 +141,7 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             stages.Run($"{name}: predict", predictDir, predictKey, staging =>
                 new PrognosisPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Features.Cache, config.Input.AllowMissing));
             var evaluationDir = Path.Combine(armDir, "evaluation");
-            var evaluationKey = StageRunner.Key("evaluate", predictKey, bootstrap.ToString(CultureInfo.InvariantCulture));
+            var evaluationKey = StageRunner.Key("evaluate", predictKey, Yaml(config.Evaluation));
             stages.Run($"{name}: evaluate", evaluationDir, evaluationKey, staging =>
                 PrognosisEvaluation.Run(testCohort, Path.Combine(predictDir, "risks.csv"), staging, config.Evaluation, config.Seed, config.Model.HorizonMonths));
             var evaluation = JsonSerializer.Deserialize<PrognosisEvaluationResult>(File.ReadAllText(Path.Combine(evaluationDir, "results.json")), JsonDefaults.Options)!;
