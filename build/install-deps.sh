@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the tests use, installed only when absent (OpenSlide's C library for the slide backends).
+# Debian packages the tests use, installed only when absent (OpenSlide's C library for the slide backends; GNU time,
+# whose /usr/bin/time -f %M gives the bad-input tests each child's peak memory).
 set -euo pipefail
 need=()
 ldconfig -p 2>/dev/null | grep -q 'libopenslide\.so\.0' || need+=(libopenslide0)
+[ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

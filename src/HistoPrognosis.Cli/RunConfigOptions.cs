@@ -63,6 +63,8 @@ public sealed class RunConfigOptions
             AddPath(command, "--tiles", "with --slides: folder for the slide stage's coordinates and masks", (c, v) => c with { Input = c.Input with { Tiles = v } });
             AddSwitch(command, "--skip-errors", "with --slides: record a slide that cannot be read in failures.csv and go on without it", c => c with { Input = c.Input with { SkipErrors = true } });
             Add(command, new Option<int?>("--max-patients") { Description = "only the first N patients of the patch table (0 = all)" }, (c, v) => c with { Input = c.Input with { MaxPatients = v } });
+            Add(command, new Option<long?>("--max-image-pixels") { Description = $"largest patch image decoded, width × height from its header (default {Defaults.Input.MaxImagePixels:N0})" },
+                (c, v) => c with { Input = c.Input with { MaxImagePixels = v } });
         }
         if (Has(ConfigFlags.Tiling))
         {

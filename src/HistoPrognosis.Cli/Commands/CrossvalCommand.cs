@@ -3,6 +3,7 @@ using System.Globalization;
 using HistoPrognosis.IO;
 using HistoPrognosis.Models;
 using HistoPrognosis.Studies;
+using HistoPrognosis.Survival;
 
 namespace HistoPrognosis.Cli.Commands;
 
@@ -22,18 +23,18 @@ public static class CrossvalCommand
             var (config, cohort, source) = RunInputs.ForModelling(options, parse, log);
             using var folder = new OutputFolder(parse.GetValue(output)!);
             var result = new CrossValidation(ComputeDevice.Resolve(config.Device), log).Run(cohort, source, config.Crossval, config.ResolvedModel,
-                config.Evaluation.BootstrapSamples, config.Features.CompareBackbone, folder.Path, config.Input.AllowMissing);
+                config.Evaluation, config.Features.CompareBackbone, folder.Path, config.Input.AllowMissing);
             config.Write(folder.Path);
             folder.Commit();
             var inv = CultureInfo.InvariantCulture;
             var console = parse.InvocationConfiguration.Output;
+            static string Pm(double? mean, double? sd) => mean is not double m ? "undefined" : sd is double s ? string.Format(CultureInfo.InvariantCulture, "{0:F3} ± {1:F3}", m, s) : m.ToString("F3", CultureInfo.InvariantCulture);
             foreach (var a in result.Arms)
-                console.WriteLine(string.Format(inv, "{0,-20} Harrell C {1:F3} ± {2:F3}, Uno C {3:F3} ± {4:F3}; pooled {5:F3} ({6:F3}–{7:F3})",
-                    a.Name, a.HarrellMean, a.HarrellSd, a.UnoMean, a.UnoSd, a.PooledHarrell.Value, a.PooledHarrell.Lower, a.PooledHarrell.Upper));
+                console.WriteLine(string.Format(inv, "{0,-20} Harrell C {1}, Uno C {2}; pooled {3}", a.Name, Pm(a.HarrellMean, a.HarrellSd), Pm(a.UnoMean, a.UnoSd), a.PooledHarrell.Format()));
             foreach (var c in result.BackboneComparisons ?? [])
-                console.WriteLine(string.Format(inv, "{0,-20} {1} − {2}: {3:+0.000;-0.000} ({4:+0.000;-0.000} to {5:+0.000;-0.000})",
-                    c.Model, result.Backbone, result.ComparisonBackbone, c.Difference.Value, c.Difference.Lower, c.Difference.Upper));
+                console.WriteLine(string.Format(inv, "{0,-20} {1} − {2}: {3}", c.Model, result.Backbone, result.ComparisonBackbone, Estimate.Format(c.Difference, "+0.000;-0.000")));
             if (result.ReferenceC.TryGetValue("oracle", out var oracle)) console.WriteLine(string.Format(inv, "oracle Harrell C {0:F3}", oracle));
+            foreach (var w in result.Warnings) console.WriteLine($"warning: {w}");
             console.WriteLine($"→ {folder.Destination}");
             return 0;
         });

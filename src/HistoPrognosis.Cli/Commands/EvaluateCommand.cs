@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using HistoPrognosis.IO;
 using HistoPrognosis.Reports;
+using HistoPrognosis.Survival;
 
 namespace HistoPrognosis.Cli.Commands;
 
@@ -23,12 +24,14 @@ public static class EvaluateCommand
             config.Validate();
             var cohort = RunInputs.Cohort(config, requireOutcome: true);
             using var folder = new OutputFolder(parse.GetValue(output)!);
-            var r = PrognosisEvaluation.Run(cohort, parse.GetValue(risks)!, folder.Path, config.Evaluation.BootstrapSamples, config.Seed, config.Model.HorizonMonths);
+            var r = PrognosisEvaluation.Run(cohort, parse.GetValue(risks)!, folder.Path, config.Evaluation, config.Seed, config.Model.HorizonMonths);
             config.Write(folder.Path);
             folder.Commit();
-            var text = string.Format(CultureInfo.InvariantCulture, "Harrell C {0:F3}, Uno C {1:F3}, AUC({2}) {3:F3}, log-rank p {4:G3}", r.HarrellC.Value, r.UnoC.Value, r.HorizonMonths, r.TimeDependentAuc.Value, r.LogRankP);
+            var text = string.Format(CultureInfo.InvariantCulture, "Harrell C {0}, Uno C {1}, AUC({2}) {3}, log-rank p {4}", r.HarrellC.Format(), Estimate.Format(r.UnoC), r.HorizonMonths,
+                Estimate.Format(r.TimeDependentAuc), r.LogRankP is double p ? p.ToString("G3", CultureInfo.InvariantCulture) : "undefined");
             if (r.FractionOfOracle is double f) text += string.Format(CultureInfo.InvariantCulture, "; oracle {0:F3} ({1:P0} of it)", r.ReferenceC["oracle"], f);
             parse.InvocationConfiguration.Output.WriteLine(text);
+            foreach (var w in r.Warnings) parse.InvocationConfiguration.Output.WriteLine($"warning: {w}");
             return 0;
         });
         return command;

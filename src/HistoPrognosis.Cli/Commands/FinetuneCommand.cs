@@ -23,7 +23,7 @@ public static class FinetuneCommand
             if (config.Input.Slides is not null) throw new UserInputException("finetune trains on labelled patches: give --patches TABLE with a label column");
             var log = PipelineLog.Console;
             var train = RunInputs.Patches(config, log, requireLabel: true);
-            var validationTable = parse.GetValue(validation) is { } v ? PatchTable.Load(v, requireLabel: true) : null;
+            var validationTable = parse.GetValue(validation) is { } v ? PatchTable.Load(v, requireLabel: true, config.Input.MaxImagePixels) : null;
             var job = new FinetuneJobConfig(config.Features.Backbone, config.Seed, config.ResolvedFinetune, config.Stain);
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             var history = new FinetuneJob(job, ComputeDevice.Resolve(config.Device), log).Run(train, validationTable, outDir);

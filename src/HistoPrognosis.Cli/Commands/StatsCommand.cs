@@ -81,7 +81,7 @@ public static class StatsCommand
         {
             var table = SurvivalTable.Read(parse.GetValue(options.Input)!);
             var input = new Input(parse, options, table,
-                table.Numbers(parse.GetValue(options.Time)!, nonNegative: true), table.Events(parse.GetValue(options.Event)!));
+                table.Times(parse.GetValue(options.Time)!), table.Events(parse.GetValue(options.Event)!));
             if (input.Time.Length < 2)
                 throw new UserInputException($"{table.FilePath}: {input.Time.Length} subject(s); at least 2 are needed.");
             if (input.Replicates < 0)
@@ -154,7 +154,7 @@ public static class StatsCommand
         double[] p = input.Numbers(input.Options.Risk);
         for (int i = 0; i < p.Length; i++)
             if (p[i] is < 0 or > 1)
-                throw new UserInputException($"{input.File}, line {input.Table.LineOf(i)}, column '{column}': {p[i]} is not a probability in [0, 1] (brier needs predicted event probabilities by --at).");
+                throw new UserInputException($"{input.File}, row {input.Table.LineOf(i)}, column '{column}': {p[i]} is not a probability in [0, 1] (brier needs predicted event probabilities by --at).");
         double at = input.Value(input.Options.At);
         var output = new StatsOutput().Add("brier", BrierScore.At(input.Time, input.Event, p, at)).Add("times", at)
             .Add("cens.model", "km").Add("n", input.Time.Length).Add("nevent", input.Event.Count(e => e));

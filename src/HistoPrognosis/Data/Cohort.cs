@@ -25,7 +25,10 @@ public sealed class Cohort
     public double[] Time => Patients.Select(p => p.TimeMonths ?? throw new UserInputException($"{SourcePath}: patient {p.PatientId} has no time_months")).ToArray();
     public bool[] Events => Patients.Select(p => p.Event ?? throw new UserInputException($"{SourcePath}: patient {p.PatientId} has no event")).ToArray();
 
-    /// <param name="requireOutcome">training and evaluation need <c>time_months</c> and <c>event</c>, and at least one event</param>
+    /// <param name="requireOutcome">
+    /// training and evaluation need <c>time_months</c> (≥ 0, see <see cref="CsvTable.Time"/>) and <c>event</c> on every row;
+    /// prediction reads them only where given
+    /// </param>
     public static Cohort Load(string path, bool requireOutcome)
     {
         var table = CsvTable.Read(path);
@@ -45,27 +48,19 @@ public sealed class Cohort
             if (!seen.TryAdd(id, line)) throw new UserInputException($"{path}, row {line}: duplicate patient_id '{id}' (first at row {seen[id]})");
             double? time = null;
             bool? @event = null;
-            if (timeColumn is int tc && eventColumn is int ec)
+            // A prediction cohort may leave the follow-up of new patients empty; what is given must be valid.
+            if (timeColumn is int tc && eventColumn is int ec && (requireOutcome || table.Text(r, tc).Length > 0 || table.Text(r, ec).Length > 0))
             {
-                var timeText = table.Text(r, tc);
-                if (!double.TryParse(timeText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var t) || !(t > 0) || double.IsInfinity(t))
-                    throw new UserInputException($"{path}, row {line}, column 'time_months': '{timeText}' is not a positive finite time");
-                var eventText = table.Text(r, ec);
-                @event = eventText switch
-                {
-                    "0" => false,
-                    "1" => true,
-                    _ => throw new UserInputException($"{path}, row {line}, column 'event': '{eventText}' is not 0 or 1"),
-                };
-                time = t;
+                time = table.Time(r, tc);
+                @event = table.Event(r, ec);
             }
             var site = siteColumn is int sc ? table.Text(r, sc) : null;
             var columns = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             for (int c = 0; c < table.Headers.Count; c++) columns.TryAdd(table.Headers[c], table.Text(r, c));
             patients.Add(new CohortPatient(id, time, @event, site, line, columns));
         }
+        // Too few patients or events for a stage is for that stage to say (its minimums name the config keys).
         if (patients.Count == 0) throw new UserInputException($"{path}: no patients (the table has a header only)");
-        if (requireOutcome && !patients.Any(p => p.Event == true)) throw new UserInputException($"{path}: the cohort has no events (event = 1); survival models and C-indices need some");
         return new Cohort(path, patients, table.Headers.ToList());
     }
 

@@ -65,9 +65,33 @@ public sealed class CsvTable
     {
         var text = Text(row, column);
         if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
-            throw new UserInputException($"{Path}, row {Rows[row].Line}, column '{Headers[column]}': '{text}' is not a finite number");
+            throw Error(row, column, text.Length == 0 ? "empty (missing values are not allowed)" : $"'{text}' is not a finite number");
         return value;
     }
+
+    /// <summary>
+    /// A follow-up time, read the same way for every table (cohorts for the model commands, <c>histoprog stats</c>):
+    /// a finite number ≥ 0. Time 0 is kept, as R's <c>survival</c> keeps it (<c>coxph</c> and <c>survfit</c> accept
+    /// it); a negative, missing or non-numeric time is refused naming the row.
+    /// </summary>
+    public double Time(int row, int column)
+    {
+        double value = Number(row, column);
+        if (value < 0) throw Error(row, column, $"{Text(row, column)} is negative; follow-up times must be ≥ 0");
+        return value;
+    }
+
+    /// <summary>An event indicator, read the same way for every table: 1 = event, 0 = censored (also written 1.0 / 0.0); anything else is refused.</summary>
+    public bool Event(int row, int column)
+    {
+        var text = Text(row, column);
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || value is not (0 or 1))
+            throw Error(row, column, text.Length == 0 ? "empty (missing values are not allowed)" : $"'{text}' is not 0 or 1 (0 = censored, 1 = event)");
+        return value == 1;
+    }
+
+    /// <summary>An error naming the file, the row (its line in the file) and the column.</summary>
+    public UserInputException Error(int row, int column, string what) => new($"{Path}, row {Rows[row].Line}, column '{Headers[column]}': {what}");
 
     private static IEnumerable<(int Line, string[] Fields)> Records(TextReader reader, string path)
     {

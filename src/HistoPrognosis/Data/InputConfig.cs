@@ -25,6 +25,12 @@ public sealed record InputConfig
     public bool AllowMissing { get; init; }
     /// <summary>A slide that cannot be read or tiled is recorded in the run's <c>failures.csv</c> and left out instead of stopping the run.</summary>
     public bool SkipErrors { get; init; }
+    /// <summary>
+    /// Largest patch image decoded whole, in pixels (width × height, checked from the header before any pixel is
+    /// decoded): 100 megapixels by default, a 10,000² image or 300 MB as RGB. Slides are read by region and never
+    /// decoded whole, so this bounds only image files named in a patch table.
+    /// </summary>
+    public long MaxImagePixels { get; init; } = Imaging.ImageCodec.DefaultMaxPixels;
 
     /// <summary>
     /// The patches of this input: <see cref="Patches"/> as given, or <see cref="Slides"/> tiled by the slide stage
@@ -35,7 +41,7 @@ public sealed record InputConfig
         ICollection<SlideFailure>? failures = null)
     {
         Validate();
-        if (Patches is { } patches) return PatchTable.Load(patches, requireLabel);
+        if (Patches is { } patches) return PatchTable.Load(patches, requireLabel, MaxImagePixels);
         return SlideManifest.Tile(Slides!, Tiles ?? defaultTiles, tiling, log, SkipErrors ? failures ?? [] : null);
     }
 
@@ -43,6 +49,7 @@ public sealed record InputConfig
     {
         if ((Patches is null) == (Slides is null)) throw new UserInputException("give the patches as exactly one of --patches TABLE (input.patches) or --slides MANIFEST (input.slides)");
         if (MaxPatients < 0) throw new UserInputException($"input.max_patients must be ≥ 0, got {MaxPatients}");
+        if (MaxImagePixels < 1) throw new UserInputException($"input.max_image_pixels (--max-image-pixels) must be ≥ 1, got {MaxImagePixels}");
         if (SimulateFollowUp && Cohort is not null) throw new UserInputException("input: give either input.cohort or input.simulate_follow_up, not both");
         if (SimulateFollowUp && Slides is not null) throw new UserInputException("input.simulate_follow_up needs patch labels (input.patches with a label column), not slides");
     }

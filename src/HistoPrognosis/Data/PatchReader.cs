@@ -22,7 +22,7 @@ public sealed class PatchReader(Func<RgbImage, RgbImage>? transform = null) : ID
         ObjectDisposedException.ThrowIf(_disposed, this);
         try
         {
-            if (record.Region is not { } region) return Transformed(ImageCodec.Read(record.Path));
+            if (record.Region is not { } region) return Transformed(ImageCodec.Read(record.Path, record.MaxPixels));
             if (record.X is not long x || record.Y is not long y)
                 throw new UserInputException($"{region.SlidePath}: a slide region needs x and y");
             var slide = Open(region);

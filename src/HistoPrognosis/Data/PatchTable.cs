@@ -3,13 +3,17 @@ namespace HistoPrognosis.Data;
 /// <summary>
 /// One patch: its image file (absolute), patient, label when the table has one (1 = IDC), and its position in the
 /// slide (columns <c>x, y</c>, level 0) when the table has them. With a <see cref="Region"/> the pixels are read from
-/// a slide instead and <see cref="Path"/> names the slide.
+/// a slide instead and <see cref="Path"/> names the slide. <see cref="MaxPixels"/> is the largest image file its decode
+/// accepts (<c>input.max_image_pixels</c>): it travels with the record so that every reader of the table applies it.
 /// </summary>
 public sealed record PatchRecord(string Path, string PatientId, int? Label, int Line, long? X = null, long? Y = null, SlideRegion? Region = null,
-    string? Table = null);
+    string? Table = null, long MaxPixels = Imaging.ImageCodec.DefaultMaxPixels);
 
 /// <summary>
-/// A patch table (<c>path, patient_id[, label]</c>, more columns allowed). Paths are relative to the table's folder.
+/// A patch table (<c>path, patient_id[, label]</c>, more columns allowed). Relative paths are resolved against the
+/// table's folder, <c>..</c> included, and absolute paths are taken as they are: the table is the user's own, read with
+/// the user's rights, so a path outside its folder (e.g. a shared image store) is allowed, and one that is not an image
+/// fails naming the row and the resolved path.
 /// A row with a non-empty <c>read_size</c> is a slide region: <c>path</c> names the slide and <c>x, y</c> (level 0),
 /// <c>level</c>, <c>read_size</c>, optional <c>tile_size</c> (default read_size), <c>slide_index</c> (default 0) and
 /// <c>slide_mpp</c> say what to read (the table <see cref="SlideManifest.Tile"/> writes).
@@ -29,7 +33,8 @@ public sealed class PatchTable
     public IReadOnlyList<string> PatientIds => StableOrder(Patches.Select(p => p.PatientId).Distinct());
 
     /// <param name="requireLabel">Training needs labels; prediction must never read them.</param>
-    public static PatchTable Load(string path, bool requireLabel)
+    /// <param name="maxImagePixels">the largest patch image decoded (<c>input.max_image_pixels</c>)</param>
+    public static PatchTable Load(string path, bool requireLabel, long maxImagePixels = Imaging.ImageCodec.DefaultMaxPixels)
     {
         var table = CsvTable.Read(path);
         int pathColumn = table.RequireColumn("path");
@@ -74,7 +79,7 @@ public sealed class PatchTable
                 if (mpp <= 0) throw new UserInputException($"{path}, row {line}, column 'slide_mpp': {mpp} is not a positive number");
                 region = new SlideRegion(full, slideIndex, Integer(table, r, levelColumn.Value, 0), readSize, tileSize, mpp);
             }
-            patches.Add(new PatchRecord(full, patient, label, line, x, y, region, path));
+            patches.Add(new PatchRecord(full, patient, label, line, x, y, region, path, maxImagePixels));
         }
         if (patches.Count == 0) throw new UserInputException($"{path}: no patches (the table has a header only)");
         return new PatchTable(path, patches);

@@ -48,7 +48,7 @@ public static class ImageCodec
         }
     }
 
-    private const string ReadBySlides = "whole slides are read by region: use --slides";
+    private const string ReadBySlides = "input.max_image_pixels, --max-image-pixels; whole slides are read by region: use --slides";
 
     // The header is read when the image is opened; the pixels only when written out, so this runs before any allocation.
     private static void CheckSize(Image image, string source, long maxPixels, string advice)

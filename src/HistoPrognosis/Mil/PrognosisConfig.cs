@@ -1,4 +1,5 @@
 using HistoPrognosis.Configuration;
+using HistoPrognosis.Survival;
 
 namespace HistoPrognosis.Mil;
 
@@ -31,13 +32,25 @@ public sealed record PrognosisConfig
     /// choosing the epoch on ~30 held-out patients was noisier than training to the end under weight decay and dropout.
     /// </summary>
     public double ValidationFraction { get; init; }
+    /// <summary>
+    /// Least patients a model is trained on (the whole cohort for <c>train</c>, the training folds in cross-validation).
+    /// Default 2, the least with a defined Cox loss; a study should ask for more.
+    /// </summary>
+    public int MinTrainPatients { get; init; } = CohortMinimum.LeastPatients;
+    /// <summary>Least events among the training patients (default 1, the least with a defined loss).</summary>
+    public int MinTrainEvents { get; init; } = CohortMinimum.LeastEvents;
     /// <summary>Set from the run's seed.</summary>
     [NotConfigured]
     public int Seed { get; init; } = 7;
     public MilConfig Mil { get; init; } = new();
 
+    /// <summary>What training needs, checked by <see cref="PrognosisModel.Train"/> and, before any feature is extracted, by the stages that train.</summary>
+    public CohortMinimum TrainingMinimum() =>
+        new(MinTrainPatients, MinTrainEvents, "model." + ConfigNames.Key(nameof(MinTrainPatients)), "model." + ConfigNames.Key(nameof(MinTrainEvents)));
+
     public void Validate()
     {
+        TrainingMinimum().Validate();
         if (TimeBins < 1) throw new UserInputException($"model.time_bins must be ≥ 1, got {TimeBins}");
         if (InstanceLossWeight is < 0 or >= 1) throw new UserInputException($"model.instance_loss_weight must be in [0, 1), got {InstanceLossWeight}");
         if (ValidationFraction is < 0 or >= 0.5) throw new UserInputException($"model.validation_fraction must be in [0, 0.5), got {ValidationFraction}");

@@ -55,13 +55,14 @@ public sealed class PrognosisModel : IDisposable
         return network;
     }
 
+    /// <param name="stage">names the training in errors, e.g. "cohort.csv: fold 2 of 5, training"</param>
     public static PrognosisModel Train(PrognosisData train, PrognosisData validation, ClinicalEncoder clinical, PrognosisConfig config,
-        Device device, PipelineLog log)
+        Device device, PipelineLog log, string stage)
     {
-        using var threads = new SmallTensorThreads(device);
         config.Validate();
-        if (train.Count == 0) throw new UserInputException("no training patients");
-        if (!train.Event.Any(e => e)) throw new UserInputException("the training patients have no events");
+        // One patient (loss 0) or no comparable pair (a flat loss) would "train" without error and predict noise.
+        config.TrainingMinimum().Check(stage, train.Time, train.Event);
+        using var threads = new SmallTensorThreads(device);
         var clock = Stopwatch.StartNew();
         manual_seed(config.Seed);
         var projection = FeatureProjection.Fit(train.Bags, config.Mil.PcaComponents, device);

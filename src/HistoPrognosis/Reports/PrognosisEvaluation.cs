@@ -7,81 +7,89 @@ using HistoPrognosis.Survival;
 
 namespace HistoPrognosis.Reports;
 
-/// <summary>Kaplan–Meier summary of one predicted risk group.</summary>
-public sealed record RiskGroupSummary(string Name, int Patients, int Events, double SurvivalAtHorizon);
+/// <summary>Kaplan–Meier summary of one predicted risk group; no survival at the horizon when the group's follow-up ends before it.</summary>
+public sealed record RiskGroupSummary(string Name, int Patients, int Events, double? SurvivalAtHorizon);
 
-/// <summary>What <c>histoprog evaluate</c> writes to <c>results.json</c>.</summary>
+/// <summary>
+/// What <c>histoprog evaluate</c> writes to <c>results.json</c>. A statistic that cannot be computed on these patients
+/// is null and <see cref="Warnings"/> says why (never NaN); <see cref="Brier"/> is also null when the risks file has no
+/// <c>p_event_5y</c> (<see cref="HasEventProbabilities"/>).
+/// </summary>
 public sealed record PrognosisEvaluationResult(
     int Patients, int Events, double HorizonMonths, int BootstrapSamples, int Seed,
-    Estimate HarrellC, Estimate UnoC, Estimate TimeDependentAuc, Estimate? Brier,
+    Estimate HarrellC, Estimate? UnoC, Estimate? TimeDependentAuc, Estimate? Brier,
     IReadOnlyList<RiskGroupSummary> RiskGroups, double? LogRankChiSquare, double? LogRankP,
-    IReadOnlyDictionary<string, double> ReferenceC, double? FractionOfOracle, IReadOnlyList<string> Warnings);
+    IReadOnlyDictionary<string, double> ReferenceC, double? FractionOfOracle, IReadOnlyList<string> Warnings, bool HasEventProbabilities = true);
 
 /// <summary>
 /// Scores predicted risks against a cohort's follow-up with the statistics library: Harrell C, Uno C truncated at
 /// the horizon, IPCW time-dependent AUC and Brier score at the horizon, bootstrap intervals, Kaplan–Meier curves of
 /// the patients below / above the median predicted risk with a log-rank test, and — when the cohort is simulated —
-/// the oracle (η), burden-only and age-only reference C-indices.
+/// the oracle (η), burden-only and age-only references. The cohort must meet the <c>evaluation</c> section's
+/// minimums (<see cref="EvaluationConfig.Minimum"/>); what is still undefined on it becomes a warning.
 /// </summary>
 public static class PrognosisEvaluation
 {
     /// <summary>Scores the risks file against the cohort; writes results.json, km.svg and summary.md into <paramref name="outputDirectory"/> (the caller commits it).</summary>
-    public static PrognosisEvaluationResult Run(Cohort cohort, string risksPath, string outputDirectory,
-        int bootstrapSamples = 1000, int seed = 1, double horizon = 60)
+    public static PrognosisEvaluationResult Run(Cohort cohort, string risksPath, string outputDirectory, EvaluationConfig evaluation, int seed = 1, double horizon = 60)
     {
         var cohortPath = cohort.SourcePath;
-        if (bootstrapSamples is < 0 or 1) throw new UserInputException($"bootstrap samples must be 0 or at least 2, got {bootstrapSamples}");
-        var (risk, probability) = ReadRisks(risksPath, cohort);
+        evaluation.Validate();
+        int bootstrapSamples = evaluation.BootstrapSamples;
         var time = cohort.Time;
         var @event = cohort.Events;
         int n = time.Length;
+        evaluation.Minimum().Check($"{cohortPath}: evaluation", time, @event);
+        var (risk, probability) = ReadRisks(risksPath, cohort);
         if (!(time.Max() > horizon)) throw new UserInputException($"{cohortPath}: nobody is followed beyond {horizon} months; the horizon metrics are undefined");
+        if (risk.Distinct().Count() < 2) throw new UserInputException($"{risksPath}: all risks are equal; no low/high risk groups");
 
-        Estimate Metric(IndexStatistic statistic) => Bootstrap.Estimate(n, statistic, bootstrapSamples, seed);
+        Estimate? Metric(IndexStatistic statistic) => Bootstrap.Estimate(n, statistic, bootstrapSamples, seed, evaluation.MinDefinedShare);
         IndexStatistic On(double[] score, Func<double[], bool[], double[], double> f) => idx =>
         {
             var (t, e, s) = Bootstrap.Gather(idx, time, @event, score);
             return f(t, e, s);
         };
-        var harrell = Metric(On(risk, (t, e, s) => Concordance.Harrell(t, e, s).Value));
+        // Defined: the minimum above guarantees a comparable pair.
+        var harrell = Metric(On(risk, (t, e, s) => Concordance.Harrell(t, e, s).Value))!;
         var uno = Metric(On(risk, (t, e, s) => Concordance.Uno(t, e, s, horizon)));
         var auc = Metric(On(risk, (t, e, s) => TimeDependentAuc.At(t, e, s, horizon)));
         var brier = probability is null ? null : Metric(On(probability, (t, e, s) => BrierScore.At(t, e, s, horizon)));
 
-        if (risk.Distinct().Count() < 2) throw new UserInputException($"{risksPath}: all risks are equal; no low/high risk groups");
         var plot = KaplanMeierPlot.ByMedianRisk("Kaplan–Meier by predicted risk", time, @event, risk, "months");
-        double median = risk.Order().ElementAt((n - 1) / 2); // the plot's split
+        var group = Survival.RiskGroups.AboveMedian(risk); // the plot's split
+        var warnings = new List<string>();
         var groups = new List<RiskGroupSummary>();
-        foreach (var (high, name) in new[] { (false, "low risk"), (true, "high risk") })
+        foreach (var (g, name) in new[] { (0, "low risk"), (1, "high risk") })
         {
-            var idx = Enumerable.Range(0, n).Where(i => risk[i] > median == high).ToArray();
+            var idx = Enumerable.Range(0, n).Where(i => group[i] == g).ToArray();
+            if (idx.Length == 0)
+            {
+                warnings.Add($"no {name} group: the predicted risks are tied at the median");
+                continue;
+            }
             var curve = KaplanMeier.Fit(idx.Select(i => time[i]).ToArray(), idx.Select(i => @event[i]).ToArray());
-            groups.Add(new RiskGroupSummary(name, idx.Length, idx.Count(i => @event[i]), curve.SurvivalAt(horizon)));
+            double? survival = horizon <= curve.LastTime ? curve.SurvivalAt(horizon) : null;
+            if (survival is null) warnings.Add($"{name} group: Kaplan–Meier survival at {horizon} months is undefined (its follow-up ends at {curve.LastTime} months)");
+            groups.Add(new RiskGroupSummary(name, idx.Length, idx.Count(i => @event[i]), survival));
         }
 
         var references = ReferenceC(cohort);
         double? fraction = references.TryGetValue("oracle", out var oracle) ? harrell.Value / oracle : null;
+        var context = new StatisticContext(n, bootstrapSamples, evaluation.MinDefinedShare);
+        warnings.InsertRange(0, context.Warnings("Harrell C", harrell, "")
+            .Concat(context.Warnings("Uno C", uno, $"no comparable pair with an event by {horizon} months"))
+            .Concat(context.Warnings("time-dependent AUC", auc, $"no event by {horizon} months, or nobody event-free beyond it"))
+            .Concat(probability is null ? [] : context.Warnings("Brier score", brier, $"nobody at risk at {horizon} months")));
+        if (plot.Undefined is { } why) warnings.Add($"log-rank test of low vs high predicted risk is undefined: {why}");
 
         var result = new PrognosisEvaluationResult(n, @event.Count(e => e), horizon, bootstrapSamples, seed, harrell, uno, auc, brier,
-            groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction, Warnings(harrell, uno, auc, brier, plot, n));
+            groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction, warnings, probability is not null);
         Directory.CreateDirectory(outputDirectory);
         File.WriteAllText(Path.Combine(outputDirectory, "results.json"), JsonSerializer.Serialize(result, JsonDefaults.Options));
         File.WriteAllText(Path.Combine(outputDirectory, "km.svg"), plot.Svg);
         File.WriteAllText(Path.Combine(outputDirectory, "summary.md"), Summary(result, cohortPath, risksPath));
         return result;
-    }
-
-    /// <summary>Every statistic that could not be computed on these patients, said in words (never a bare NaN in a table).</summary>
-    private static List<string> Warnings(Estimate harrell, Estimate uno, Estimate auc, Estimate? brier, KaplanMeierPlot.RiskGroups plot, int n)
-    {
-        var warnings = new List<string>();
-        foreach (var (name, m) in new[] { ("Harrell C", harrell), ("Uno C", uno), ("time-dependent AUC", auc), ("Brier score", brier) })
-        {
-            if (m is null) continue;
-            if (!double.IsFinite(m.Value)) warnings.Add($"{name} is undefined on these {n} patients (no comparable pair or nobody at risk at the horizon)");
-        }
-        if (plot.Undefined is { } why) warnings.Add($"log-rank test of low vs high predicted risk is undefined: {why}");
-        return warnings;
     }
 
     /// <summary>
@@ -121,19 +129,19 @@ public static class PrognosisEvaluation
     private static string Summary(PrognosisEvaluationResult r, string cohortPath, string risksPath)
     {
         var inv = CultureInfo.InvariantCulture;
-        string M(Estimate? m) => m is null ? "—" : !double.IsFinite(m.Value) ? "undefined" : double.IsNaN(m.Lower) ? m.Value.ToString("F3", inv) : string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
         var text = new StringBuilder();
         text.AppendLine("# Prognosis evaluation").AppendLine();
         text.AppendLine(inv, $"Cohort `{cohortPath}`, risks `{risksPath}`: {r.Patients} patients, {r.Events} events; horizon {r.HorizonMonths} months; 95% percentile bootstrap ({r.BootstrapSamples} resamples, seed {r.Seed}).").AppendLine();
         text.AppendLine("| metric | value (95% CI) |").AppendLine("|---|---|");
-        text.AppendLine($"| Harrell C | {M(r.HarrellC)} |");
-        text.AppendLine(inv, $"| Uno C (τ = {r.HorizonMonths}) | {M(r.UnoC)} |");
-        text.AppendLine(inv, $"| time-dependent AUC at {r.HorizonMonths} | {M(r.TimeDependentAuc)} |");
-        text.AppendLine(inv, $"| Brier score at {r.HorizonMonths} | {M(r.Brier)} |");
+        text.AppendLine($"| Harrell C | {r.HarrellC.Format()} |");
+        text.AppendLine(inv, $"| Uno C (τ = {r.HorizonMonths}) | {Estimate.Format(r.UnoC)} |");
+        text.AppendLine(inv, $"| time-dependent AUC at {r.HorizonMonths} | {Estimate.Format(r.TimeDependentAuc)} |");
+        text.AppendLine(inv, $"| Brier score at {r.HorizonMonths} | {(r.HasEventProbabilities ? Estimate.Format(r.Brier) : "— (no p_event_5y)")} |");
         text.AppendLine(r.LogRankP is double p ? string.Format(inv, "| log-rank low vs high risk | χ² {0:F2}, p {1:G3} |", r.LogRankChiSquare, p) : "| log-rank low vs high risk | undefined (see warnings) |").AppendLine();
         foreach (var w in r.Warnings) text.AppendLine($"- warning: {w}");
         if (r.Warnings.Count > 0) text.AppendLine();
-        foreach (var g in r.RiskGroups) text.AppendLine(inv, $"- {g.Name}: {g.Patients} patients, {g.Events} events, KM survival at {r.HorizonMonths} months {g.SurvivalAtHorizon:F3}");
+        foreach (var g in r.RiskGroups)
+            text.AppendLine(inv, $"- {g.Name}: {g.Patients} patients, {g.Events} events, KM survival at {r.HorizonMonths} months {(g.SurvivalAtHorizon is double sv ? sv.ToString("F3", inv) : "undefined")}");
         if (r.ReferenceC.Count > 0)
         {
             text.AppendLine().AppendLine("References (Harrell C on the same patients):").AppendLine();

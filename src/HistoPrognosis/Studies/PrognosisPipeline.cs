@@ -32,12 +32,16 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     public PrognosisModel Train(Cohort fullCohort, FeatureSource source, PrognosisConfig config, string modelDirectory, bool allowMissing = false)
     {
         config.Validate();
-        var (cohort, bags, settings) = LoadCohortFeatures(fullCohort, source, allowMissing);
+        var stage = $"{fullCohort.SourcePath}: training";
+        // Before any feature is extracted: a cohort too small to train on fails in a second, not after extraction.
+        var withPatches = WithPatches(fullCohort, source.Patches, allowMissing);
+        config.TrainingMinimum().Check(stage, withPatches.Time, withPatches.Events);
+        var (cohort, bags, settings) = LoadCohortFeatures(withPatches, source, allowMissing);
         var clinical = ClinicalEncoder.Fit(cohort, config.Clinical);
         var data = new PrognosisData(bags, clinical.Encode(cohort), cohort.Time, cohort.Events);
         var (train, validation) = HoldOut(data, config.ValidationFraction, config.Seed);
         log.Info($"training on {train.Count} patients ({train.Event.Count(e => e)} events), choosing the epoch on {validation.Count}");
-        var model = PrognosisModel.Train(train, validation, clinical, config, device, log);
+        var model = PrognosisModel.Train(train, validation, clinical, config, device, log, stage);
         PrognosisModelFile.Save(modelDirectory, model, settings, source.BackboneSeed, cohort.Patients.Select(p => p.PatientId).ToArray(), source.Stain);
         return model;
     }
@@ -54,7 +58,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         {
             var (stain, stainKey) = source.Stain.Create();
             var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, stainKey);
-            cohort = KeepPatientsWithPatches(cohort, table, allowMissing);
+            cohort = WithPatches(cohort, table, allowMissing);
             return (cohort, Bags(table, cohort, backbone, settings, source.CacheRoot, stain), settings);
         }
         finally
@@ -90,7 +94,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     {
         var (model, manifest) = PrognosisModelFile.Load(modelDirectory, device);
         using var _ = model;
-        cohort = KeepPatientsWithPatches(cohort, table, allowMissing);
+        cohort = WithPatches(cohort, table, allowMissing);
         var clinical = model.Clinical.Encode(cohort);
         var backbone = new Lazy<Backbone>(() =>
         {
@@ -107,6 +111,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
                 throw new UserInputException($"{modelDirectory}: the stain normalization target {manifest.Stain?.Target} no longer gives the fit the model was trained with");
             var bags = Bags(table, cohort, backbone, manifest.Features, cacheRoot, stain);
             var predictions = model.Predict(bags, clinical);
+            RequireFinite(predictions, modelDirectory);
             WriteRisks(risksPath, predictions);
             return predictions;
         }
@@ -136,7 +141,15 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         return backbone;
     }
 
-    private Cohort KeepPatientsWithPatches(Cohort cohort, PatchTable table, bool allowMissing)
+    /// <summary>A model that diverged (a learning rate too high) predicts NaN: an error, never a NaN in a risks table.</summary>
+    public static void RequireFinite(IReadOnlyList<PatientPrediction> predictions, string model)
+    {
+        if (predictions.FirstOrDefault(p => !double.IsFinite(p.Risk) || !double.IsFinite(p.EventProbability)) is { } bad)
+            throw new UserInputException($"{model}: predicts a non-finite risk ({bad.Risk}) for patient {bad.PatientId}: its training diverged; lower model.mil.learning_rate (--lr)");
+    }
+
+    /// <summary>The cohort's patients that have patches in the table; the others are an error unless <paramref name="allowMissing"/>.</summary>
+    public Cohort WithPatches(Cohort cohort, PatchTable table, bool allowMissing)
     {
         var withPatches = table.Patches.Select(p => p.PatientId).ToHashSet(StringComparer.Ordinal);
         var missing = cohort.Patients.Where(p => !withPatches.Contains(p.PatientId)).ToList();

@@ -1,7 +1,29 @@
+using System.Globalization;
+
 namespace HistoPrognosis.Survival;
 
 /// <summary>A statistic of the subjects selected by <paramref name="indices"/> (a resample, with repeats).</summary>
 public delegate double IndexStatistic(ReadOnlySpan<int> indices);
+
+/// <summary>
+/// A statistic with its percentile bootstrap 95% interval: the one "estimate with CI" every report uses (evaluation,
+/// cross-validation, the run's comparison). No interval (null bounds) when no bootstrap was asked for or too few
+/// resamples gave a defined statistic; <see cref="UndefinedResamples"/> counts the resamples left out (e.g. without a
+/// comparable pair), so a report can say so. A statistic undefined on all subjects has no estimate at all (null).
+/// </summary>
+public sealed record Estimate(double Value, double? Lower, double? Upper, int UndefinedResamples = 0)
+{
+    public static Estimate Point(double value) => new(value, null, null);
+
+    /// <summary>"0.612 (0.550–0.680)", or the value alone when there is no interval.</summary>
+    public string Format(string format = "F3") =>
+        Lower is double lower && Upper is double upper
+            ? $"{Value.ToString(format, CultureInfo.InvariantCulture)} ({lower.ToString(format, CultureInfo.InvariantCulture)}–{upper.ToString(format, CultureInfo.InvariantCulture)})"
+            : Value.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary><see cref="Format(string)"/>, or "undefined" for a statistic that could not be computed (its report says why).</summary>
+    public static string Format(Estimate? estimate, string format = "F3") => estimate?.Format(format) ?? "undefined";
+}
 
 /// <summary>
 /// Nonparametric bootstrap over patients with percentile intervals. Replicate r draws its n indices from its own
@@ -9,34 +31,29 @@ public delegate double IndexStatistic(ReadOnlySpan<int> indices);
 /// statistic is undefined (it throws <see cref="ArgumentException"/>, e.g. a resample without events) are counted in
 /// <see cref="BootstrapInterval.Failed"/> and left out.
 /// </summary>
-/// <summary>
-/// A statistic with its percentile bootstrap 95% interval: the one "estimate with CI" every report uses (evaluation,
-/// cross-validation, the run's comparison, stats). NaN bounds when no bootstrap was asked for or the statistic is undefined.
-/// </summary>
-public sealed record Estimate(double Value, double Lower, double Upper)
-{
-    public static Estimate Point(double value) => new(value, double.NaN, double.NaN);
-}
-
 public static class Bootstrap
 {
     /// <summary>
-    /// The statistic on all subjects with its percentile interval over <paramref name="replicates"/> resamples (none when 0);
-    /// a statistic undefined on all subjects (it throws <see cref="ArgumentException"/>) is NaN without an interval.
+    /// The statistic on all subjects with its percentile interval over <paramref name="replicates"/> resamples (none
+    /// when 0, or when fewer than <paramref name="minDefinedShare"/> of them give a defined statistic); null when the
+    /// statistic is undefined on all subjects (it throws <see cref="ArgumentException"/> or is not finite).
     /// </summary>
-    public static Estimate Estimate(int n, IndexStatistic statistic, int replicates, int seed)
+    public static Estimate? Estimate(int n, IndexStatistic statistic, int replicates, int seed, double minDefinedShare = 0.5)
     {
         double value;
         try { value = statistic(Identity(n)); }
-        catch (ArgumentException) { return Survival.Estimate.Point(double.NaN); }
-        if (replicates == 0 || !double.IsFinite(value)) return Survival.Estimate.Point(value);
-        var interval = Percentile(n, statistic, replicates, seed);
-        return new Estimate(value, interval.Lower, interval.Upper);
+        catch (ArgumentException) { return null; }
+        if (!double.IsFinite(value)) return null;
+        if (replicates == 0 || n < 2) return Survival.Estimate.Point(value);
+        double[] valid = Defined(Replicate(n, replicates, seed, statistic));
+        int undefined = replicates - valid.Length;
+        if (valid.Length < 2 || valid.Length < minDefinedShare * replicates) return new Estimate(value, null, null, undefined);
+        return new Estimate(value, Quantile7(valid, 0.025), Quantile7(valid, 0.975), undefined);
     }
 
-    /// <summary><see cref="Estimate(int, IndexStatistic, int, int)"/> of a − b on the same resamples (their correlation kept).</summary>
-    public static Estimate PairedEstimate(int n, IndexStatistic a, IndexStatistic b, int replicates, int seed) =>
-        Estimate(n, idx => a(idx) - b(idx), replicates, seed);
+    /// <summary><see cref="Estimate(int, IndexStatistic, int, int, double)"/> of a − b on the same resamples (their correlation kept).</summary>
+    public static Estimate? PairedEstimate(int n, IndexStatistic a, IndexStatistic b, int replicates, int seed, double minDefinedShare = 0.5) =>
+        Estimate(n, idx => a(idx) - b(idx), replicates, seed, minDefinedShare);
 
     public static BootstrapInterval Percentile(int n, IndexStatistic statistic, int replicates = 1000, int seed = 1, double level = 0.95)
     {
@@ -108,12 +125,19 @@ public static class Bootstrap
         for (int k = 0; k < indices.Length; k++) indices[k] = rng.NextBelow(indices.Length);
     }
 
-    private static BootstrapInterval Summarize(double estimate, double[] samples, int replicates, int seed, double level)
+    // The finite replicates, sorted for the percentiles.
+    private static double[] Defined(double[] samples)
     {
         double[] valid = samples.Where(double.IsFinite).ToArray();
+        Array.Sort(valid);
+        return valid;
+    }
+
+    private static BootstrapInterval Summarize(double estimate, double[] samples, int replicates, int seed, double level)
+    {
+        double[] valid = Defined(samples);
         if (valid.Length < 2)
             throw new ArgumentException($"Only {valid.Length} of {replicates} bootstrap replicates gave a defined statistic.");
-        Array.Sort(valid);
         double alpha = (1 - level) / 2;
         double mean = valid.Average();
         double sd = Math.Sqrt(valid.Sum(v => (v - mean) * (v - mean)) / (valid.Length - 1));

@@ -19,6 +19,17 @@ public static class Concordance
     }
 
     /// <summary>
+    /// Pairs Harrell's C compares (an event before another's time, or an event tied with a censoring), whatever the
+    /// risks: 0 when every event is tied with everyone still at risk, e.g. all events at t = 0 or a single patient.
+    /// </summary>
+    public static long ComparablePairs(ReadOnlySpan<double> time, ReadOnlySpan<bool> @event)
+    {
+        if (time.Length < 2 || @event.IndexOf(true) < 0) return 0;
+        var counts = Count(time, @event, new double[time.Length], weighting: null);
+        return counts.Concordant + counts.Discordant + counts.TiedRisk;
+    }
+
+    /// <summary>
     /// Uno's C: each comparable pair anchored at an event time t ≤ <paramref name="tau"/> is weighted by 1/G(t−)², G the
     /// Kaplan–Meier of the censoring distribution (R: <c>concordance(..., reverse=TRUE, timewt="n/G2", ymax=tau)</c>).
     /// </summary>

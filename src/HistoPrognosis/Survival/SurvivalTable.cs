@@ -1,12 +1,12 @@
-using System.Globalization;
 using HistoPrognosis.Data;
 
 namespace HistoPrognosis.Survival;
 
 /// <summary>
 /// A CSV file of subjects (header row, one subject per record) read for the survival statistics. Handles R's
-/// <c>write.csv</c> output: quoted fields and headers, doubled quotes, CRLF, a UTF-8 BOM. Every conversion error is a
-/// <see cref="UserInputException"/> naming the file, the 1-based line and the column.
+/// <c>write.csv</c> output: quoted fields and headers, doubled quotes, CRLF, a UTF-8 BOM. Values are read by
+/// <see cref="CsvTable"/>, the reader of every table, so times and events mean here what they mean for a cohort; every
+/// conversion error is a <see cref="UserInputException"/> naming the file, the row (its 1-based line) and the column.
 /// </summary>
 public sealed class SurvivalTable
 {
@@ -34,48 +34,24 @@ public sealed class SurvivalTable
 
     public bool HasColumn(string name) => _index.ContainsKey(name);
 
-    /// <summary>Finite numbers; with <paramref name="nonNegative"/> also ≥ 0 (for times).</summary>
-    public double[] Numbers(string column, bool nonNegative = false)
-    {
-        int c = ColumnIndex(column);
-        var values = new double[RowCount];
-        for (int r = 0; r < RowCount; r++)
-        {
-            string s = _table.Rows[r].Fields[c].Trim();
-            if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
-                throw Error(r, column, s.Length == 0 ? "empty value (missing values are not allowed)" : $"'{s}' is not a finite number");
-            if (nonNegative && v < 0) throw Error(r, column, $"{s} is negative; times must be ≥ 0");
-            values[r] = v;
-        }
-        return values;
-    }
+    /// <summary>Finite numbers of a column (risks, covariates).</summary>
+    public double[] Numbers(string column) => Column(column, _table.Number);
 
-    /// <summary>Event indicators: 1 = event, 0 = censored; anything else is an error.</summary>
-    public bool[] Events(string column)
-    {
-        int c = ColumnIndex(column);
-        var values = new bool[RowCount];
-        for (int r = 0; r < RowCount; r++)
-        {
-            string s = _table.Rows[r].Fields[c].Trim();
-            if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || (v != 0 && v != 1))
-                throw Error(r, column, $"'{s}' is not a valid event status (expected 0 = censored or 1 = event)");
-            values[r] = v == 1;
-        }
-        return values;
-    }
+    /// <summary>Follow-up times: finite and ≥ 0, read as the cohorts of the model commands are (<see cref="CsvTable.Time"/>).</summary>
+    public double[] Times(string column) => Column(column, _table.Time);
+
+    /// <summary>Event indicators: 1 = event, 0 = censored; anything else is an error (<see cref="CsvTable.Event"/>).</summary>
+    public bool[] Events(string column) => Column(column, _table.Event);
 
     /// <summary>Raw trimmed strings; empty values are errors.</summary>
-    public string[] Strings(string column)
+    public string[] Strings(string column) => Column(column, (r, c) =>
+        _table.Text(r, c) is { Length: > 0 } s ? s : throw _table.Error(r, c, "empty (missing values are not allowed)"));
+
+    private T[] Column<T>(string column, Func<int, int, T> read)
     {
         int c = ColumnIndex(column);
-        var values = new string[RowCount];
-        for (int r = 0; r < RowCount; r++)
-        {
-            string s = _table.Rows[r].Fields[c].Trim();
-            if (s.Length == 0) throw Error(r, column, "empty value (missing values are not allowed)");
-            values[r] = s;
-        }
+        var values = new T[RowCount];
+        for (int r = 0; r < RowCount; r++) values[r] = read(r, c);
         return values;
     }
 
@@ -86,7 +62,4 @@ public sealed class SurvivalTable
         _index.TryGetValue(column, out int c)
             ? c
             : throw new UserInputException($"{FilePath}: no column '{column}' (columns: {string.Join(", ", Columns)}).");
-
-    private UserInputException Error(int row, string column, string what) =>
-        new($"{FilePath}, line {_table.Rows[row].Line}, column '{column}': {what}.");
 }

@@ -11,12 +11,10 @@ public static class RunSummary
     public static string Markdown(RunResult r, RunConfig config)
     {
         var inv = CultureInfo.InvariantCulture;
-        static string M(Survival.Estimate? m) => m is null ? "—" : !double.IsFinite(m.Value) ? "undefined" : double.IsNaN(m.Lower)
-            ? m.Value.ToString("F3", CultureInfo.InvariantCulture)
-            : string.Format(CultureInfo.InvariantCulture, "{0:F3} ({1:F3}–{2:F3})", m.Value, m.Lower, m.Upper);
-        static string Signed(Survival.Estimate d) => !double.IsFinite(d.Value) ? "undefined" : double.IsNaN(d.Lower)
-            ? d.Value.ToString("+0.000;-0.000", CultureInfo.InvariantCulture)
-            : string.Format(CultureInfo.InvariantCulture, "{0:+0.000;-0.000} (95% CI {1:+0.000;-0.000} to {2:+0.000;-0.000})", d.Value, d.Lower, d.Upper);
+        static string M(Survival.Estimate? m) => Survival.Estimate.Format(m);
+        static string Signed(Survival.Estimate? d) => d is null ? "undefined" : d.Lower is double lower && d.Upper is double upper
+            ? string.Format(CultureInfo.InvariantCulture, "{0:+0.000;-0.000} (95% CI {1:+0.000;-0.000} to {2:+0.000;-0.000})", d.Value, lower, upper)
+            : d.Value.ToString("+0.000;-0.000", CultureInfo.InvariantCulture);
         var text = new StringBuilder();
         text.AppendLine(inv, $"# {r.Title}").AppendLine();
         text.AppendLine(inv, $"{r.Patients} patients, {r.Events} events; protocol {ConfigNames.Value(r.Protocol)}; seed {r.Seed}; " +
@@ -26,7 +24,10 @@ public static class RunSummary
         {
             text.AppendLine(inv, $"{cv.Folds}-fold patient-level cross-validation, pooled out-of-fold C-index with {cv.BootstrapSamples} bootstrap resamples:").AppendLine();
             text.AppendLine("| arm | Harrell C (fold mean ± sd) | pooled Harrell C (95% CI) | pooled Uno C (95% CI) |").AppendLine("|---|---|---|---|");
-            foreach (var a in cv.Arms) text.AppendLine(inv, $"| {a.Name} | {a.HarrellMean:F3} ± {a.HarrellSd:F3} | {M(a.PooledHarrell)} | {M(a.PooledUno)} |");
+            foreach (var a in cv.Arms)
+                text.AppendLine(inv, $"| {a.Name} | {a.HarrellMean:F3}{(a.HarrellSd is double sd ? string.Format(inv, " ± {0:F3}", sd) : "")} | {M(a.PooledHarrell)} | {M(a.PooledUno)} |");
+            if (cv.Warnings.Count > 0) text.AppendLine();
+            foreach (var w in cv.Warnings) text.Append("- warning: ").AppendLine(w);
             foreach (var d in cv.BackboneComparisons ?? []) text.AppendLine().AppendLine(inv, $"- {d.Model}: {cv.Backbone} − {cv.ComparisonBackbone} pooled C {Signed(d.Difference)}");
             if (cv.ReferenceC.Count > 0) text.AppendLine().AppendLine("References (Harrell C, all patients): " + string.Join(", ", cv.ReferenceC.Select(kv => string.Format(inv, "{0} {1:F3}", kv.Key, kv.Value))));
             text.AppendLine().AppendLine("Details: `crossval/table.md`, out-of-fold risks `crossval/oof-risks.csv`.");
@@ -41,7 +42,7 @@ public static class RunSummary
             var backbone = a.FinetunedFrom is null ? a.Backbone
                 : Models.BackboneFactory.IsPretrained(a.FinetunedFrom) ? $"{a.FinetunedFrom}, fine-tuned ({ConfigNames.Value(config.Finetune.Policy)})"
                 : $"{a.FinetunedFrom}: trained from random weights, same step budget";
-            text.AppendLine(inv, $"| {a.Name} | {backbone} | {M(e.HarrellC)} | {M(e.UnoC)} | {M(e.TimeDependentAuc)} | {M(e.Brier)} | {(e.LogRankP is double p ? p.ToString("G3", inv) : "undefined")} |");
+            text.AppendLine(inv, $"| {a.Name} | {backbone} | {M(e.HarrellC)} | {M(e.UnoC)} | {M(e.TimeDependentAuc)} | {(e.HasEventProbabilities ? M(e.Brier) : "—")} | {(e.LogRankP is double p ? p.ToString("G3", inv) : "undefined")} |");
             foreach (var w in e.Warnings) warnings.Add($"{a.Name}: {w}");
         }
         if (warnings.Count > 0) text.AppendLine();

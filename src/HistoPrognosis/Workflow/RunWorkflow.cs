@@ -3,6 +3,7 @@ using System.Text.Json;
 using HistoPrognosis.Configuration;
 using HistoPrognosis.Data;
 using HistoPrognosis.IO;
+using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
 using HistoPrognosis.Reports;
 using HistoPrognosis.Simulation;
@@ -68,6 +69,12 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             cohortKey = StageRunner.Key("cohort", StageRunner.Fingerprint(config.Input.Cohort));
         }
         if (config.Input.MaxPatients > 0) cohort = cohort.Subset(table.PatientIds);
+        var model = config.ResolvedModel;
+        var modelled = new PrognosisPipeline(device, log).WithPatches(cohort, table, config.Input.AllowMissing);
+        // Every fold, or both parts of the split, against its minimum before anything is written.
+        PatientSplit? split = null;
+        if (config.Evaluation.Protocol == EvaluationProtocol.Crossval) CrossValidation.Folds(modelled, config.Crossval, model);
+        else split = Split(modelled, model);
         // Inputs read: from here on the folder holds a resumable run, described by its resolved config.
         Directory.CreateDirectory(output);
         config.Write(output);
@@ -80,16 +87,15 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
 
         var arms = new List<(string Name, string Spec)> { (MainArm, config.Features.Backbone) };
         if (config.Features.CompareBackbone is { } other) arms.Add((CompareArm, other));
-        var model = config.ResolvedModel;
         int bootstrap = config.Evaluation.BootstrapSamples;
         var inputKey = StageRunner.Key(patchesKey, cohortKey, config.Input.AllowMissing.ToString());
 
         if (config.Evaluation.Protocol == EvaluationProtocol.Crossval)
         {
             var dir = Path.Combine(output, "crossval");
-            var key = StageRunner.Key("crossval", inputKey, Yaml(config.Features), Yaml(config.Stain), Yaml(config.Model), Yaml(config.Crossval), bootstrap.ToString(CultureInfo.InvariantCulture), config.Seed.ToString(CultureInfo.InvariantCulture));
+            var key = StageRunner.Key("crossval", inputKey, Yaml(config.Features), Yaml(config.Stain), Yaml(config.Model), Yaml(config.Crossval), Yaml(config.Evaluation), config.Seed.ToString(CultureInfo.InvariantCulture));
             stages.Run("cross-validation", dir, key, staging =>
-                new CrossValidation(device, log).Run(cohort, FeatureSource.Of(table, config.Features, config.Stain, config.Seed), config.Crossval, model, bootstrap,
+                new CrossValidation(device, log).Run(cohort, FeatureSource.Of(table, config.Features, config.Stain, config.Seed), config.Crossval, model, config.Evaluation,
                     config.Features.CompareBackbone, staging, config.Input.AllowMissing));
             var crossval = JsonSerializer.Deserialize<CrossValidationResult>(File.ReadAllText(Path.Combine(dir, "crossval.json")), JsonDefaults.Options)!;
             return Finish(output, new RunResult(config.Report.Title, config.Evaluation.Protocol, config.Seed, crossval.Patients, crossval.Events,
@@ -99,20 +105,12 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         // Holdout: one stratified patient split, written down so every later stage (and a person) sees the same one.
         var splitDir = Path.Combine(output, "split");
         var splitKey = StageRunner.Key("split", inputKey, config.Evaluation.TestFraction.ToString("R", CultureInfo.InvariantCulture), config.Seed.ToString(CultureInfo.InvariantCulture));
-        var withPatches = table.PatientIds.ToHashSet(StringComparer.Ordinal);
-        var patients = cohort.Patients.Where(p => withPatches.Contains(p.PatientId) || !config.Input.AllowMissing).ToList();
         stages.Run("split", splitDir, splitKey, staging =>
-        {
-            var events = patients.ToDictionary(p => p.PatientId, p => p.Event == true);
-            var split = PatientSplit.Create(patients.Select(p => p.PatientId).ToList(), 0, config.Evaluation.TestFraction, config.Seed, id => events[id] ? 1 : 0);
             CsvFile.Write(Path.Combine(staging, "split.csv"), ["patient_id", "part"],
-                split.Train.Select(id => new object?[] { id, "train" }).Concat(split.Test.Select(id => new object?[] { id, "test" })));
-        });
+                split!.Train.Select(id => new object?[] { id, "train" }).Concat(split.Test.Select(id => new object?[] { id, "test" }))));
         var (trainIds, testIds) = ReadSplit(Path.Combine(splitDir, "split.csv"));
         var trainCohort = cohort.Subset(trainIds);
         var testCohort = cohort.Subset(testIds);
-        if (!testCohort.Events.Any(e => e) || !trainCohort.Events.Any(e => e))
-            throw new UserInputException($"{cohort.SourcePath}: the split of {cohort.Patients.Count} patients leaves no events in the train or the test part; use more patients");
 
         var results = new List<RunArm>();
         var risks = new Dictionary<string, double[]>();
@@ -143,9 +141,9 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             stages.Run($"{name}: predict", predictDir, predictKey, staging =>
                 new PrognosisPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Features.Cache, config.Input.AllowMissing));
             var evaluationDir = Path.Combine(armDir, "evaluation");
-            var evaluationKey = StageRunner.Key("evaluate", predictKey, bootstrap.ToString(CultureInfo.InvariantCulture));
+            var evaluationKey = StageRunner.Key("evaluate", predictKey, Yaml(config.Evaluation));
             stages.Run($"{name}: evaluate", evaluationDir, evaluationKey, staging =>
-                PrognosisEvaluation.Run(testCohort, Path.Combine(predictDir, "risks.csv"), staging, bootstrap, config.Seed, config.Model.HorizonMonths));
+                PrognosisEvaluation.Run(testCohort, Path.Combine(predictDir, "risks.csv"), staging, config.Evaluation, config.Seed, config.Model.HorizonMonths));
             var evaluation = JsonSerializer.Deserialize<PrognosisEvaluationResult>(File.ReadAllText(Path.Combine(evaluationDir, "results.json")), JsonDefaults.Options)!;
             results.Add(new RunArm(name, spec, finetunedFrom, evaluation));
             risks[name] = PrognosisEvaluation.ReadRisks(Path.Combine(predictDir, "risks.csv"), testCohort).Risk;
@@ -154,9 +152,20 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         BackboneComparison? comparison = null;
         if (risks.ContainsKey(CompareArm))
             comparison = CrossValidation.Compare($"{ConfigNames.Value(config.Model.Aggregator)} {config.Features.Backbone} − {config.Features.CompareBackbone}", "image",
-                testCohort.Time, testCohort.Events, risks[MainArm], risks[CompareArm], bootstrap, config.Seed + 37);
+                testCohort.Time, testCohort.Events, risks[MainArm], risks[CompareArm], bootstrap, config.Seed + 37, config.Evaluation.MinDefinedShare);
         return Finish(output, new RunResult(config.Report.Title, config.Evaluation.Protocol, config.Seed, trainCohort.Patients.Count + testCohort.Patients.Count,
             trainCohort.Events.Count(e => e) + testCohort.Events.Count(e => e), trainCohort.Patients.Count, testCohort.Patients.Count, results, comparison, null));
+    }
+
+    /// <summary>The holdout split (stratified by event), its training part checked against the model's minimum and its test part against the evaluation's.</summary>
+    private PatientSplit Split(Cohort cohort, PrognosisConfig model)
+    {
+        var events = cohort.Patients.ToDictionary(p => p.PatientId, p => p.Event == true);
+        var split = PatientSplit.Create(cohort.Patients.Select(p => p.PatientId).ToList(), 0, config.Evaluation.TestFraction, config.Seed, id => events[id] ? 1 : 0);
+        var (train, test) = (cohort.Subset(split.Train), cohort.Subset(split.Test));
+        model.TrainingMinimum().Check($"{cohort.SourcePath}: holdout split, training part", train.Time, train.Events);
+        config.Evaluation.Minimum().Check($"{cohort.SourcePath}: holdout split, test part", test.Time, test.Events);
+        return split;
     }
 
     private RunResult Finish(string output, RunResult result)

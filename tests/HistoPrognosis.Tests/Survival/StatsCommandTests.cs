@@ -83,15 +83,15 @@ public class StatsCommandTests
     }
 
     [Theory]
-    [InlineData("time,event,risk\n1,1,0.5\n2,3,0.1\n3,0,0.2\n", "stats cindex --time time --event event --risk risk", "line 3, column 'event'")]
-    [InlineData("time,event,risk\n1,1,0.5\n-2,1,0.1\n3,0,0.2\n", "stats cindex --time time --event event --risk risk", "line 3, column 'time'")]
-    [InlineData("time,event,risk\n1,1,0.5\nNaN,1,0.1\n3,0,0.2\n", "stats cindex --time time --event event --risk risk", "line 3, column 'time'")]
+    [InlineData("time,event,risk\n1,1,0.5\n2,3,0.1\n3,0,0.2\n", "stats cindex --time time --event event --risk risk", "row 3, column 'event'")]
+    [InlineData("time,event,risk\n1,1,0.5\n-2,1,0.1\n3,0,0.2\n", "stats cindex --time time --event event --risk risk", "row 3, column 'time'")]
+    [InlineData("time,event,risk\n1,1,0.5\nNaN,1,0.1\n3,0,0.2\n", "stats cindex --time time --event event --risk risk", "row 3, column 'time'")]
     [InlineData("time,event,risk\n1,1,0.5\n2,1,0.1\n3,0,0.2\n", "stats cindex --time time --event event --risk score", "no column 'score'")]
     [InlineData("time,event,risk\n1,0,0.5\n2,0,0.1\n3,0,0.2\n", "stats cindex --time time --event event --risk risk", "no events")]
     [InlineData("time,event,risk\n1,1,0.5\n", "stats cindex --time time --event event --risk risk", "at least 2")]
     [InlineData("time,event,g\n1,1,a\n2,0,a\n3,1,a\n", "stats logrank --time time --event event --group g", "single group")]
     [InlineData("time,event,risk\n1,1,0.5\n2,1,0.1\n3,0,0.2\n", "stats tdauc --time time --event event --risk risk --at 5", "beyond the last follow-up")]
-    [InlineData("time,event,risk\n1,1,0.5\n2,1,1.1\n3,0,0.2\n", "stats brier --time time --event event --risk risk --at 2", "line 3, column 'risk'")]
+    [InlineData("time,event,risk\n1,1,0.5\n2,1,1.1\n3,0,0.2\n", "stats brier --time time --event event --risk risk --at 2", "row 3, column 'risk'")]
     [InlineData("time,event,a,b\n1,1,1,2\n2,1,2,4\n3,0,3,6\n4,1,5,10\n", "stats cox --time time --event event --covariates a,b", "covariate 'b'")]
     public void Bad_input_raises_a_user_error_naming_the_file_and_place(string csv, string arguments, string expected)
     {

@@ -33,7 +33,7 @@ internal static class SurvivalFixtures
         string[] names = name == "gbsg"
             ? ["age", "meno", "size", "grade", "nodes", "pgr", "er", "hormon"]
             : ["age", "meno", "size2", "grade", "nodes", "pgr", "er", "hormon", "chemo"];
-        var time = t.Numbers(name == "gbsg" ? "rfstime" : "dtime", nonNegative: true);
+        var time = t.Times(name == "gbsg" ? "rfstime" : "dtime");
         var ev = t.Events(name == "gbsg" ? "status" : "death");
         var x = new double[t.RowCount, names.Length];
         for (int c = 0; c < names.Length; c++)
