@@ -11,15 +11,7 @@ namespace HistoPrognosis.Training.EndToEnd;
 /// </summary>
 public sealed record EndToEndConfig
 {
-    public FinetuneConfig Optimisation { get; init; } = new()
-    {
-        HeadOnlySteps = 20,
-        FullSteps = 80,
-        HeadLearningRate = 1e-3,
-        LayerDecay = 0.3,
-        EvaluateEvery = 10,
-        EarlyStoppingPatience = 5,
-    };
+    public FinetuneConfig Optimisation { get; init; } = new();
 
     public PrognosisConfig Model { get; init; } = new();
 
@@ -42,6 +34,13 @@ public sealed record EndToEndConfig
     /// <summary>Patches per backbone forward pass at inference (bounds memory for patients with many patches).</summary>
     public int InferenceChunk { get; init; } = 128;
 
+    /// <summary>
+    /// Share of the training patients held out (stratified by event) for the validation C-index that stops training
+    /// and picks the kept step; 0 trains on all and keeps the last step. Unlike the frozen-feature MIL (default 0
+    /// there), a fine-tuned backbone can overfit a few hundred patients within the budget, so some are held out.
+    /// </summary>
+    public double ValidationFraction { get; init; } = 0.2;
+
     public int Seed { get; init; } = 7;
 
     public void Validate()
@@ -52,6 +51,7 @@ public sealed record EndToEndConfig
         if (PatientsPerBatch < 2) throw new UserInputException($"end-to-end patients per batch must be ≥ 2 (a survival loss ranks patients), got {PatientsPerBatch}");
         if (PatchesPerPatient < 1) throw new UserInputException($"end-to-end patches per patient must be ≥ 1, got {PatchesPerPatient}");
         if (AccumulationSteps < 1) throw new UserInputException($"end-to-end accumulation steps must be ≥ 1, got {AccumulationSteps}");
+        if (ValidationFraction is < 0 or >= 0.5) throw new UserInputException($"end-to-end validation fraction must be in [0, 0.5), got {ValidationFraction}");
         if (InferenceChunk < 1) throw new UserInputException($"end-to-end inference chunk must be ≥ 1, got {InferenceChunk}");
     }
 }
