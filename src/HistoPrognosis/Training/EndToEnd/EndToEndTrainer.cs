@@ -36,8 +36,16 @@ public sealed class EndToEndTrainer(EndToEndConfig config, Device device, Pipeli
     {
         var sampler = Sampler(train);
         var model = Initialise(backbone, train);
-        Train(model, train, validation, sampler, label);
-        return model;
+        try
+        {
+            Train(model, train, validation, sampler, label);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Trains an initialised model in place and calibrates its head on the training patients.</summary>
