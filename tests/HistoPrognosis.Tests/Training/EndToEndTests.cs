@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HistoPrognosis.Data;
 using HistoPrognosis.Imaging;
+using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
 using HistoPrognosis.Survival;
 using HistoPrognosis.Training;
@@ -92,6 +93,20 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.All(predictions, p => Assert.InRange(p.EventProbability, 0, 1));
         Assert.All(predictions, p => Assert.Equal(6, p.Attention.Length));
         Assert.Contains("BatchNorm running statistics frozen", model.Describe());
+    }
+
+    [Theory]
+    [InlineData(SurvivalLoss.Nll, MilAggregatorKind.Abmil)]
+    [InlineData(SurvivalLoss.Binary5y, MilAggregatorKind.Max)]
+    [InlineData(SurvivalLoss.Cox, MilAggregatorKind.Clam)]
+    public void EveryLossAndAggregatorTrainsEndToEnd(SurvivalLoss loss, MilAggregatorKind aggregator)
+    {
+        var (patches, cohort) = Synthetic(8, patchesPerPatient: 3);
+        using var _ = patches;
+        var config = Tiny(FinetunePolicy.Discriminative, 1, 2) with { Model = new PrognosisConfig { Loss = loss, Aggregator = aggregator } };
+        using var model = new EndToEndTrainer(config, CPU, PipelineLog.Silent).Train(PretrainedWeights.LoadImageNetResNet18(), cohort, None(patches));
+        Assert.All(model.History!.Losses, l => Assert.True(double.IsFinite(l.Loss)));
+        Assert.All(model.Predict(cohort), p => Assert.True(double.IsFinite(p.Risk) && p.EventProbability is >= 0 and <= 1));
     }
 
     [Fact]
