@@ -69,6 +69,7 @@ public sealed class EndToEndTrainer(EndToEndConfig config, Device device, Pipeli
         int totalSteps = phases.Sum(p => p.Steps);
         var augmentation = AugmentationPlan.Parse(opt.Augment);
         var augmentRng = new Random(config.Seed + 1);
+        var headLoss = HeadLoss(model.Head, train);
         var losses = new List<StepLoss>();
         var evaluations = new List<EvaluationPoint>();
         double best = double.NegativeInfinity;
@@ -93,7 +94,7 @@ public sealed class EndToEndTrainer(EndToEndConfig config, Device device, Pipeli
                     for (int a = 0; a < config.AccumulationSteps; a++)
                     {
                         using var scope = NewDisposeScope();
-                        var micro = BatchLoss(model, train, sampler.Next(), phase.TrainableStages.Count > 0, augmentation, augmentRng) / config.AccumulationSteps;
+                        var micro = BatchLoss(model, train, sampler.Next(), phase.TrainableStages.Count > 0, augmentation, augmentRng, headLoss) / config.AccumulationSteps;
                         micro.backward();
                         loss += micro.item<float>();
                     }
@@ -133,7 +134,8 @@ public sealed class EndToEndTrainer(EndToEndConfig config, Device device, Pipeli
     }
 
     /// <summary>Survival loss of one micro-batch: one backbone pass over all its patches, then one bag per patient.</summary>
-    private Tensor BatchLoss(EndToEndModel model, PatientPatches train, PatientBatch batch, bool backboneTrains, AugmentationPlan augmentation, Random rng)
+    private Tensor BatchLoss(EndToEndModel model, PatientPatches train, PatientBatch batch, bool backboneTrains, AugmentationPlan augmentation, Random rng,
+        Func<Tensor, int[], Tensor> headLoss)
     {
         using var index = tensor(batch.Rows.SelectMany(r => r).ToArray(), dtype: ScalarType.Int64);
         var images = train.Patches.Images.index_select(0, index);
@@ -153,10 +155,25 @@ public sealed class EndToEndTrainer(EndToEndConfig config, Device device, Pipeli
             if (run.InstanceLoss is { } instance) instanceLosses.Add(instance);
             offset += rows.Length;
         }
-        var loss = model.Head.Loss(cat(outputs, 0), batch.Patients.Select(i => train.Time[i]).ToArray(), batch.Patients.Select(i => train.Event[i]).ToArray());
+        var loss = headLoss(cat(outputs, 0), batch.Patients);
         if (instanceLosses.Count == 0) return loss;
         double w = config.Model.InstanceLossWeight; // CLAM, as in PrognosisModel
         return loss * (1 - w) + stack(instanceLosses).mean() * w;
+    }
+
+    /// <summary>
+    /// The head's loss over a micro-batch (outputs, training positions). The five-year loss takes its targets and IPCW
+    /// weights from all training patients: a censoring Kaplan–Meier of one micro-batch would be noisy, and a batch
+    /// of early-censored patients would have no known status at all.
+    /// </summary>
+    private Func<Tensor, int[], Tensor> HeadLoss(SurvivalHead head, PatientPatches train)
+    {
+        if (head is FiveYearHead)
+        {
+            var (target, weight) = FiveYearLoss.Targets(train.Time, train.Event, head.HorizonMonths, config.Model.Censoring);
+            return (outputs, patients) => FiveYearLoss.Loss(outputs.select(1, 0), patients.Select(i => target[i]).ToArray(), patients.Select(i => weight[i]).ToArray());
+        }
+        return (outputs, patients) => head.Loss(outputs, patients.Select(i => train.Time[i]).ToArray(), patients.Select(i => train.Event[i]).ToArray());
     }
 
     private IReadOnlyList<ParameterGroupSpec> Groups(EndToEndNetwork network, TrainingPhase phase)
