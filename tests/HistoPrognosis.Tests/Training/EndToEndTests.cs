@@ -204,7 +204,15 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             "--max-patients", "12", "--allow-missing", "--image-size", "32", "--policy", "discriminative", "--head-steps", "1", "--full-steps", "2", "--out", model);
         Assert.True(exit == 0, error);
         Assert.Contains("end-to-end discriminative/mean/cox: kept step", stdout);
-        foreach (var file in new[] { "end-to-end.json", "network.safetensors", "losses.csv", "run-config.yaml" }) Assert.True(File.Exists(Path.Combine(model, file)), file);
+        foreach (var file in new[] { "end-to-end.json", "model.safetensors", "config.json", "losses.csv", "run-config.yaml" }) Assert.True(File.Exists(Path.Combine(model, file)), file);
+        // The folder is also a backbone: its fine-tuned weights, as the saved model holds them.
+        using (var asBackbone = BackboneFactory.Create(model, seed: 1))
+        {
+            var (saved, _) = EndToEndModelFile.Load(model, CPU);
+            using var __ = saved;
+            foreach (var (name, value) in saved.Network.Backbone.state_dict())
+                Assert.True(value.equal(asBackbone.state_dict()[name]).all().item<bool>(), name);
+        }
         Assert.Contains("BatchNorm running statistics frozen", File.ReadAllText(Path.Combine(model, "end-to-end.json")));
 
         // Predict on patients without follow-up.

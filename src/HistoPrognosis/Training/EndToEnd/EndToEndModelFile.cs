@@ -17,14 +17,16 @@ public sealed record EndToEndManifest(int Version, string Backbone, long Backbon
     SurvivalHeadState Head, string Description, int BestStep, string[] TrainingPatients);
 
 /// <summary>
-/// A model directory: <c>end-to-end.json</c> and <c>network.safetensors</c> (backbone, norm and MIL weights,
-/// PyTorch-readable; the backbone's under <c>backbone.</c>), plus <c>losses.csv</c> and <c>metrics.csv</c>. The
-/// caller stages and commits the directory.
+/// A model directory: <c>end-to-end.json</c> and <c>model.safetensors</c> (backbone, norm and MIL weights,
+/// PyTorch-readable; the backbone's under <c>backbone.</c>), plus <c>losses.csv</c> and <c>metrics.csv</c>. A
+/// <c>config.json</c> naming the starting backbone makes the folder a backbone too, in the layout of
+/// <c>histoprog finetune</c>: <c>--backbone MODEL_DIR</c> extracts features with the fine-tuned weights (two-stage
+/// MIL on end-to-end features). The caller stages and commits the directory.
 /// </summary>
 public static class EndToEndModelFile
 {
     public const int Version = 1;
-    public const string ManifestName = "end-to-end.json", WeightsName = "network.safetensors";
+    public const string ManifestName = "end-to-end.json", WeightsName = "model.safetensors", BackboneConfigName = "config.json";
 
     public static bool IsModelDirectory(string directory) => File.Exists(Path.Combine(directory, ManifestName));
 
@@ -34,6 +36,9 @@ public static class EndToEndModelFile
         string In(string name) => Path.Combine(directory, name);
         AtomicFile.WriteAllText(In(ManifestName), JsonSerializer.Serialize(manifest, JsonDefaults.Options));
         SafetensorsWeights.Save(model.Network, In(WeightsName));
+        var asBackbone = new { backbone = manifest.Backbone, architecture = model.Network.Backbone.Describe(), image_size = manifest.ImageSize,
+            output = $"an end-to-end prognosis model ({ManifestName}); as --backbone its fine-tuned backbone ({WeightsName}, keys backbone.*)" };
+        AtomicFile.WriteAllText(In(BackboneConfigName), JsonSerializer.Serialize(asBackbone, JsonDefaults.Options));
         var history = model.History;
         CsvFile.Write(In("losses.csv"), ["step", "phase", "loss"], (history?.Losses ?? []).Select(l => new object?[] { l.Step, l.Phase, l.Loss }));
         CsvFile.Write(In("metrics.csv"), ["step", "validation_c"], (history?.Evaluations ?? []).Select(e => new object?[] { e.Step, e.Value }));
