@@ -14,7 +14,7 @@ public static class TrainCommand
     {
         var options = new RunConfigOptions(ConfigFlags.Cohort | ConfigFlags.Patches | ConfigFlags.Tiling | ConfigFlags.Features | ConfigFlags.Model
             | ConfigFlags.Finetune | ConfigFlags.Compute);
-        var output = new Option<string>("--out") { Description = "model directory (model.json, network.safetensors, loss-curve.csv, run-config.yaml)", Required = true };
+        var output = new Option<string>("--out") { Description = "model directory (model.json, network.safetensors, loss-curve.csv, run-config.yaml; with --end-to-end: end-to-end.json, model.safetensors, config.json, losses.csv, metrics.csv)", Required = true };
         var endToEnd = new Option<bool>("--end-to-end")
         {
             Description = "fine-tune the backbone jointly with the aggregator and head from follow-up (image only; the finetune flags --policy, --head-steps, --full-steps, --head-lr, --layer-decay, --augment apply); writes end-to-end.json instead of model.json",
