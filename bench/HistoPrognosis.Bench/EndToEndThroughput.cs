@@ -17,8 +17,8 @@ public static class EndToEndThroughput
 {
     public static void Run(TextWriter output, int size = 64, int steps = 6)
     {
-        var config = new EndToEndConfig { Optimisation = new FinetuneConfig { HeadOnlySteps = 0, FullSteps = steps, WarmupFraction = 0 }, ValidationFraction = 0 };
-        int patients = 2 * config.PatientsPerBatch, perPatient = config.PatchesPerPatient, batch = config.PatientsPerBatch * perPatient;
+        var config = new EndToEndSetup(new FinetuneConfig { HeadOnlySteps = 0, FullSteps = steps, WarmupFraction = 0 }, new HistoPrognosis.Mil.PrognosisConfig(), Seed: 7);
+        int patients = 2 * config.EndToEnd.PatientsPerBatch, perPatient = config.EndToEnd.PatchesPerPatient, batch = config.EndToEnd.PatientsPerBatch * perPatient;
         var rng = new Random(1);
         var records = Enumerable.Range(0, patients * perPatient).Select(i => new PatchRecord($"{i}.png", $"P{i / perPatient}", i % 2, 0)).ToList();
         using var patches = PatchDataset.Build(records, size, PipelineLog.Silent, "random", (_, _) =>
@@ -29,7 +29,7 @@ public static class EndToEndThroughput
         });
         var ids = Enumerable.Range(0, patients).Select(i => $"P{i}").ToList();
         var cohort = PatientPatches.Create(patches, ids, ids.Select((_, i) => 10.0 + i).ToArray(), ids.Select((_, i) => i % 3 != 0).ToArray());
-        output.WriteLine($"threads {get_num_threads()}, {size}px, {batch} patches per step ({config.PatientsPerBatch} patients × {perPatient})");
+        output.WriteLine($"threads {get_num_threads()}, {size}px, {batch} patches per step ({config.EndToEnd.PatientsPerBatch} patients × {perPatient})");
 
         var trainer = new EndToEndTrainer(config, CPU, PipelineLog.Silent);
         using (var warm = trainer.Train(PretrainedWeights.LoadImageNetResNet18(), cohort, PatientPatches.Create(patches, [], [], []))) { }

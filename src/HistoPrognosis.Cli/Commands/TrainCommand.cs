@@ -28,7 +28,7 @@ public static class TrainCommand
             using var folder = new OutputFolder(parse.GetValue(output)!);
             if (parse.GetValue(endToEnd))
             {
-                var settings = new EndToEndConfig { Optimisation = config.ResolvedFinetune, Model = config.ResolvedModel, Seed = config.Seed };
+                var settings = new EndToEndSetup(config.ResolvedFinetune, config.ResolvedModel, config.Seed);
                 using var trained = new EndToEndPipeline(ComputeDevice.Resolve(config.Device), log).Train(cohort, source, settings, folder.Path, config.Input.AllowMissing);
                 config.Write(folder.Path);
                 folder.Commit();

@@ -17,7 +17,7 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
     /// <summary>Patients decoded together at prediction (bounds memory on large cohorts).</summary>
     private const int PredictionGroup = 32;
 
-    public EndToEndModel Train(Cohort fullCohort, FeatureSource source, EndToEndConfig config, string modelDirectory, bool allowMissing = false)
+    public EndToEndModel Train(Cohort fullCohort, FeatureSource source, EndToEndSetup config, string modelDirectory, bool allowMissing = false)
     {
         config.Validate();
         var cohort = new PrognosisPipeline(device, log).KeepPatientsWithPatches(fullCohort, source.Patches, allowMissing);
@@ -25,7 +25,7 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
         using var reader = new PatchReader(source.Stain.Create().Transform);
         using var patches = PatchDataset.Load(source.Patches.Subset(ids).Patches, source.ImageSize, log, "loading patches", reader);
         var all = PatientPatches.Create(patches, ids, cohort.Time, cohort.Events);
-        var (train, validation) = PrognosisPipeline.HoldOut(ids, all.Event, config.ValidationFraction, config.Seed);
+        var (train, validation) = PrognosisPipeline.HoldOut(ids, all.Event, config.EndToEnd.ValidationFraction, config.Seed);
         log.Info($"end-to-end: training on {train.Count} patients ({train.Count(i => all.Event[i])} events, {patches.Count} patches in all), validating on {validation.Count}");
         var backbone = BackboneFactory.Create(source.Backbone, source.BackboneSeed);
         var model = new EndToEndTrainer(config, device, log).Train(backbone, all.Select(train), all.Select(validation));

@@ -16,13 +16,13 @@ public sealed class EndToEndTests(ITestOutputHelper output)
 {
     private const int Size = 32;
 
-    private static EndToEndConfig Tiny(FinetunePolicy policy, int headSteps, int fullSteps) => new()
-    {
-        Optimisation = new FinetuneConfig { Policy = policy, HeadOnlySteps = headSteps, FullSteps = fullSteps, EvaluateEvery = 4, Augment = "flips" },
-        PatientsPerBatch = 6,
-        PatchesPerPatient = 4,
-        Seed = 5,
-    };
+    private static EndToEndSetup Tiny(FinetunePolicy policy, int headSteps, int fullSteps, EndToEndConfig? endToEnd = null) => new(
+        new FinetuneConfig
+        {
+            Policy = policy, HeadOnlySteps = headSteps, FullSteps = fullSteps, EvaluateEvery = 4, Augment = "flips",
+            EndToEnd = endToEnd ?? new EndToEndConfig { PatientsPerBatch = 6, PatchesPerPatient = 4 },
+        },
+        new PrognosisConfig(), Seed: 5);
 
     /// <summary>
     /// Patients whose patches are bluer fail earlier: patient i has blueness bᵢ (spread over [0, 1], shuffled) and a
@@ -114,9 +114,8 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     {
         var (patches, cohort) = Synthetic(6, patchesPerPatient: 5);
         using var _ = patches;
-        var config = Tiny(FinetunePolicy.Frozen, 1, 0);
-        using var whole = new EndToEndTrainer(config with { InferenceChunk = 64 }, CPU, PipelineLog.Silent).Initialise(PretrainedWeights.LoadImageNetResNet18(), cohort);
-        using var chunked = new EndToEndTrainer(config with { InferenceChunk = 2 }, CPU, PipelineLog.Silent).Initialise(PretrainedWeights.LoadImageNetResNet18(), cohort);
+        using var whole = new EndToEndTrainer(Tiny(FinetunePolicy.Frozen, 1, 0, new EndToEndConfig { PatientsPerBatch = 6, InferenceChunk = 64 }), CPU, PipelineLog.Silent).Initialise(PretrainedWeights.LoadImageNetResNet18(), cohort);
+        using var chunked = new EndToEndTrainer(Tiny(FinetunePolicy.Frozen, 1, 0, new EndToEndConfig { PatientsPerBatch = 6, InferenceChunk = 2 }), CPU, PipelineLog.Silent).Initialise(PretrainedWeights.LoadImageNetResNet18(), cohort);
         var a = whole.Risks(cohort);
         var b = chunked.Risks(cohort);
         for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 4);
@@ -159,7 +158,8 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var (patches, cohort) = Synthetic(10);
         using var _ = patches;
         var (train, validation) = (cohort.Select([0, 1, 2, 3, 4, 5, 6, 7]), cohort.Select([8, 9]));
-        var config = Tiny(FinetunePolicy.Gradual, 1, 5) with { AccumulationSteps = 2, Optimisation = Tiny(FinetunePolicy.Gradual, 1, 5).Optimisation with { Augment = "flips,hed:0.05" } };
+        var tiny = Tiny(FinetunePolicy.Gradual, 1, 5, new EndToEndConfig { PatientsPerBatch = 6, PatchesPerPatient = 4, AccumulationSteps = 2 });
+        var config = tiny with { Optimisation = tiny.Optimisation with { Augment = "flips,hed:0.05" } };
         (Dictionary<string, Tensor> Weights, double[] Risks, double[] Probabilities) Run()
         {
             using var model = new EndToEndTrainer(config, CPU, PipelineLog.Silent).Train(PretrainedWeights.LoadImageNetResNet18(), train, validation);
@@ -189,8 +189,8 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             Assert.Throws<UserInputException>(() => trainer.Train(PretrainedWeights.LoadImageNetResNet18(), few, None(patches))).Message);
         var ex = Assert.Throws<UserInputException>(() => PatientPatches.Create(patches, [.. cohort.PatientIds, "P99"], [.. cohort.Time, 5], [.. cohort.Event, true]));
         Assert.Contains("patient P99 has no patches", ex.Message);
-        Assert.Contains("patients per batch must be ≥ 2",
-            Assert.Throws<UserInputException>(() => new EndToEndTrainer(Tiny(FinetunePolicy.Frozen, 1, 0) with { PatientsPerBatch = 1 }, CPU, PipelineLog.Silent)
+        Assert.Contains("finetune.end_to_end.patients_per_batch must be ≥ 2",
+            Assert.Throws<UserInputException>(() => new EndToEndTrainer(Tiny(FinetunePolicy.Frozen, 1, 0, new EndToEndConfig { PatientsPerBatch = 1 }), CPU, PipelineLog.Silent)
                 .Train(PretrainedWeights.LoadImageNetResNet18(), cohort, None(patches))).Message);
     }
 
@@ -200,7 +200,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var dir = TestPaths.NewTempDirectory();
         string cohort = Path.Combine(dir, "cohort.csv"), model = Path.Combine(dir, "model"), risks = Path.Combine(dir, "risks.csv");
         Assert.Equal(0, Studies.PrognosisPipelineTests.Run("simulate", "--patches", TestPaths.DemoLabels, "--seed", "3", "--out", cohort).Exit);
-        var (exit, stdout, error) = Studies.PrognosisPipelineTests.Run("train", "--end-to-end", "--cohort", cohort, "--patches", TestPaths.DemoLabels,
+        var settings = Path.Combine(dir, "run.yaml");
+        File.WriteAllText(settings, "finetune:\n  end_to_end: {patients_per_batch: 4, patches_per_patient: 4}\n");
+        var (exit, stdout, error) = Studies.PrognosisPipelineTests.Run("train", "--end-to-end", "--config", settings, "--cohort", cohort, "--patches", TestPaths.DemoLabels,
             "--max-patients", "12", "--allow-missing", "--image-size", "32", "--policy", "discriminative", "--head-steps", "1", "--full-steps", "2", "--out", model);
         Assert.True(exit == 0, error);
         Assert.Contains("end-to-end discriminative/mean/cox: kept step", stdout);
@@ -213,7 +215,13 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             foreach (var (name, value) in saved.Network.Backbone.state_dict())
                 Assert.True(value.equal(asBackbone.state_dict()[name]).all().item<bool>(), name);
         }
-        Assert.Contains("BatchNorm running statistics frozen", File.ReadAllText(Path.Combine(model, "end-to-end.json")));
+        var card = EndToEndModelFile.Load(model, CPU);
+        using (card.Model)
+        {
+            Assert.Contains("4 patients × ≤4 patches per micro-batch", card.Manifest.Description);
+            Assert.Contains("BatchNorm running statistics frozen", card.Manifest.Description);
+        }
+        Assert.Contains("patients_per_batch: 4", File.ReadAllText(Path.Combine(model, "run-config.yaml")));
 
         // Predict on patients without follow-up.
         var bare = Path.Combine(dir, "bare.csv");

@@ -11,7 +11,7 @@ namespace HistoPrognosis.Training.EndToEnd;
 /// </summary>
 public sealed class EndToEndModel : IDisposable
 {
-    internal EndToEndModel(EndToEndNetwork network, SurvivalHead head, EndToEndConfig config, Device device)
+    internal EndToEndModel(EndToEndNetwork network, SurvivalHead head, EndToEndSetup config, Device device)
     {
         Network = network;
         Head = head;
@@ -21,7 +21,7 @@ public sealed class EndToEndModel : IDisposable
 
     public EndToEndNetwork Network { get; }
     public SurvivalHead Head { get; }
-    public EndToEndConfig Config { get; }
+    public EndToEndSetup Config { get; }
     public Device Device { get; }
     /// <summary>Set by the trainer: losses, validation C-index per evaluation, the step whose weights were kept.</summary>
     public TrainingHistory? History { get; internal set; }
@@ -29,8 +29,8 @@ public sealed class EndToEndModel : IDisposable
     /// <summary>The model card line: what was trained and how BatchNorm was handled.</summary>
     public string Describe() =>
         $"end-to-end {Config.Optimisation.Policy} fine-tuning of {Network.Backbone.Describe()}; {Config.Model.Aggregator} MIL, {Config.Model.Loss} loss; " +
-        $"{Config.PatientsPerBatch} patients × ≤{Config.PatchesPerPatient} patches per micro-batch, {Config.AccumulationSteps} per step; " +
-        (Config.FreezeBatchNormStatistics
+        $"{Config.EndToEnd.PatientsPerBatch} patients × ≤{Config.EndToEnd.PatchesPerPatient} patches per micro-batch, {Config.EndToEnd.AccumulationSteps} per step; " +
+        (Config.EndToEnd.FreezeBatchNormStatistics
             ? "BatchNorm running statistics frozen at their initial values (eval mode) because per-patient batches are small"
             : "BatchNorm running statistics updated in phases that train the whole backbone");
 
@@ -55,9 +55,9 @@ public sealed class EndToEndModel : IDisposable
             using var scope = NewDisposeScope();
             var rows = patients.Rows[p];
             var chunks = new List<Tensor>();
-            for (int start = 0; start < rows.Length; start += Config.InferenceChunk)
+            for (int start = 0; start < rows.Length; start += Config.EndToEnd.InferenceChunk)
             {
-                using var index = tensor(rows[start..Math.Min(rows.Length, start + Config.InferenceChunk)], dtype: ScalarType.Int64);
+                using var index = tensor(rows[start..Math.Min(rows.Length, start + Config.EndToEnd.InferenceChunk)], dtype: ScalarType.Int64);
                 // contiguous NCHW: see FeatureExtractor
                 chunks.Add(Network.Embed(patients.Patches.Images.index_select(0, index).to(Device).contiguous()));
             }

@@ -13,7 +13,7 @@ namespace HistoPrognosis.Training.EndToEnd;
 /// (its architecture is rebuilt from it, then every weight is replaced), input size and stain normalization, the
 /// training settings, the head calibration, the model card line and the training patients.
 /// </summary>
-public sealed record EndToEndManifest(int Version, string Backbone, long BackboneSeed, int ImageSize, StainConfig Stain, EndToEndConfig Config,
+public sealed record EndToEndManifest(int Version, string Backbone, long BackboneSeed, int ImageSize, StainConfig Stain, EndToEndSetup Config,
     SurvivalHeadState Head, string Description, int BestStep, string[] TrainingPatients);
 
 /// <summary>

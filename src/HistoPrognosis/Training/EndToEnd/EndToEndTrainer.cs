@@ -10,14 +10,14 @@ namespace HistoPrognosis.Training.EndToEnd;
 
 /// <summary>
 /// Trains backbone + MIL aggregator + survival head jointly from patient follow-up only. Each optimizer step sums
-/// the gradients of <see cref="EndToEndConfig.AccumulationSteps"/> micro-batches of patients (K sampled patches
+/// the gradients of <see cref="EndToEndSetup.AccumulationSteps"/> micro-batches of patients (K sampled patches
 /// each, augmented), the survival loss ranking the patients of a micro-batch. The policy's phases
 /// (<see cref="PhasePlan"/>) open backbone stages with discriminative rates (head × decay^depth), warm-up + cosine
 /// per phase, AdamW. Every <c>evaluate_every</c> steps the validation Harrell C is measured on all patches of the
 /// validation patients; the best weights are kept and training stops after <c>early_stopping_patience</c>
 /// evaluations without improvement. Deterministic on the CPU for a seed.
 /// </summary>
-public sealed class EndToEndTrainer(EndToEndConfig config, Device device, PipelineLog log)
+public sealed class EndToEndTrainer(EndToEndSetup config, Device device, PipelineLog log)
 {
     /// <summary>The untrained model: head fitted to the training outcomes (time bins), network seeded from the config.</summary>
     public EndToEndModel Initialise(Backbone backbone, PatientPatches train)
@@ -55,7 +55,7 @@ public sealed class EndToEndTrainer(EndToEndConfig config, Device device, Pipeli
     private PatientPatchSampler Sampler(PatientPatches train)
     {
         config.Validate();
-        return new PatientPatchSampler(train, config.PatientsPerBatch, config.PatchesPerPatient, config.Model.Loss == SurvivalLoss.Cox, config.Seed);
+        return new PatientPatchSampler(train, config.EndToEnd.PatientsPerBatch, config.EndToEnd.PatchesPerPatient, config.Model.Loss == SurvivalLoss.Cox, config.Seed);
     }
 
     private TrainingHistory Train(EndToEndModel model, PatientPatches train, PatientPatches validation, PatientPatchSampler sampler, string label)
@@ -91,10 +91,10 @@ public sealed class EndToEndTrainer(EndToEndConfig config, Device device, Pipeli
                     for (int g = 0; g < paramGroups.Count; g++) paramGroups[g].LearningRate = groups[g].LearningRate * factor;
                     optimizer.zero_grad();
                     double loss = 0;
-                    for (int a = 0; a < config.AccumulationSteps; a++)
+                    for (int a = 0; a < config.EndToEnd.AccumulationSteps; a++)
                     {
                         using var scope = NewDisposeScope();
-                        var micro = BatchLoss(model, train, sampler.Next(), phase.TrainableStages.Count > 0, augmentation, augmentRng, headLoss) / config.AccumulationSteps;
+                        var micro = BatchLoss(model, train, sampler.Next(), phase.TrainableStages.Count > 0, augmentation, augmentRng, headLoss) / config.EndToEnd.AccumulationSteps;
                         micro.backward();
                         loss += micro.item<float>();
                     }
@@ -204,7 +204,7 @@ public sealed class EndToEndTrainer(EndToEndConfig config, Device device, Pipeli
             bool open = phase.TrainableStages.Contains(stage);
             foreach (var p in backbone.StageParameters(stage)) p.requires_grad = open;
         }
-        if (config.FreezeBatchNormStatistics || phase.TrainableStages.Count < backbone.StageNames.Count)
+        if (config.EndToEnd.FreezeBatchNormStatistics || phase.TrainableStages.Count < backbone.StageNames.Count)
             foreach (var module in backbone.modules())
                 if (module is BatchNorm2d norm) norm.eval();
     }
