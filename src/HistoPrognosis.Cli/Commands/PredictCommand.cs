@@ -2,6 +2,7 @@ using System.CommandLine;
 using HistoPrognosis.IO;
 using HistoPrognosis.Models;
 using HistoPrognosis.Studies;
+using HistoPrognosis.Training.EndToEnd;
 using HistoPrognosis.Workflow;
 
 namespace HistoPrognosis.Cli.Commands;
@@ -23,8 +24,11 @@ public static class PredictCommand
             if (parse.GetValue(cache) is { } c) config = config with { Features = config.Features with { Cache = Path.GetFullPath(c) } };
             var log = PipelineLog.Console;
             var cohort = RunInputs.Cohort(config, requireOutcome: false);
-            var predictions = new PrognosisPipeline(ComputeDevice.Resolve(config.Device), log).Predict(
-                parse.GetValue(model)!, cohort, RunInputs.Patches(config, log), parse.GetValue(output)!, config.Features.Cache, config.Input.AllowMissing);
+            var device = ComputeDevice.Resolve(config.Device);
+            var predictions = EndToEndModelFile.IsModelDirectory(parse.GetValue(model)!)
+                ? new EndToEndPipeline(device, log).Predict(parse.GetValue(model)!, cohort, RunInputs.Patches(config, log), parse.GetValue(output)!, config.Input.AllowMissing)
+                : new PrognosisPipeline(device, log).Predict(
+                    parse.GetValue(model)!, cohort, RunInputs.Patches(config, log), parse.GetValue(output)!, config.Features.Cache, config.Input.AllowMissing);
             // The output is one table, so its resolved config sits beside it: risks.csv → risks.run-config.yaml.
             var outPath = Path.GetFullPath(parse.GetValue(output)!);
             AtomicFile.WriteAllText(Path.ChangeExtension(outPath, null) + "." + RunConfig.FileName, config.ToYaml());

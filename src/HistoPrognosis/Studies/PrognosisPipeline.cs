@@ -166,11 +166,17 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     /// <summary>Validation patients for epoch selection, stratified by event (every ⌈1/fraction⌉-th of a stratified fold dealing).</summary>
     public static (PrognosisData Train, PrognosisData Validation) HoldOut(PrognosisData data, double fraction, int seed)
     {
-        if (fraction <= 0 || data.Count < 10) return (data, data.Select([]));
-        int folds = Math.Max(2, (int)Math.Round(1 / fraction));
-        var fold = PatientFolds.Assign(data.Bags.Select(b => b.PatientId).ToList(), folds, seed + 101, PatientFolds.ByEventAndSite(data.Event));
-        var validation = Enumerable.Range(0, data.Count).Where(i => fold[i] == 0).ToList();
-        var train = Enumerable.Range(0, data.Count).Where(i => fold[i] != 0).ToList();
+        var (train, validation) = HoldOut(data.Bags.Select(b => b.PatientId).ToList(), data.Event, fraction, seed);
         return (data.Select(train), data.Select(validation));
+    }
+
+    /// <summary>The same hold-out as positions into a patient list (none when the fraction is 0 or there are fewer than 10 patients).</summary>
+    public static (List<int> Train, List<int> Validation) HoldOut(IReadOnlyList<string> patientIds, bool[] events, double fraction, int seed)
+    {
+        var all = Enumerable.Range(0, patientIds.Count).ToList();
+        if (fraction <= 0 || patientIds.Count < 10) return (all, []);
+        int folds = Math.Max(2, (int)Math.Round(1 / fraction));
+        var fold = PatientFolds.Assign(patientIds, folds, seed + 101, PatientFolds.ByEventAndSite(events));
+        return (all.Where(i => fold[i] != 0).ToList(), all.Where(i => fold[i] == 0).ToList());
     }
 }

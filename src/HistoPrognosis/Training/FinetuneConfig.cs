@@ -1,4 +1,5 @@
 using HistoPrognosis.Configuration;
+using HistoPrognosis.Training.EndToEnd;
 
 namespace HistoPrognosis.Training;
 
@@ -33,6 +34,8 @@ public sealed record FinetuneConfig
     public int EvaluateEvery { get; init; } = 25;
     /// <summary>Stop after this many evaluations without improvement (0 = never), keeping the best.</summary>
     public int EarlyStoppingPatience { get; init; } = 4;
+    /// <summary>Used by <c>histoprog train --end-to-end</c> only: patients and patches per step, BatchNorm, validation hold-out.</summary>
+    public EndToEndConfig EndToEnd { get; init; } = new();
 
     public int TotalSteps => HeadOnlySteps + FullSteps;
 
@@ -46,5 +49,6 @@ public sealed record FinetuneConfig
         if (!(HeadLearningRate > 0) || !(ScratchLearningRate > 0)) throw new UserInputException("finetune learning rates must be positive");
         if (EvaluateEvery < 1) throw new UserInputException($"finetune.evaluate_every must be ≥ 1, got {EvaluateEvery}");
         if (EarlyStoppingPatience < 0) throw new UserInputException($"finetune.early_stopping_patience must be ≥ 0, got {EarlyStoppingPatience}");
+        EndToEnd.Validate();
     }
 }

@@ -1,5 +1,6 @@
 using HistoPrognosis.Models;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace HistoPrognosis.Training;
 
@@ -13,16 +14,30 @@ public sealed record ParameterGroupSpec(string Name, IReadOnlyList<Parameter> Pa
 /// </summary>
 public static class ParameterGroups
 {
-    public static IReadOnlyList<ParameterGroupSpec> Discriminative(PatchClassifier model, double headLearningRate, double decay, double weightDecay)
+    public static IReadOnlyList<ParameterGroupSpec> Discriminative(PatchClassifier model, double headLearningRate, double decay, double weightDecay) =>
+        Discriminative(model.Backbone, model.Head.parameters(), headLearningRate, decay, weightDecay, weightDecay);
+
+    /// <summary>Any head on a backbone; the head may have its own weight decay (e.g. a small, strongly regularised MIL network).</summary>
+    public static IReadOnlyList<ParameterGroupSpec> Discriminative(Backbone backbone, IEnumerable<Parameter> head, double headLearningRate, double decay,
+        double headWeightDecay, double backboneWeightDecay)
     {
         var groups = new List<ParameterGroupSpec>();
-        AddSplitByDecay(groups, "head", model.Head.parameters(), headLearningRate, weightDecay);
-        var stages = model.Backbone.StageNames.Reverse().ToArray(); // layer4 first: closest to the head
+        AddSplitByDecay(groups, "head", head, headLearningRate, headWeightDecay);
+        var stages = backbone.StageNames.Reverse().ToArray(); // layer4 first: closest to the head
         for (int depth = 0; depth < stages.Length; depth++)
-            AddSplitByDecay(groups, stages[depth], model.Backbone.StageParameters(stages[depth]),
-                headLearningRate * Math.Pow(decay, depth + 1), weightDecay);
+            AddSplitByDecay(groups, stages[depth], backbone.StageParameters(stages[depth]),
+                headLearningRate * Math.Pow(decay, depth + 1), backboneWeightDecay);
         return groups;
     }
+
+    /// <summary>The groups a phase trains: the head's and those of its open stages.</summary>
+    public static IReadOnlyList<ParameterGroupSpec> OpenIn(IReadOnlyList<ParameterGroupSpec> groups, TrainingPhase phase) =>
+        groups.Where(g => g.Name.StartsWith("head") || phase.TrainableStages.Any(s => g.Name == s || g.Name == s + ".norm_bias")).ToList();
+
+    /// <summary>AdamW (β 0.9/0.999, ε 1e-8) over the groups, each at its own rate and weight decay.</summary>
+    public static AdamW AdamW(IReadOnlyList<ParameterGroupSpec> groups) =>
+        optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: g.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+            weight_decay: g.WeightDecay, amsgrad: false, maximize: false)));
 
     public static IReadOnlyList<ParameterGroupSpec> Uniform(string name, IEnumerable<Parameter> parameters, double learningRate, double weightDecay)
     {

@@ -124,7 +124,8 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
                 // The random twin trains every layer at one rate with the same step budget.
                 var finetune = config.ResolvedFinetune with { Policy = BackboneFactory.IsPretrained(spec) ? config.Finetune.Policy : FinetunePolicy.Scratch };
                 var dir = Path.Combine(armDir, "finetune");
-                armKey = StageRunner.Key("finetune", armKey, Yaml(finetune), Yaml(config.Stain), config.Seed.ToString(CultureInfo.InvariantCulture));
+                // finetune.end_to_end is not used by patch fine-tuning: a change there must not redo this stage.
+                armKey = StageRunner.Key("finetune", armKey, Yaml(finetune with { EndToEnd = new() }), Yaml(config.Stain), config.Seed.ToString(CultureInfo.InvariantCulture));
                 var job = new FinetuneJobConfig(spec, config.Seed, finetune, config.Stain);
                 stages.RunInPlace($"{name}: fine-tune {spec} ({ConfigNames.Value(finetune.Policy)})", dir, armKey, folder =>
                     new FinetuneJob(job, device, log).Run(table.Subset(trainIds), null, folder));

@@ -1,0 +1,56 @@
+using HistoPrognosis.Data;
+using HistoPrognosis.Mil;
+using HistoPrognosis.Models;
+using HistoPrognosis.Training.EndToEnd;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Studies;
+
+/// <summary>
+/// <c>histoprog train --end-to-end</c> and <c>predict</c> on such a model: patches are decoded (stain-normalized
+/// as configured) into memory as uint8, the backbone is fine-tuned through the MIL survival loss, and prediction
+/// decodes a bounded group of patients at a time.
+/// </summary>
+public sealed class EndToEndPipeline(Device device, PipelineLog log)
+{
+    /// <summary>Patients decoded together at prediction (bounds memory on large cohorts).</summary>
+    private const int PredictionGroup = 32;
+
+    public EndToEndModel Train(Cohort fullCohort, FeatureSource source, EndToEndSetup config, string modelDirectory, bool allowMissing = false)
+    {
+        config.Validate();
+        var cohort = new PrognosisPipeline(device, log).WithPatches(fullCohort, source.Patches, allowMissing);
+        var ids = cohort.Patients.Select(p => p.PatientId).ToList();
+        using var reader = new PatchReader(source.Stain.Create().Transform);
+        using var patches = PatchDataset.Load(source.Patches.Subset(ids).Patches, source.ImageSize, log, "loading patches", reader);
+        var all = PatientPatches.Create(patches, ids, cohort.Time, cohort.Events);
+        var (train, validation) = PrognosisPipeline.HoldOut(ids, all.Event, config.EndToEnd.ValidationFraction, config.Seed);
+        log.Info($"end-to-end: training on {train.Count} patients ({train.Count(i => all.Event[i])} events, {patches.Count} patches in all), validating on {validation.Count}");
+        var backbone = BackboneFactory.Create(source.Backbone, source.BackboneSeed);
+        var model = new EndToEndTrainer(config, device, log).Train(backbone, all.Select(train), all.Select(validation));
+        var manifest = new EndToEndManifest(EndToEndModelFile.Version, source.Backbone, source.BackboneSeed, source.ImageSize, source.Stain, config,
+            model.Head.State, model.Describe(), model.History?.BestStep ?? 0, train.Select(i => ids[i]).ToArray());
+        EndToEndModelFile.Save(modelDirectory, model, manifest);
+        return model;
+    }
+
+    /// <summary>Writes <c>patient_id, risk, p_event_5y</c> for every cohort patient, as for a frozen-feature model.</summary>
+    public IReadOnlyList<PatientPrediction> Predict(string modelDirectory, Cohort cohort, PatchTable table, string risksPath, bool allowMissing = false)
+    {
+        var (model, manifest) = EndToEndModelFile.Load(modelDirectory, device);
+        using var _ = model;
+        cohort = new PrognosisPipeline(device, log).WithPatches(cohort, table, allowMissing);
+        var ids = cohort.Patients.Select(p => p.PatientId).ToList();
+        using var reader = new PatchReader(manifest.Stain.Create().Transform);
+        var predictions = new List<PatientPrediction>(ids.Count);
+        foreach (var group in ids.Chunk(PredictionGroup))
+        {
+            using var patches = PatchDataset.Load(table.Subset(group).Patches, manifest.ImageSize, log, "loading patches", reader);
+            predictions.AddRange(model.Predict(PatientPatches.ForPrediction(patches, group)));
+        }
+        PrognosisPipeline.RequireFinite(predictions, modelDirectory);
+        PrognosisPipeline.WriteRisks(risksPath, predictions);
+        return predictions;
+    }
+}

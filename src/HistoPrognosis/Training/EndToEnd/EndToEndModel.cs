@@ -1,0 +1,71 @@
+using HistoPrognosis.Mil;
+using HistoPrognosis.Models;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Training.EndToEnd;
+
+/// <summary>
+/// A jointly trained backbone + MIL prognosis network and its survival head. Inference takes all of a patient's
+/// patches, through the backbone in chunks of <see cref="EndToEndConfig.InferenceChunk"/> (eval mode, BatchNorm
+/// folded), so memory is bounded by the chunk and one patient's embeddings.
+/// </summary>
+public sealed class EndToEndModel : IDisposable
+{
+    internal EndToEndModel(EndToEndNetwork network, SurvivalHead head, EndToEndSetup config, Device device)
+    {
+        Network = network;
+        Head = head;
+        Config = config;
+        Device = device;
+    }
+
+    public EndToEndNetwork Network { get; }
+    public SurvivalHead Head { get; }
+    public EndToEndSetup Config { get; }
+    public Device Device { get; }
+    /// <summary>Set by the trainer: losses, validation C-index per evaluation, the step whose weights were kept.</summary>
+    public TrainingHistory? History { get; internal set; }
+
+    /// <summary>The model card line: what was trained and how BatchNorm was handled.</summary>
+    public string Describe() =>
+        $"end-to-end {Config.Optimisation.Policy} fine-tuning of {Network.Backbone.Describe()}; {Config.Model.Aggregator} MIL, {Config.Model.Loss} loss; " +
+        $"{Config.EndToEnd.PatientsPerBatch} patients × ≤{Config.EndToEnd.PatchesPerPatient} patches per micro-batch, {Config.EndToEnd.AccumulationSteps} per step; " +
+        (Config.EndToEnd.FreezeBatchNormStatistics
+            ? "BatchNorm running statistics frozen at their initial values (eval mode) because per-patient batches are small"
+            : "BatchNorm running statistics updated in phases that train the whole backbone");
+
+    /// <summary>Raw head outputs per patient.</summary>
+    public float[][] Outputs(PatientPatches patients) => Run(patients).Select(r => r.Outputs).ToArray();
+
+    /// <summary>Risk score per patient (higher = worse); needs no calibration.</summary>
+    public double[] Risks(PatientPatches patients) => Outputs(patients).Select(o => Head.Risk(o)).ToArray();
+
+    /// <summary>Risk, event probability by the horizon (the head must be calibrated) and patch weights per patient.</summary>
+    public IReadOnlyList<PatientPrediction> Predict(PatientPatches patients) =>
+        Run(patients).Select((r, i) => new PatientPrediction(patients.PatientIds[i], Head.Risk(r.Outputs), Head.EventProbability(r.Outputs), r.Attention)).ToList();
+
+    private List<(float[] Outputs, float[] Attention)> Run(PatientPatches patients)
+    {
+        Network.eval();
+        using var noGrad = no_grad();
+        using var folded = BatchNormFolding.Fold(Network.Backbone);
+        var results = new List<(float[], float[])>(patients.Count);
+        for (int p = 0; p < patients.Count; p++)
+        {
+            using var scope = NewDisposeScope();
+            var rows = patients.Rows[p];
+            var chunks = new List<Tensor>();
+            for (int start = 0; start < rows.Length; start += Config.EndToEnd.InferenceChunk)
+            {
+                using var index = tensor(rows[start..Math.Min(rows.Length, start + Config.EndToEnd.InferenceChunk)], dtype: ScalarType.Int64);
+                // contiguous NCHW: see FeatureExtractor
+                chunks.Add(Network.Embed(patients.Patches.Images.index_select(0, index).to(Device).contiguous()));
+            }
+            var output = Network.RunBag(cat(chunks, 0));
+            results.Add((output.Outputs.cpu().data<float>().ToArray(), output.Attention.cpu().data<float>().ToArray()));
+        }
+        return results;
+    }
+
+    public void Dispose() => Network.Dispose();
+}

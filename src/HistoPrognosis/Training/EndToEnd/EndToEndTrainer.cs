@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using HistoPrognosis.Mil;
+using HistoPrognosis.Models;
+using HistoPrognosis.Survival;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HistoPrognosis.Training.EndToEnd;
+
+/// <summary>
+/// Trains backbone + MIL aggregator + survival head jointly from patient follow-up only. Each optimizer step sums
+/// the gradients of <see cref="EndToEndSetup.AccumulationSteps"/> micro-batches of patients (K sampled patches
+/// each, augmented), the survival loss ranking the patients of a micro-batch. The policy's phases
+/// (<see cref="PhasePlan"/>) open backbone stages with discriminative rates (head × decay^depth), warm-up + cosine
+/// per phase, AdamW. Every <c>evaluate_every</c> steps the validation Harrell C is measured on all patches of the
+/// validation patients; the best weights are kept and training stops after <c>early_stopping_patience</c>
+/// evaluations without improvement. Deterministic on the CPU for a seed.
+/// </summary>
+public sealed class EndToEndTrainer(EndToEndSetup config, Device device, PipelineLog log)
+{
+    /// <summary>The untrained model: head fitted to the training outcomes (time bins), network seeded from the config.</summary>
+    public EndToEndModel Initialise(Backbone backbone, PatientPatches train)
+    {
+        config.Validate();
+        var m = config.Model;
+        var head = SurvivalHead.Create(m.Loss, train.Time, train.Event, m.HorizonMonths, m.TimeBins, m.Censoring);
+        manual_seed(config.Seed);
+        var network = new EndToEndNetwork(backbone, m, head.OutputCount);
+        network.to(device);
+        return new EndToEndModel(network, head, config, device);
+    }
+
+    /// <summary>Builds and trains a model on <paramref name="backbone"/>, which the model then owns. Inputs are checked before anything is built.</summary>
+    public EndToEndModel Train(Backbone backbone, PatientPatches train, PatientPatches validation, string label = "end-to-end")
+    {
+        var sampler = Sampler(train);
+        var model = Initialise(backbone, train);
+        try
+        {
+            Train(model, train, validation, sampler, label);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Trains an initialised model in place and calibrates its head on the training patients.</summary>
+    public TrainingHistory Train(EndToEndModel model, PatientPatches train, PatientPatches validation, string label = "end-to-end") =>
+        Train(model, train, validation, Sampler(train), label);
+
+    private PatientPatchSampler Sampler(PatientPatches train)
+    {
+        config.Validate();
+        return new PatientPatchSampler(train, config.EndToEnd.PatientsPerBatch, config.EndToEnd.PatchesPerPatient, config.Model.Loss == SurvivalLoss.Cox, config.Seed);
+    }
+
+    private TrainingHistory Train(EndToEndModel model, PatientPatches train, PatientPatches validation, PatientPatchSampler sampler, string label)
+    {
+        var clock = Stopwatch.StartNew();
+        var opt = config.Optimisation;
+        var network = model.Network;
+        manual_seed(config.Seed + 2); // dropout draws, independent of how the network was initialised
+        bool validate = CanValidate(validation, label);
+        var phases = PhasePlan.For(opt.Policy, opt, network.Backbone.StageNames);
+        int totalSteps = phases.Sum(p => p.Steps);
+        var augmentation = AugmentationPlan.Parse(opt.Augment);
+        var augmentRng = new Random(config.Seed + 1);
+        var headLoss = HeadLoss(model.Head, train);
+        var losses = new List<StepLoss>();
+        var evaluations = new List<EvaluationPoint>();
+        double best = double.NegativeInfinity;
+        int bestStep = 0, sinceBest = 0, step = 0;
+        bool stopped = false;
+        Dictionary<string, Tensor>? bestState = null;
+        try
+        {
+            foreach (var phase in phases)
+            {
+                if (stopped) break;
+                var groups = Groups(network, phase);
+                SetTrainable(network, phase);
+                using var optimizer = ParameterGroups.AdamW(groups);
+                var paramGroups = optimizer.ParamGroups.ToList();
+                for (int s = 0; s < phase.Steps && !stopped; s++, step++)
+                {
+                    double factor = LearningRateSchedule.WarmupCosine(s, phase.Steps, opt.WarmupFraction);
+                    for (int g = 0; g < paramGroups.Count; g++) paramGroups[g].LearningRate = groups[g].LearningRate * factor;
+                    optimizer.zero_grad();
+                    double loss = 0;
+                    for (int a = 0; a < config.EndToEnd.AccumulationSteps; a++)
+                    {
+                        using var scope = NewDisposeScope();
+                        var micro = BatchLoss(model, train, sampler.Next(), phase.TrainableStages.Count > 0, augmentation, augmentRng, headLoss) / config.EndToEnd.AccumulationSteps;
+                        micro.backward();
+                        loss += micro.item<float>();
+                    }
+                    optimizer.step();
+                    losses.Add(new StepLoss(step + 1, phase.Name, loss));
+                    log.Progress($"{label} {phase.Name}", s + 1, phase.Steps, $"loss {loss:F3}", Math.Max(1, phase.Steps / 8));
+
+                    if (!validate || ((step + 1) % opt.EvaluateEvery != 0 && step + 1 != totalSteps)) continue;
+                    double c = Concordance.Harrell(validation.Time, validation.Event, model.Risks(validation)).Value;
+                    SetTrainable(network, phase); // inference switched to eval mode
+                    evaluations.Add(new EvaluationPoint(step + 1, c));
+                    if (c > best)
+                    {
+                        (best, bestStep, sinceBest) = (c, step + 1, 0);
+                        foreach (var t in bestState?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
+                        bestState = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+                    }
+                    else if (opt.EarlyStoppingPatience > 0 && ++sinceBest >= opt.EarlyStoppingPatience)
+                    {
+                        log.Info($"{label}: early stopping at step {step + 1} (best validation C {best:F3} at step {bestStep})");
+                        stopped = true;
+                    }
+                }
+            }
+            if (bestState is not null) network.load_state_dict(bestState);
+        }
+        finally
+        {
+            foreach (var t in bestState?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
+        }
+        network.eval();
+        model.Head.Calibrate(model.Outputs(train), train.Time, train.Event);
+        var history = new TrainingHistory(losses, evaluations, clock.Elapsed.TotalSeconds, bestStep);
+        model.History = history;
+        log.Info($"{label}: {losses.Count} steps in {history.Seconds:F1} s" + (validate ? $", kept step {bestStep} (validation C {best:F3})" : ", no validation: kept the last step"));
+        return history;
+    }
+
+    /// <summary>Survival loss of one micro-batch: one backbone pass over all its patches, then one bag per patient.</summary>
+    private Tensor BatchLoss(EndToEndModel model, PatientPatches train, PatientBatch batch, bool backboneTrains, AugmentationPlan augmentation, Random rng,
+        Func<Tensor, int[], Tensor> headLoss)
+    {
+        using var index = tensor(batch.Rows.SelectMany(r => r).ToArray(), dtype: ScalarType.Int64);
+        var images = train.Patches.Images.index_select(0, index);
+        if (augmentation.Pixels is { } pixels) images = BatchAugmentation.Pixels(images, pixels, rng);
+        if (augmentation.Dihedral) images = BatchAugmentation.Dihedral(images, rng);
+        images = images.to(device).contiguous();
+        Tensor embeddings;
+        if (backboneTrains) embeddings = model.Network.Embed(images);
+        else using (no_grad()) embeddings = model.Network.Embed(images);
+        var outputs = new List<Tensor>(batch.Patients.Length);
+        var instanceLosses = new List<Tensor>();
+        long offset = 0;
+        foreach (var rows in batch.Rows)
+        {
+            var run = model.Network.RunBag(embeddings.narrow(0, offset, rows.Length));
+            outputs.Add(run.Outputs);
+            if (run.InstanceLoss is { } instance) instanceLosses.Add(instance);
+            offset += rows.Length;
+        }
+        var loss = headLoss(cat(outputs, 0), batch.Patients);
+        if (instanceLosses.Count == 0) return loss;
+        double w = config.Model.InstanceLossWeight; // CLAM, as in PrognosisModel
+        return loss * (1 - w) + stack(instanceLosses).mean() * w;
+    }
+
+    /// <summary>
+    /// The head's loss over a micro-batch (outputs, training positions). The five-year loss takes its targets and IPCW
+    /// weights from all training patients: a censoring Kaplan–Meier of one micro-batch would be noisy, and a batch
+    /// of early-censored patients would have no known status at all.
+    /// </summary>
+    private Func<Tensor, int[], Tensor> HeadLoss(SurvivalHead head, PatientPatches train)
+    {
+        if (head is FiveYearHead)
+        {
+            var (target, weight) = FiveYearLoss.Targets(train.Time, train.Event, head.HorizonMonths, config.Model.Censoring);
+            return (outputs, patients) => FiveYearLoss.Loss(outputs.select(1, 0), patients.Select(i => target[i]).ToArray(), patients.Select(i => weight[i]).ToArray());
+        }
+        return (outputs, patients) => head.Loss(outputs, patients.Select(i => train.Time[i]).ToArray(), patients.Select(i => train.Event[i]).ToArray());
+    }
+
+    private IReadOnlyList<ParameterGroupSpec> Groups(EndToEndNetwork network, TrainingPhase phase)
+    {
+        var opt = config.Optimisation;
+        double headDecay = config.Model.Mil.WeightDecay;
+        if (phase.UniformLearningRate)
+            return [.. ParameterGroups.Uniform("head", network.HeadParameters, opt.ScratchLearningRate, headDecay),
+                .. ParameterGroups.Uniform("backbone", network.Backbone.parameters(), opt.ScratchLearningRate, opt.WeightDecay)];
+        var all = ParameterGroups.Discriminative(network.Backbone, network.HeadParameters, opt.HeadLearningRate, opt.LayerDecay, headDecay, opt.WeightDecay);
+        var open = ParameterGroups.OpenIn(all, phase);
+        if (phase.TrainableStages.Count > 0)
+            log.Info("end-to-end " + phase.Name + ": learning rates " + string.Join(", ", open.Where(g => !g.Name.EndsWith(".norm_bias")).Select(g => $"{g.Name} {g.LearningRate:G3}")));
+        return open;
+    }
+
+    /// <summary>
+    /// Closed stages get no gradients. BatchNorm stays in eval mode (fixed running statistics) unless the config
+    /// lets it update and the whole backbone trains: a micro-batch of a few patients' patches is too small and too
+    /// correlated for batch statistics.
+    /// </summary>
+    private void SetTrainable(EndToEndNetwork network, TrainingPhase phase)
+    {
+        network.train();
+        var backbone = network.Backbone;
+        foreach (var stage in backbone.StageNames)
+        {
+            bool open = phase.TrainableStages.Contains(stage);
+            foreach (var p in backbone.StageParameters(stage)) p.requires_grad = open;
+        }
+        if (config.EndToEnd.FreezeBatchNormStatistics || phase.TrainableStages.Count < backbone.StageNames.Count)
+            foreach (var module in backbone.modules())
+                if (module is BatchNorm2d norm) norm.eval();
+    }
+
+    private bool CanValidate(PatientPatches validation, string label)
+    {
+        if (validation.Count == 0) return false;
+        try
+        {
+            Concordance.Harrell(validation.Time, validation.Event, new double[validation.Count]);
+            return true;
+        }
+        catch (ArgumentException ex)
+        {
+            log.Info($"{label}: the validation patients cannot be ranked ({ex.Message}); no early stopping, keeping the last step");
+            return false;
+        }
+    }
+}
