@@ -40,27 +40,6 @@ public static class ColorDeconvolution
         }
     }
 
-    /// <summary>
-    /// Non-negative sparse concentrations: per pixel argmin_{c ≥ 0} ½‖od − Mᵀc‖² + α‖c‖₁ (SPAMS' <c>lasso</c> with
-    /// <c>pos=True</c>, as StainTools' Vahadane computes them). Least squares lets a pixel outside the cone of the two
-    /// stain vectors take a negative amount of one stain, and re-staining that negative eosin with the target's
-    /// vectors is what paints tissue cyan.
-    /// </summary>
-    public static void NonNegativeConcentrations(RgbImage image, StainMatrix matrix, double alpha, Span<double> hematoxylin, Span<double> eosin)
-    {
-        int n = image.Width * image.Height;
-        if (hematoxylin.Length < n || eosin.Length < n) throw new ArgumentException("one value per pixel needed");
-        double h0 = matrix[0, 0], h1 = matrix[0, 1], h2 = matrix[0, 2], e0 = matrix[1, 0], e1 = matrix[1, 1], e2 = matrix[1, 2];
-        double g00 = h0 * h0 + h1 * h1 + h2 * h2, g01 = h0 * e0 + h1 * e1 + h2 * e2, g11 = e0 * e0 + e1 * e1 + e2 * e2;
-        double det = g00 * g11 - g01 * g01;
-        var px = image.Pixels;
-        for (int i = 0; i < n; i++)
-        {
-            double r = OpticalDensity.Of(px[3 * i]), g = OpticalDensity.Of(px[3 * i + 1]), b = OpticalDensity.Of(px[3 * i + 2]);
-            Lasso2.SolveNonNegative(g00, g01, g11, det, h0 * r + h1 * g + h2 * b, e0 * r + e1 * g + e2 * b, alpha, out hematoxylin[i], out eosin[i]);
-        }
-    }
-
     /// <summary>I = 255·exp(−(sH·cH·H + sE·cE·E)) per channel, clipped to 0..255 and truncated to bytes.</summary>
     public static RgbImage Compose(Concentrations c, int width, int height, StainMatrix matrix, double scaleH = 1, double scaleE = 1)
     {

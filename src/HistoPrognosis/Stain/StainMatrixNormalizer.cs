@@ -46,7 +46,7 @@ public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainN
         var e = ArrayPool<double>.Shared.Rent(n);
         try
         {
-            Concentrations(region, matrix, h, e);
+            ColorDeconvolution.Concentrations(region, matrix, h, e);
             return new StainMatrixSource(matrix, [Percentile.Linear(h.AsSpan(0, n), MaxConcentrationPercentile), Percentile.Linear(e.AsSpan(0, n), MaxConcentrationPercentile)]);
         }
         finally
@@ -64,16 +64,8 @@ public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainN
         // A stain absent from the source (p99 ≤ 0) has nothing to rescale; TIAToolbox would divide by zero here.
         double scaleH = sourceMax[0] > 0 ? TargetMaxConcentrations[0] / sourceMax[0] : 1;
         double scaleE = sourceMax[1] > 0 ? TargetMaxConcentrations[1] / sourceMax[1] : 1;
-        return Restain(image, s.Matrix, TargetStainMatrix, scaleH, scaleE);
+        return ColorDeconvolution.Transfer(image, s.Matrix, TargetStainMatrix, scaleH, scaleE);
     }
-
-    /// <summary>Per-pixel concentrations in the <paramref name="matrix"/> basis (TIAToolbox: least squares).</summary>
-    protected virtual void Concentrations(RgbImage image, StainMatrix matrix, Span<double> hematoxylin, Span<double> eosin) =>
-        ColorDeconvolution.Concentrations(image, matrix, hematoxylin, eosin);
-
-    /// <summary>The image's concentrations in <paramref name="source"/>, scaled, rebuilt with <paramref name="target"/>.</summary>
-    protected virtual RgbImage Restain(RgbImage image, StainMatrix source, StainMatrix target, double scaleH, double scaleE) =>
-        ColorDeconvolution.Transfer(image, source, target, scaleH, scaleE);
 
     public StainFit ExportFit()
     {

@@ -128,35 +128,15 @@ public sealed class VahadaneExtractor(double luminosityThreshold = TissueMask.De
     private static double Dot(double[] x, int i, double[] y, int j) => x[i] * y[j] + x[i + 1] * y[j + 1] + x[i + 2] * y[j + 2];
 }
 
-/// <summary>
-/// Vahadane normalization as in the paper and StainTools: a non-negative sparse-NMF stain matrix (λ = 0.1,
-/// luminosity 0.8) and non-negative sparse concentrations (λ = 0.01) for the target's maxima and the transform,
-/// where TIAToolbox solves least squares (negative eosin, then cyan tissue; see
-/// <see cref="ColorDeconvolution.NonNegativeConcentrations"/>).
-/// </summary>
+/// <summary>Vahadane normalization with a non-negative sparse-NMF stain matrix (λ = 0.1, luminosity 0.8).</summary>
 public sealed class Vahadane(double luminosityThreshold = TissueMask.DefaultThreshold, double regularizer = 0.1)
     : StainMatrixNormalizer(new VahadaneExtractor(luminosityThreshold, regularizer))
 {
-    /// <summary>StainTools' λ for the concentrations (SPAMS lasso, pos=True).</summary>
-    public const double ConcentrationRegularizer = 0.01;
-
     public override string Method => "vahadane";
-
-    protected override void Concentrations(RgbImage image, StainMatrix matrix, Span<double> hematoxylin, Span<double> eosin) =>
-        ColorDeconvolution.NonNegativeConcentrations(image, matrix, ConcentrationRegularizer, hematoxylin, eosin);
-
-    protected override RgbImage Restain(RgbImage image, StainMatrix source, StainMatrix target, double scaleH, double scaleE)
-    {
-        int n = image.Width * image.Height;
-        var c = new Concentrations(new double[n], new double[n]);
-        Concentrations(image, source, c.Hematoxylin, c.Eosin);
-        return ColorDeconvolution.Compose(c, image.Width, image.Height, target, scaleH, scaleE);
-    }
 
     protected override IReadOnlyDictionary<string, double> Parameters => new Dictionary<string, double>
     {
         ["luminosityThreshold"] = luminosityThreshold,
         ["regularizer"] = regularizer,
-        ["concentrationRegularizer"] = ConcentrationRegularizer, // fits made with least-squares concentrations do not load
     };
 }

@@ -67,47 +67,6 @@ public sealed class VahadaneTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>
-    /// The cyan band: HSV hue 160°–200° with saturation ≥ 0.15, counted over tissue pixels (mean channel &lt; 0.85 of
-    /// white). H&amp;E renders as pink to purple (hue ≈ 260°–350°); cyan there is negative eosin re-stained.
-    /// </summary>
-    private static double CyanFraction(HistoPrognosis.Imaging.RgbImage image)
-    {
-        int tissue = 0, cyan = 0;
-        var px = image.Pixels;
-        for (int i = 0; i < px.Length; i += 3)
-        {
-            double r = px[i] / 255.0, g = px[i + 1] / 255.0, b = px[i + 2] / 255.0;
-            if ((r + g + b) / 3 >= 0.85) continue;
-            tissue++;
-            double max = Math.Max(r, Math.Max(g, b)), min = Math.Min(r, Math.Min(g, b)), d = max - min;
-            if (d == 0 || d / max < 0.15) continue;
-            double hue = max == r ? (g - b) / d : max == g ? 2 + (b - r) / d : 4 + (r - g) / d;
-            hue = (hue * 60 + 360) % 360;
-            if (hue is >= 160 and <= 200) cyan++;
-        }
-        return tissue == 0 ? 0 : (double)cyan / tissue;
-    }
-
-    [Fact]
-    public void TissueStaysHAndENotCyanAndCloseToMacenko()
-    {
-        var vahadane = FittedNormalizers.Get("vahadane");
-        var macenko = FittedNormalizers.Get("macenko");
-        foreach (var source in StainReference.Sources)
-        {
-            var ours = vahadane.Transform(StainReference.Input(source));
-            double cyan = CyanFraction(ours), macenkoCyan = CyanFraction(macenko.Transform(StainReference.Input(source)));
-            var toMacenko = StainReference.Compare(ours, macenko.Transform(StainReference.Input(source)));
-            output.WriteLine($"{source}: cyan {cyan:P2} (Macenko {macenkoCyan:P2}, TIAToolbox Vahadane {CyanFraction(StainReference.Output("vahadane", source)):P2}); vs Macenko {toMacenko}");
-            // Least-squares concentrations gave 1.1–4.4% here; non-negative ones give 0.00%.
-            Assert.True(cyan <= 0.005, $"{source}: {cyan:P2} of the tissue is cyan");
-            // Measured mean |Δ| 14.6–23.0 grey levels: the sparse factorisation's eosin vector carries more red than
-            // Macenko's, so the output is a greyer purple, but the same stains in the same places.
-            Assert.True(toMacenko.MeanAbs <= 25, $"{source}: {toMacenko}");
-        }
-    }
-
     private sealed class PortNormalizer() : StainMatrixNormalizer(new TiaToolboxVahadane())
     {
         public override string Method => "vahadane-tiatoolbox";
