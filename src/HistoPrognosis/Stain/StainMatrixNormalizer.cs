@@ -4,16 +4,19 @@ using HistoPrognosis.Imaging;
 namespace HistoPrognosis.Stain;
 
 /// <summary>
-/// The normalization TIAToolbox shares between Macenko, Vahadane and Ruifrok: concentrations by least squares on
-/// every pixel, each stain rescaled so its 99th percentile matches the target's, and the image rebuilt with the
-/// target's stain matrix (I = 255·exp(−C·M), clipped, truncated to bytes). Subclasses choose the extractor.
+/// The normalization TIAToolbox shares between Macenko, Vahadane and Ruifrok: concentrations of every pixel, each
+/// stain rescaled so its 99th percentile matches the target's, and the image rebuilt with the target's stain matrix
+/// (I = 255·exp(−C·M), clipped, truncated to bytes). Subclasses choose the extractor and how concentrations are
+/// read (TIAToolbox's least squares unless given).
 /// </summary>
-public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainNormalizer
+public abstract class StainMatrixNormalizer(IStainExtractor extractor, IConcentrationSolver? concentrations = null) : IStainNormalizer
 {
     /// <summary>Percentile of each stain's concentration used as its "maximum" (TIAToolbox: 99, over all pixels).</summary>
     public const double MaxConcentrationPercentile = 99;
 
     public IStainExtractor Extractor { get; } = extractor;
+
+    public IConcentrationSolver ConcentrationSolver { get; } = concentrations ?? LeastSquaresConcentrations.Instance;
 
     public abstract string Method { get; }
 
@@ -46,7 +49,7 @@ public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainN
         var e = ArrayPool<double>.Shared.Rent(n);
         try
         {
-            ColorDeconvolution.Concentrations(region, matrix, h, e);
+            ConcentrationSolver.Concentrations(region, matrix, h, e);
             return new StainMatrixSource(matrix, [Percentile.Linear(h.AsSpan(0, n), MaxConcentrationPercentile), Percentile.Linear(e.AsSpan(0, n), MaxConcentrationPercentile)]);
         }
         finally
@@ -64,7 +67,7 @@ public abstract class StainMatrixNormalizer(IStainExtractor extractor) : IStainN
         // A stain absent from the source (p99 ≤ 0) has nothing to rescale; TIAToolbox would divide by zero here.
         double scaleH = sourceMax[0] > 0 ? TargetMaxConcentrations[0] / sourceMax[0] : 1;
         double scaleE = sourceMax[1] > 0 ? TargetMaxConcentrations[1] / sourceMax[1] : 1;
-        return ColorDeconvolution.Transfer(image, s.Matrix, TargetStainMatrix, scaleH, scaleE);
+        return ConcentrationSolver.Transfer(image, s.Matrix, TargetStainMatrix, scaleH, scaleE);
     }
 
     public StainFit ExportFit()

@@ -60,6 +60,17 @@ public sealed class StainFitTests : IDisposable
         Assert.Contains("angularPercentile", Assert.Throws<UserInputException>(() => StainNormalizers.Load(path)).Message);
     }
 
+    [Fact]
+    public void VahadaneFitWithLeastSquaresConcentrationsIsRefused()
+    {
+        // Fits saved before concentrations were non-negative lack the parameter; their maxima were least-squares ones.
+        var path = Path.Combine(dir, "vahadane-old.json");
+        var fit = FittedNormalizers.Get("vahadane").ExportFit();
+        fit.Parameters.Remove("concentrationRegularizer");
+        fit.Save(path);
+        Assert.Contains("concentrationRegularizer", Assert.Throws<UserInputException>(() => StainNormalizers.Load(path)).Message);
+    }
+
     [Theory]
     [InlineData("reinhard")]
     [InlineData("macenko")]
