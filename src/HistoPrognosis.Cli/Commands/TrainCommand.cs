@@ -19,6 +19,7 @@ public static class TrainCommand
         {
             var log = PipelineLog.Console;
             var (config, cohort, source) = RunInputs.ForModelling(options, parse, log);
+            PrognosisPipeline.TrainingCohort(cohort, source.Patches, config.ResolvedModel, config.Input.AllowMissing, PipelineLog.Silent); // before LibTorch loads
             using var folder = new OutputFolder(parse.GetValue(output)!);
             using var model = new PrognosisPipeline(ComputeDevice.Resolve(config.Device), log)
                 .Train(cohort, source, config.ResolvedModel, folder.Path, config.Input.AllowMissing);

@@ -19,31 +19,36 @@ public static class ImageCodec
     public static RgbImage Read(string path, long maxPixels = DefaultMaxPixels)
     {
         if (!File.Exists(path)) throw new UserInputException($"image file not found: {path}");
-        try
-        {
-            using var image = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
-            CheckSize(image, path, maxPixels);
-            return FromVips(image);
-        }
-        catch (VipsException ex)
-        {
-            throw new UserInputException($"{path}: not a readable image ({FirstLine(ex.Message)})", ex);
-        }
+        return Guarded(() => Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated), path, maxPixels,
+            (what, ex) => new UserInputException($"{path}: {what}", ex));
     }
 
     /// <summary>Decodes an encoded image held in memory (e.g. a JPEG frame); truncated data is an error.</summary>
-    public static RgbImage Decode(byte[] encoded, string source, long maxPixels = DefaultMaxPixels)
+    public static RgbImage Decode(byte[] encoded, string source, long maxPixels = DefaultMaxPixels) =>
+        Guarded(() => Image.NewFromBuffer(encoded, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated), source, maxPixels,
+            (what, ex) => new InvalidDataException($"{source}: {what}", ex));
+
+    // Opening reads the header only: a file that is no image fails there, a cut or corrupt one when its pixels are decoded.
+    private static RgbImage Guarded(Func<Image> open, string source, long maxPixels, Func<string, VipsException, Exception> error)
     {
-        try
+        Image image;
+        try { image = open(); }
+        catch (VipsException ex) { throw error($"not a readable image ({Reason(ex)})", ex); }
+        using (image)
         {
-            using var image = Image.NewFromBuffer(encoded, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
             CheckSize(image, source, maxPixels);
-            return FromVips(image);
+            try { return FromVips(image); }
+            catch (VipsException ex) { throw error($"truncated or corrupt pixel data ({Reason(ex)})", ex); }
         }
-        catch (VipsException ex)
-        {
-            throw new InvalidDataException($"{source}: cannot decode image ({FirstLine(ex.Message)})", ex);
-        }
+    }
+
+    // libvips prefixes the decoder's own words ("VipsJpeg: premature end of JPEG image") with a generic line, and its
+    // error buffer may still hold older messages first: the last specific line says what went wrong here.
+    private static string Reason(VipsException ex)
+    {
+        var lines = ex.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.LastOrDefault(l => !l.StartsWith("unable to write to memory", StringComparison.Ordinal) && !l.StartsWith("unable to call", StringComparison.Ordinal))
+               ?? lines.FirstOrDefault() ?? "no detail from libvips";
     }
 
     // The header is read when the image is opened; the pixels only when written out, so this runs before any allocation.
@@ -97,6 +102,4 @@ public static class ImageCodec
         if (!ReferenceEquals(current, original)) current.Dispose();
         return next;
     }
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

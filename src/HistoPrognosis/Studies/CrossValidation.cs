@@ -98,7 +98,7 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         var cohortPath = fullCohort.SourcePath;
         var clock = Stopwatch.StartNew();
         var pipeline = new PrognosisPipeline(device, log);
-        var withPatches = pipeline.WithPatches(fullCohort, source.Patches, allowMissing);
+        var withPatches = PrognosisPipeline.WithPatches(fullCohort, source.Patches, allowMissing, log);
         var fold = Folds(withPatches, crossval, model);
         var (cohort, bags, settings) = pipeline.LoadCohortFeatures(withPatches, source, allowMissing);
         IReadOnlyList<PatientBag>? comparisonBags = null;
