@@ -184,6 +184,12 @@ public static class BadInputCases
             new Dictionary<Command, string[]> { [Command.Stats] = ["\"n\":4"], [Command.Evaluate] = ["Harrell C"], [Command.Train] = ["kept epoch"] }, Exit: 0),
         new("a patient at t = 0", Cohort("A,10,1", "A,0,1"),
             new Dictionary<Command, string[]> { [Command.Stats] = ["\"n\":4", "\"nevent\":2"], [Command.Evaluate] = ["Harrell C"] }, Exit: 0),
+        // Statistics undefined on valid patients are reported, never NaN: no event by the 60-month horizon (evaluate), or
+        // in one of the two folds (C's event at 80 months; every censoring is later, so both folds have a comparable pair).
+        new("no event by the horizon", "patient_id,time_months,event,age\nA,70,1,50\nB,80,0,60\nC,75,1,70\nD,90,0,40\n",
+            Each(["warning: Uno C is undefined on these 4 patients", "warning: time-dependent AUC is undefined"], Command.Evaluate), Exit: 0),
+        new("a fold without an event by the horizon", "patient_id,time_months,event,age\nA,10,1,50\nB,95,0,60\nC,80,1,70\nD,90,0,40\n",
+            Each(["warning: mean: Uno C of fold", "is undefined (no comparable pair with an event by 60 months among its 2 patients)"], Command.Crossval), Exit: 0),
     ];
 
     private static IEnumerable<BadInputCase> Cohorts()
@@ -192,7 +198,7 @@ public static class BadInputCases
             foreach (var (command, messages) in cohort.Messages)
                 yield return new BadInputCase(cohort.Name, command, f => new Inputs(Cohort: f.Text("cohort.csv", cohort.Text), Folds: cohort.Folds), cohort.Exit, messages)
                 {
-                    Check = cohort.Exit == 0 && command == Command.Evaluate ? (f, _) => NoNaN(f.Out) : null,
+                    Check = cohort.Exit == 0 && command is Command.Evaluate or Command.Crossval ? (f, _) => NoNaN(f.Out) : null,
                 };
         // A minimum raised in the config is the one enforced, and named.
         yield return new BadInputCase("model.min_train_events raised to 3", Command.Train,
