@@ -104,7 +104,7 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         IReadOnlyList<PatientBag>? comparisonBags = null;
         if (config.CompareBackbone is { } other)
         {
-            var loaded = pipeline.LoadCohortFeatures(fullCohort, source with { Backbone = other }, allowMissing);
+            var loaded = pipeline.LoadCohortFeatures(withPatches, source with { Backbone = other }, allowMissing);
             if (!loaded.Cohort.Patients.Select(p => p.PatientId).SequenceEqual(cohort.Patients.Select(p => p.PatientId), StringComparer.Ordinal))
                 throw new InvalidOperationException("the two backbones' cohorts differ");
             comparisonBags = loaded.Bags;
