@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using HistoPrognosis;
 
 namespace HistoPrognosis.Cli;
@@ -10,7 +11,17 @@ public static class CliRunner
     {
         try
         {
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            var parse = root.Parse(args);
+            // A misspelt option or a value of the wrong type is bad input like any other: exit 2, not the parser's 1.
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+                var path = new List<string> { "histoprog" };
+                for (var r = parse.CommandResult; r.Parent is CommandResult parent; r = parent) path.Insert(1, r.Command.Name);
+                Console.Error.WriteLine($"(see: {string.Join(' ', path)} --help)");
+                return 2;
+            }
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception ex) when (ex is UserInputException or IOException or InvalidDataException or UnauthorizedAccessException)
         {

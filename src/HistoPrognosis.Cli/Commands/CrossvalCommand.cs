@@ -21,6 +21,7 @@ public static class CrossvalCommand
         {
             var log = PipelineLog.Console;
             var (config, cohort, source) = RunInputs.ForModelling(options, parse, log);
+            CrossValidation.Folds(PrognosisPipeline.WithPatches(cohort, source.Patches, config.Input.AllowMissing, PipelineLog.Silent), config.Crossval, config.ResolvedModel); // before LibTorch loads
             using var folder = new OutputFolder(parse.GetValue(output)!);
             var result = new CrossValidation(ComputeDevice.Resolve(config.Device), log).Run(cohort, source, config.Crossval, config.ResolvedModel,
                 config.Evaluation, config.Features.CompareBackbone, folder.Path, config.Input.AllowMissing);

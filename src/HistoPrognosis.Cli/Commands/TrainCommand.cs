@@ -25,6 +25,7 @@ public static class TrainCommand
         {
             var log = PipelineLog.Console;
             var (config, cohort, source) = RunInputs.ForModelling(options, parse, log);
+            PrognosisPipeline.TrainingCohort(cohort, source.Patches, config.ResolvedModel, config.Input.AllowMissing, PipelineLog.Silent); // before LibTorch loads
             using var folder = new OutputFolder(parse.GetValue(output)!);
             if (parse.GetValue(endToEnd))
             {

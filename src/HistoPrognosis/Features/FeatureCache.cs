@@ -59,7 +59,19 @@ public sealed class FeatureCache(string root, PipelineLog log)
         // One reader for all chunks: each slide is opened once, not once per chunk.
         using var reader = new PatchReader(transform);
         // Patients another process is extracting into the same folder: waited for at the end, taken over if it died.
-        var heldElsewhere = ExtractClaimed(todo, byPatient, folder, Cached, result, backbone, settings, device, reader);
+        // A first extraction that fails (an unreadable patch) leaves no empty cache folders behind.
+        var created = new[] { root, folder }.Where(d => !Directory.Exists(d)).ToList();
+        List<string> heldElsewhere;
+        try
+        {
+            heldElsewhere = ExtractClaimed(todo, byPatient, folder, Cached, result, backbone, settings, device, reader);
+        }
+        catch
+        {
+            foreach (var dir in Enumerable.Reverse(created))
+                if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+            throw;
+        }
         if (heldElsewhere.Count > 0)
         {
             log.Info($"features: waiting for {heldElsewhere.Count} patient(s) claimed by another process");

@@ -21,30 +21,26 @@ public static class ImageCodec
     public static RgbImage Read(string path, long maxPixels = DefaultMaxPixels, string tooLargeAdvice = ReadBySlides)
     {
         if (!File.Exists(path)) throw new UserInputException($"image file not found: {path}");
-        try
-        {
-            using var image = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
-            CheckSize(image, path, maxPixels, tooLargeAdvice);
-            return FromVips(image);
-        }
-        catch (VipsException ex)
-        {
-            throw new UserInputException($"{path}: not a readable image ({Reason(ex)})", ex);
-        }
+        return Guarded(() => Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated), path, maxPixels, tooLargeAdvice,
+            (what, ex) => new UserInputException($"{path}: {what}", ex));
     }
 
     /// <summary>Decodes an encoded image held in memory (e.g. a JPEG frame); truncated data is an error.</summary>
-    public static RgbImage Decode(byte[] encoded, string source, long maxPixels = DefaultMaxPixels)
+    public static RgbImage Decode(byte[] encoded, string source, long maxPixels = DefaultMaxPixels) =>
+        Guarded(() => Image.NewFromBuffer(encoded, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated), source, maxPixels, ReadBySlides,
+            (what, ex) => new InvalidDataException($"{source}: {what}", ex));
+
+    // Opening reads the header only: a file that is no image fails there, a cut or corrupt one when its pixels are decoded.
+    private static RgbImage Guarded(Func<Image> open, string source, long maxPixels, string advice, Func<string, VipsException, Exception> error)
     {
-        try
+        Image image;
+        try { image = open(); }
+        catch (VipsException ex) { throw error($"not a readable image ({Reason(ex)})", ex); }
+        using (image)
         {
-            using var image = Image.NewFromBuffer(encoded, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
-            CheckSize(image, source, maxPixels, ReadBySlides);
-            return FromVips(image);
-        }
-        catch (VipsException ex)
-        {
-            throw new InvalidDataException($"{source}: cannot decode image ({Reason(ex)})", ex);
+            CheckSize(image, source, maxPixels, advice);
+            try { return FromVips(image); }
+            catch (VipsException ex) { throw error($"truncated or corrupt pixel data ({Reason(ex)})", ex); }
         }
     }
 
@@ -55,7 +51,7 @@ public static class ImageCodec
     {
         long pixels = (long)image.Width * image.Height;
         if (pixels > maxPixels)
-            throw new UserInputException($"{source}: the header claims {image.Width} × {image.Height} pixels, more than the {maxPixels:N0} an image may have here ({advice})");
+            throw new UserInputException($"{source}: the header claims {image.Width} × {image.Height} pixels, more than the {maxPixels:N0} allowed ({advice})");
     }
 
     /// <summary>Writes a PNG atomically (temporary file, then rename); a failed write is an <see cref="IOException"/> naming the file.</summary>

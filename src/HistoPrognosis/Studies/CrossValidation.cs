@@ -98,13 +98,13 @@ public sealed class CrossValidation(Device device, PipelineLog log)
         var cohortPath = fullCohort.SourcePath;
         var clock = Stopwatch.StartNew();
         var pipeline = new PrognosisPipeline(device, log);
-        var withPatches = pipeline.WithPatches(fullCohort, source.Patches, allowMissing);
+        var withPatches = PrognosisPipeline.WithPatches(fullCohort, source.Patches, allowMissing, log);
         var fold = Folds(withPatches, crossval, model);
         var (cohort, bags, settings) = pipeline.LoadCohortFeatures(withPatches, source, allowMissing);
         IReadOnlyList<PatientBag>? comparisonBags = null;
         if (config.CompareBackbone is { } other)
         {
-            var loaded = pipeline.LoadCohortFeatures(fullCohort, source with { Backbone = other }, allowMissing);
+            var loaded = pipeline.LoadCohortFeatures(withPatches, source with { Backbone = other }, allowMissing);
             if (!loaded.Cohort.Patients.Select(p => p.PatientId).SequenceEqual(cohort.Patients.Select(p => p.PatientId), StringComparer.Ordinal))
                 throw new InvalidOperationException("the two backbones' cohorts differ");
             comparisonBags = loaded.Bags;

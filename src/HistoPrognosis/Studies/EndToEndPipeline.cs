@@ -20,7 +20,7 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
     public EndToEndModel Train(Cohort fullCohort, FeatureSource source, EndToEndSetup config, string modelDirectory, bool allowMissing = false)
     {
         config.Validate();
-        var cohort = new PrognosisPipeline(device, log).WithPatches(fullCohort, source.Patches, allowMissing);
+        var cohort = PrognosisPipeline.WithPatches(fullCohort, source.Patches, allowMissing, log);
         var ids = cohort.Patients.Select(p => p.PatientId).ToList();
         using var reader = new PatchReader(source.Stain.Create().Transform);
         using var patches = PatchDataset.Load(source.Patches.Subset(ids).Patches, source.ImageSize, log, "loading patches", reader);
@@ -40,7 +40,7 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
     {
         var (model, manifest) = EndToEndModelFile.Load(modelDirectory, device);
         using var _ = model;
-        cohort = new PrognosisPipeline(device, log).WithPatches(cohort, table, allowMissing);
+        cohort = PrognosisPipeline.WithPatches(cohort, table, allowMissing, log);
         var ids = cohort.Patients.Select(p => p.PatientId).ToList();
         using var reader = new PatchReader(manifest.Stain.Create().Transform);
         var predictions = new List<PatientPrediction>(ids.Count);

@@ -32,19 +32,29 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     public PrognosisModel Train(Cohort fullCohort, FeatureSource source, PrognosisConfig config, string modelDirectory, bool allowMissing = false)
     {
         config.Validate();
-        var stage = $"{fullCohort.SourcePath}: training";
-        // Before any feature is extracted: a cohort too small to train on fails in a second, not after extraction.
-        var withPatches = WithPatches(fullCohort, source.Patches, allowMissing);
-        config.TrainingMinimum().Check(stage, withPatches.Time, withPatches.Events);
+        var withPatches = TrainingCohort(fullCohort, source.Patches, config, allowMissing, log);
         var (cohort, bags, settings) = LoadCohortFeatures(withPatches, source, allowMissing);
         var clinical = ClinicalEncoder.Fit(cohort, config.Clinical);
         var data = new PrognosisData(bags, clinical.Encode(cohort), cohort.Time, cohort.Events);
         var (train, validation) = HoldOut(data, config.ValidationFraction, config.Seed);
         log.Info($"training on {train.Count} patients ({train.Event.Count(e => e)} events), choosing the epoch on {validation.Count}");
-        var model = PrognosisModel.Train(train, validation, clinical, config, device, log, stage);
+        var model = PrognosisModel.Train(train, validation, clinical, config, device, log, TrainingStage(fullCohort));
         PrognosisModelFile.Save(modelDirectory, model, settings, source.BackboneSeed, cohort.Patients.Select(p => p.PatientId).ToArray(), source.Stain);
         return model;
     }
+
+    /// <summary>
+    /// The cohort's patients with patches, checked against the training minimum: <see cref="Train"/> starts here, and
+    /// the train command calls it before LibTorch loads, so a cohort too small fails in a fraction of a second.
+    /// </summary>
+    public static Cohort TrainingCohort(Cohort cohort, PatchTable table, PrognosisConfig config, bool allowMissing, PipelineLog log)
+    {
+        var withPatches = WithPatches(cohort, table, allowMissing, log);
+        config.TrainingMinimum().Check(TrainingStage(cohort), withPatches.Time, withPatches.Events);
+        return withPatches;
+    }
+
+    private static string TrainingStage(Cohort cohort) => $"{cohort.SourcePath}: training";
 
     /// <summary>
     /// A cohort with follow-up (patients without patches dropped only when allowed) and every patient's features from
@@ -58,7 +68,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         {
             var (stain, stainKey) = source.Stain.Create();
             var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, stainKey);
-            cohort = WithPatches(cohort, table, allowMissing);
+            cohort = WithPatches(cohort, table, allowMissing, log);
             return (cohort, Bags(table, cohort, backbone, settings, source.CacheRoot, stain), settings);
         }
         finally
@@ -94,7 +104,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     {
         var (model, manifest) = PrognosisModelFile.Load(modelDirectory, device);
         using var _ = model;
-        cohort = WithPatches(cohort, table, allowMissing);
+        cohort = WithPatches(cohort, table, allowMissing, log);
         var clinical = model.Clinical.Encode(cohort);
         var backbone = new Lazy<Backbone>(() =>
         {
@@ -149,7 +159,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
     }
 
     /// <summary>The cohort's patients that have patches in the table; the others are an error unless <paramref name="allowMissing"/>.</summary>
-    public Cohort WithPatches(Cohort cohort, PatchTable table, bool allowMissing)
+    public static Cohort WithPatches(Cohort cohort, PatchTable table, bool allowMissing, PipelineLog log)
     {
         var withPatches = table.Patches.Select(p => p.PatientId).ToHashSet(StringComparer.Ordinal);
         var missing = cohort.Patients.Where(p => !withPatches.Contains(p.PatientId)).ToList();

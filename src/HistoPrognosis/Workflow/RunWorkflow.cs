@@ -34,7 +34,6 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
     {
         config.Validate();
         config.Input.Validate();
-        var device = ComputeDevice.Resolve(config.Device);
         var output = Path.GetFullPath(outputDirectory);
         var stages = new StageRunner(log);
         string Yaml(object section) => ConfigWriter.ToYaml(section);
@@ -70,11 +69,13 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         }
         if (config.Input.MaxPatients > 0) cohort = cohort.Subset(table.PatientIds);
         var model = config.ResolvedModel;
-        var modelled = new PrognosisPipeline(device, log).WithPatches(cohort, table, config.Input.AllowMissing);
+        var modelled = PrognosisPipeline.WithPatches(cohort, table, config.Input.AllowMissing, log);
         // Every fold, or both parts of the split, against its minimum before anything is written.
         PatientSplit? split = null;
         if (config.Evaluation.Protocol == EvaluationProtocol.Crossval) CrossValidation.Folds(modelled, config.Crossval, model);
         else split = Split(modelled, model);
+        // LibTorch loads only now: bad input fails in a fraction of a second, still before anything is written.
+        var device = ComputeDevice.Resolve(config.Device);
         // Inputs read: from here on the folder holds a resumable run, described by its resolved config.
         Directory.CreateDirectory(output);
         config.Write(output);
