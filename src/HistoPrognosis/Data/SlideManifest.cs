@@ -84,7 +84,7 @@ public static class SlideManifest
         }
         foreach (int i in heldElsewhere)
         {
-            using var claim = WorkClaim.Take(SlideFolder(workDir, i, entries[i]), TimeSpan.FromMilliseconds(250));
+            using var claim = WorkClaim.Take(SlideFolder(workDir, i, entries[i]));
             tiled[i] = TileOne(manifestPath, workDir, options, entries, i, log, failures);
         }
         for (int i = 0; i < entries.Count; i++)

@@ -77,7 +77,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
             log.Info($"features: waiting for {heldElsewhere.Count} patient(s) claimed by another process");
             foreach (var id in heldElsewhere)
             {
-                using var claim = WorkClaim.Take(PathOf(folder, id), TimeSpan.FromMilliseconds(250));
+                using var claim = WorkClaim.Take(PathOf(folder, id));
                 if (Cached(id) is { } done) { result[id] = done; Reused++; }
                 else ExtractClaimed([id], byPatient, folder, Cached, result, backbone, settings, device, reader, claim);
             }

@@ -37,13 +37,13 @@ public sealed class WorkClaim : IDisposable
         }
     }
 
-    /// <summary>Waits until the unit can be claimed (its holder finished or died), polling.</summary>
-    public static WorkClaim Take(string unitPath, TimeSpan poll, CancellationToken cancel = default)
+    /// <summary>Waits until the unit can be claimed (its holder finished or died), polling four times a second.</summary>
+    public static WorkClaim Take(string unitPath)
     {
         while (true)
         {
             if (TryTake(unitPath) is { } claim) return claim;
-            Task.Delay(poll, cancel).GetAwaiter().GetResult();
+            Thread.Sleep(250);
         }
     }
 

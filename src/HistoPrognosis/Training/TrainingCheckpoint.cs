@@ -43,8 +43,6 @@ public sealed class TrainingCheckpoint(string directory)
     private const string Weights = "weights.safetensors", Moments = "optimizer.bin", StateFile = "state.json", Partial = ".partial";
     private static readonly JsonSerializerOptions Json = new(JsonDefaults.Options) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    public string Directory => directory;
-
     private string StepFolder(int step) => Path.Combine(directory, $"step-{step:D6}");
     private string BestFile(int step) => Path.Combine(directory, $"best-{step:D6}.safetensors");
 
@@ -81,11 +79,11 @@ public sealed class TrainingCheckpoint(string directory)
     /// <summary>Writes checkpoint <paramref name="state"/>.Step as one unit, then removes the older ones.</summary>
     public void Save(PatchClassifier model, OptimizerHelper optimizer, TrainingState state)
     {
-        System.IO.Directory.CreateDirectory(directory);
+        Directory.CreateDirectory(directory);
         var final = StepFolder(state.Step);
         var partial = final + Partial;
-        if (System.IO.Directory.Exists(partial)) System.IO.Directory.Delete(partial, recursive: true);
-        System.IO.Directory.CreateDirectory(partial);
+        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+        Directory.CreateDirectory(partial);
         SafetensorsWeights.Save(model, Path.Combine(partial, Weights));
         using (var stream = File.Create(Path.Combine(partial, Moments)))
         using (var writer = new BinaryWriter(stream))
@@ -97,8 +95,8 @@ public sealed class TrainingCheckpoint(string directory)
         File.WriteAllText(Path.Combine(partial, StateFile), JsonSerializer.Serialize(state, Json));
         File.WriteAllText(Path.Combine(partial, TimingFile), JsonSerializer.Serialize(new Timing(state.SecondsBeforeResume), Json));
         CrashPoint.Hit("checkpoint.written");
-        if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, recursive: true); // a rerun rewriting the same step
-        System.IO.Directory.Move(partial, final);
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // a rerun rewriting the same step
+        Directory.Move(partial, final);
         CrashPoint.Hit("checkpoint.committed");
         RemoveAllBut(state.Step, state.BestStep);
     }
@@ -115,8 +113,8 @@ public sealed class TrainingCheckpoint(string directory)
 
     private string? Newest()
     {
-        if (!System.IO.Directory.Exists(directory)) return null;
-        return System.IO.Directory.EnumerateDirectories(directory, "step-*")
+        if (!Directory.Exists(directory)) return null;
+        return Directory.EnumerateDirectories(directory, "step-*")
             .Where(d => !d.EndsWith(Partial, StringComparison.Ordinal))
             .Where(d => File.Exists(Path.Combine(d, StateFile)))
             .OrderBy(d => d, StringComparer.Ordinal).LastOrDefault();
@@ -124,11 +122,11 @@ public sealed class TrainingCheckpoint(string directory)
 
     private void RemoveAllBut(int step, int bestStep)
     {
-        foreach (var folder in System.IO.Directory.EnumerateDirectories(directory, "step-*"))
-            if (Path.GetFileName(folder) != Path.GetFileName(StepFolder(step))) System.IO.Directory.Delete(folder, recursive: true);
-        foreach (var file in System.IO.Directory.EnumerateFiles(directory, "best-*.safetensors"))
+        foreach (var folder in Directory.EnumerateDirectories(directory, "step-*"))
+            if (Path.GetFileName(folder) != Path.GetFileName(StepFolder(step))) Directory.Delete(folder, recursive: true);
+        foreach (var file in Directory.EnumerateFiles(directory, "best-*.safetensors"))
             if (Path.GetFileName(file) != Path.GetFileName(BestFile(bestStep))) File.Delete(file);
-        foreach (var file in System.IO.Directory.EnumerateFiles(directory, ".*.tmp*"))
+        foreach (var file in Directory.EnumerateFiles(directory, ".*.tmp*"))
             File.Delete(file); // a temporary (FileNames.Temporary) left by a kill while the best weights were written
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using HistoPrognosis.Data;
 using HistoPrognosis.Features;
@@ -47,25 +46,14 @@ public sealed partial class FeatureCacheClaimTests
         var dir = TestPaths.NewTempDirectory();
         var cacheRoot = Path.Combine(dir, "cache");
         var patients = PatchTable.Load(TestPaths.DemoLabels, requireLabel: false).PatientIds.Count;
-        Process Start()
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "histoprog.dll"));
-            foreach (var a in new[] { "extract", "--patches", TestPaths.DemoLabels, "--backbone", "scratch", "--image-size", "32", "--feature-cache", cacheRoot })
-                psi.ArgumentList.Add(a);
-            return Process.Start(psi)!;
-        }
-        using var first = Start();
-        using var second = Start();
-        var outputs = new[] { first, second }.Select(p => (p, Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
+        string[] args = ["extract", "--patches", TestPaths.DemoLabels, "--backbone", "scratch", "--image-size", "32", "--feature-cache", cacheRoot];
+        var results = await Task.WhenAll(HistoprogProcess.RunAsync(args), HistoprogProcess.RunAsync(args));
         int extracted = 0, reused = 0;
-        foreach (var (p, stdout, stderr) in outputs)
+        foreach (var result in results)
         {
-            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-            string output = await stdout, error = await stderr;
-            Assert.True(p.ExitCode == 0, error);
-            var match = Counts().Match(output);
-            Assert.True(match.Success, output);
+            Assert.True(result.Code == 0, result.Err);
+            var match = Counts().Match(result.Out);
+            Assert.True(match.Success, result.Out);
             extracted += int.Parse(match.Groups[1].Value);
             reused += int.Parse(match.Groups[2].Value);
         }

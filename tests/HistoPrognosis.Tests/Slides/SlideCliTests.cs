@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace HistoPrognosis.Tests.Slides;
@@ -6,17 +5,7 @@ namespace HistoPrognosis.Tests.Slides;
 /// <summary>The CLI end to end, as a separate process: JSON names, exit codes and error messages.</summary>
 public class SlideCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "histoprog.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(120_000), "histoprog timed out");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static ProcessResult Run(params string[] args) => HistoprogProcess.Run(args);
 
     [Fact]
     public void SlideInfo_Json_HasTheStableNames()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using HistoPrognosis.Workflow;
 
 namespace HistoPrognosis.Tests.Workflow;
@@ -32,20 +31,15 @@ public sealed class KillResumeTests
         return config;
     }
 
-    private static int Finetune(string config, string outDir, string? crashAt)
+    /// <summary>Runs histoprog with these arguments, killed at <paramref name="crashAt"/> if given; a run not killed must succeed.</summary>
+    private static int Run(string? crashAt, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "histoprog.dll"));
-        foreach (var a in new[] { "finetune", "--config", config, "--out", outDir }) psi.ArgumentList.Add(a);
-        psi.Environment[CrashPoint.Variable] = crashAt ?? "";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(180_000), "histoprog finetune timed out");
-        p.WaitForExit();
-        if (crashAt is null) Assert.True(p.ExitCode == 0, stdout.Result + stderr.Result);
-        return p.ExitCode;
+        var result = HistoprogProcess.RunAsync(args, crashAt).GetAwaiter().GetResult();
+        if (crashAt is null) Assert.True(result.Code == 0, result.Out + result.Err);
+        return result.Code;
     }
+
+    private static int Finetune(string config, string outDir, string? crashAt) => Run(crashAt, "finetune", "--config", config, "--out", outDir);
 
     /// <summary>Every file of the folder but the wall time, by relative path.</summary>
     private static SortedDictionary<string, byte[]> Contents(string dir) =>
@@ -97,31 +91,18 @@ public sealed class KillResumeTests
               mil: {"{"}epochs: 10{"}"}
             evaluation: {"{"}protocol: holdout, bootstrap_samples: 20{"}"}
             """);
-        int Run(string outDir, string? crashAt)
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "histoprog.dll"));
-            foreach (var a in new[] { "run", config, "--out", outDir }) psi.ArgumentList.Add(a);
-            psi.Environment[CrashPoint.Variable] = crashAt ?? "";
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            Assert.True(p.WaitForExit(300_000), "histoprog run timed out");
-            p.WaitForExit();
-            if (crashAt is null) Assert.True(p.ExitCode == 0, stdout.Result + stderr.Result);
-            return p.ExitCode;
-        }
+        int RunInto(string outDir, string? crashAt) => Run(crashAt, "run", config, "--out", outDir);
         var reference = Path.Combine(dir, "reference");
-        Run(reference, null);
+        RunInto(reference, null);
         string[] compared = ["results.json", Path.Combine("main", "predict", "risks.csv"), Path.Combine("main", "finetune", "model.safetensors")];
         // Each killed run extracts into its own cache, so the kill lands in extraction, not in a cache hit.
         foreach (var point in new[] { "train.step#3", "features.written#5" })
         {
             var outDir = Path.Combine(dir, point.Replace('#', '-'));
             File.WriteAllText(config, File.ReadAllText(config).Replace("cache: cache", $"cache: cache-{point.Replace('#', '-')}"));
-            Assert.Equal(Killed, Run(outDir, point));
+            Assert.Equal(Killed, RunInto(outDir, point));
             Assert.False(File.Exists(Path.Combine(outDir, "results.json")));
-            Run(outDir, null);
+            RunInto(outDir, null);
             foreach (var file in compared)
                 Assert.True(File.ReadAllBytes(Path.Combine(reference, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(outDir, file))),
                     $"killed at {point}: {file} differs from the uninterrupted run");
