@@ -17,34 +17,72 @@ public static class TestPaths
 
     public static string DemoLabels => Path.Combine(RepositoryRoot, "data", "idc-demo", "labels.csv");
 
-    private static readonly System.Collections.Concurrent.ConcurrentBag<string> Created = [];
+    /// <summary>
+    /// This test process's folder under the temp path: <c>histoprog-tests/PID-STARTTICKS</c>. Every test folder lives
+    /// in it, so one delete at exit removes them all, and the next run removes what a killed or crashed run left
+    /// (a run whose process is gone). vstest may kill the test host before ProcessExit handlers finish.
+    /// </summary>
+    public static string RunRoot { get; } = CreateRunRoot();
 
-    static TestPaths() => AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteCreated();
-
-    /// <summary>A fresh folder under the temp path, removed when the test process exits (a run leaves no litter).</summary>
-    public static string NewTempDirectory()
+    private static string CreateRunRoot()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "histoprog-tests-" + Guid.NewGuid().ToString("N")[..12]);
+        var parent = Path.Combine(Path.GetTempPath(), "histoprog-tests");
+        Directory.CreateDirectory(parent);
+        foreach (var stale in Directory.EnumerateDirectories(parent))
+            if (!IsLiveRun(Path.GetFileName(stale))) TryDelete(stale);
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        var root = Path.Combine(parent, $"{Environment.ProcessId}-{self.StartTime.ToUniversalTime().Ticks}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(root);
+        return root;
+    }
+
+    private static bool IsLiveRun(string name)
+    {
+        var parts = name.Split('-');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out var pid) || !long.TryParse(parts[1], out var ticks)) return false;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.StartTime.ToUniversalTime().Ticks == ticks;
+        }
+        catch (ArgumentException)
+        {
+            return false; // no such process
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // exited meanwhile
+        }
+    }
+
+    /// <summary>A fresh folder in <see cref="RunRoot"/>, named for the test that asked (sizes can be traced to tests).</summary>
+    public static string NewTempDirectory([System.Runtime.CompilerServices.CallerMemberName] string caller = "")
+    {
+        var dir = Path.Combine(RunRoot, $"{FileNameSafe(caller)}-{Guid.NewGuid().ToString("N")[..12]}");
         Directory.CreateDirectory(dir);
-        Created.Add(dir);
         return dir;
     }
 
-    private static void DeleteCreated()
+    private static string FileNameSafe(string name)
     {
-        foreach (var dir in Created)
+        var kept = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+        return kept.Length > 60 ? kept[..60] : kept;
+    }
+
+    /// <summary>Removes a test's folder now (large outputs should not wait for the process to exit).</summary>
+    public static void TryDelete(string dir)
+    {
+        try
         {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: a file still open elsewhere keeps its folder.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a file still open elsewhere keeps its folder until the next run's sweep.
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 }

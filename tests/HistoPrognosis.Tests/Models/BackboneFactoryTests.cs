@@ -37,5 +37,6 @@ public sealed class BackboneFactoryTests
         Assert.Contains("config.json and model.safetensors", Assert.Throws<UserInputException>(() => BackboneFactory.Create(empty, 1)).Message);
         File.WriteAllText(Path.Combine(run, "config.json"), "{\"policy\": \"scratch\"}");
         Assert.Contains("'backbone'", Assert.Throws<UserInputException>(() => BackboneFactory.Create(run, 1)).Message);
+        TestPaths.TryDelete(dir);
     }
 }

@@ -10,13 +10,8 @@ public static class WsiFixtures
     public static string TcgaJp2k => Path.Combine(Dir, "tcga-cr-7395-01a-01-ts1.svs");
     public static string Dicom => Path.Combine(Dir, "small_dicom_TCGA-XK-AAJU-01A-01-TS1.dcm");
 
-    /// <summary>A fresh empty folder under the system temp folder.</summary>
-    public static string TempDir(string tag)
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"hp-{tag}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    /// <summary>A fresh empty folder in the test run's temp folder.</summary>
+    public static string TempDir(string tag) => TestPaths.NewTempDirectory(tag);
 
     /// <summary>
     /// A copy of a little-endian TIFF slide (CMU-1 by default) in <paramref name="dir"/> with each tile of its first

@@ -9,7 +9,7 @@ namespace HistoPrognosis.Tests.Stain;
 
 public sealed class StainCommandTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("staincli").FullName;
+    private readonly string dir = TestPaths.NewTempDirectory("staincli");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -5,7 +5,7 @@ namespace HistoPrognosis.Tests.Stain;
 
 public sealed class StainFitTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("stainfit").FullName;
+    private readonly string dir = TestPaths.NewTempDirectory("stainfit");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -95,7 +95,7 @@ public class StatsCommandTests
     [InlineData("time,event,a,b\n1,1,1,2\n2,1,2,4\n3,0,3,6\n4,1,5,10\n", "stats cox --time time --event event --covariates a,b", "covariate 'b'")]
     public void Bad_input_raises_a_user_error_naming_the_file_and_place(string csv, string arguments, string expected)
     {
-        string file = Path.Combine(Path.GetTempPath(), $"stats-{Guid.NewGuid():N}.csv");
+        string file = Path.Combine(TestPaths.NewTempDirectory(), "stats.csv");
         File.WriteAllText(file, csv);
         try
         {

@@ -232,5 +232,6 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(["patient_id", "risk", "p_event_5y"], rows.Headers);
         Assert.Equal(12, rows.Rows.Count);
         Assert.All(Enumerable.Range(0, 12), r => Assert.InRange(rows.Number(r, 2), 0, 1));
+        TestPaths.TryDelete(dir);
     }
 }

@@ -86,14 +86,17 @@ public sealed class PolicyAndCheckpointTests
         calls = 0;
         manual_seed(3);
         using var reference = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
+        var referenceDir = TestPaths.NewTempDirectory();
         var full = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(reference, data, FinetunePolicy.Discriminative, 1,
-            options with { CheckpointDirectory = TestPaths.NewTempDirectory() }, "ft");
+            options with { CheckpointDirectory = referenceDir }, "ft");
         Assert.Equal(full.Losses, history.Losses);
         Assert.Equal(full.Evaluations, history.Evaluations);
         Assert.Equal(4, history.BestStep); // the best (0.6) is restored at the end
         var expected = reference.state_dict();
         foreach (var (name, value) in resumed.state_dict())
             Assert.True(value.equal(expected[name]).all().item<bool>(), $"{name} differs after resuming");
+        TestPaths.TryDelete(dir);
+        TestPaths.TryDelete(referenceDir);
     }
 
     [Fact]
@@ -110,5 +113,6 @@ public sealed class PolicyAndCheckpointTests
         var history = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(again, data, FinetunePolicy.Discriminative, 1, options, "ft");
         Assert.Equal(3, history.Losses.Count);
         Assert.Equal(1, history.BestStep);
+        TestPaths.TryDelete(dir);
     }
 }

@@ -75,6 +75,7 @@ public sealed class DemoTests
         Assert.Equal(stamps[Path.Combine(other, "main", "finetune", StageRunner.MarkerName)], File.GetLastWriteTimeUtc(Path.Combine(other, "main", "finetune", StageRunner.MarkerName)));
         Assert.NotEqual(stamps[Path.Combine(other, "main", "model", StageRunner.MarkerName)], File.GetLastWriteTimeUtc(Path.Combine(other, "main", "model", StageRunner.MarkerName)));
         Assert.Contains("epochs: 6", File.ReadAllText(Path.Combine(other, RunConfig.FileName)));
+        TestPaths.TryDelete(dir); // 1.2 GB: kept only when the test fails, until the next run's sweep
     }
 
     [Fact]
@@ -108,6 +109,7 @@ public sealed class DemoTests
         Assert.Contains("broken.png", error);
         Assert.False(File.Exists(Path.Combine(outDir, "results.json")));
         Assert.Empty(Directory.GetDirectories(dir, "*partial*", SearchOption.AllDirectories));
+        TestPaths.TryDelete(dir);
     }
 
     [Fact]

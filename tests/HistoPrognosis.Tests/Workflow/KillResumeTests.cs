@@ -71,7 +71,9 @@ public sealed class KillResumeTests
             Assert.Equal(expected.Keys, actual.Keys);
             foreach (var (file, bytes) in expected)
                 Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"killed at {point}: {file} differs from the uninterrupted run");
+            TestPaths.TryDelete(outDir); // ~300 MB of ResNet checkpoints per case
         }
+        TestPaths.TryDelete(dir);
     }
 
     [Fact]
@@ -110,6 +112,8 @@ public sealed class KillResumeTests
             Assert.Empty(Directory.EnumerateFileSystemEntries(outDir, "*.partial-*", SearchOption.AllDirectories));
             Assert.Empty(Directory.EnumerateFiles(dir, "*.lock", SearchOption.AllDirectories));
             File.WriteAllText(config, File.ReadAllText(config).Replace($"cache: cache-{point.Replace('#', '-')}", "cache: cache"));
+            TestPaths.TryDelete(outDir);
         }
+        TestPaths.TryDelete(dir);
     }
 }
