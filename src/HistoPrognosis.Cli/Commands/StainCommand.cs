@@ -29,7 +29,8 @@ public static class StainCommand
         config.AddTo(command);
         command.SetAction(parse =>
         {
-            var section = config.Bind(parse).Stain;
+            var bound = config.Bind(parse);
+            var section = bound.Stain;
             var request = new StainBatchRequest
             {
                 Method = parse.GetValue(method) ?? (section.Method == StainMethod.None ? null : HistoPrognosis.Configuration.ConfigNames.Value(section.Method)),
@@ -39,6 +40,7 @@ public static class StainCommand
                 OutputDirectory = parse.GetValue(output)!,
                 Inputs = parse.GetValue(inputs) ?? [],
                 JointSource = parse.GetValue(joint),
+                MaxImagePixels = bound.Input.MaxImagePixels,
             };
             var written = StainBatch.Run(request, Console.WriteLine);
             Console.WriteLine($"normalized {written.Count} image(s) into {request.OutputDirectory}");

@@ -20,13 +20,17 @@ public sealed record PatchRecord(string Path, string PatientId, int? Label, int 
 /// </summary>
 public sealed class PatchTable
 {
-    private PatchTable(string path, IReadOnlyList<PatchRecord> patches)
+    private PatchTable(string path, IReadOnlyList<PatchRecord> patches, long maxImagePixels)
     {
         SourcePath = path;
         Patches = patches;
+        MaxImagePixels = maxImagePixels;
     }
 
     public string SourcePath { get; }
+
+    /// <summary>The largest image its readers decode (<c>input.max_image_pixels</c>), for the stain target as for patches.</summary>
+    public long MaxImagePixels { get; }
     public IReadOnlyList<PatchRecord> Patches { get; }
 
     /// <summary>Patient ids in a stable order (numeric when all are numbers, else ordinal).</summary>
@@ -82,7 +86,7 @@ public sealed class PatchTable
             patches.Add(new PatchRecord(full, patient, label, line, x, y, region, path, maxImagePixels));
         }
         if (patches.Count == 0) throw new UserInputException($"{path}: no patches (the table has a header only)");
-        return new PatchTable(path, patches);
+        return new PatchTable(path, patches, maxImagePixels);
     }
 
     private static int Integer(CsvTable table, int row, int column, int min)
@@ -96,7 +100,7 @@ public sealed class PatchTable
     public PatchTable Subset(IEnumerable<string> patientIds)
     {
         var keep = patientIds.ToHashSet();
-        return new PatchTable(SourcePath, Patches.Where(p => keep.Contains(p.PatientId)).ToList());
+        return new PatchTable(SourcePath, Patches.Where(p => keep.Contains(p.PatientId)).ToList(), MaxImagePixels);
     }
 
     public static IReadOnlyList<string> StableOrder(IEnumerable<string> ids)

@@ -21,6 +21,7 @@ public static class ImageCodec
     public static RgbImage Read(string path, long maxPixels = DefaultMaxPixels, string tooLargeAdvice = ReadBySlides)
     {
         if (!File.Exists(path)) throw new UserInputException($"image file not found: {path}");
+        CheckTiffData(path);
         return Guarded(() => Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated), path, maxPixels, tooLargeAdvice,
             (what, ex) => new UserInputException($"{path}: {what}", ex));
     }
@@ -44,15 +45,31 @@ public static class ImageCodec
         }
     }
 
+    // libvips fills a TIFF tile or strip it cannot fetch with black and only warns: check the data is in the file first.
+    private static void CheckTiffData(string path)
+    {
+        Span<byte> head = stackalloc byte[4];
+        long length;
+        using (var f = File.OpenRead(path))
+        {
+            length = f.Length;
+            head = head[..f.Read(head)];
+        }
+        if (!TiffDirectory.HasTiffMagic(head)) return;
+        foreach (var page in TiffDirectory.Read(path)) page.CheckDataInside(path, length);
+    }
+
+    /// <summary>Refuses a header size over <paramref name="maxPixels"/>, naming the source and the limit's setting.</summary>
+    public static void CheckSize(long width, long height, string source, long maxPixels, string advice = ReadBySlides)
+    {
+        if (width * height > maxPixels)
+            throw new UserInputException($"{source}: the header claims {width} × {height} pixels, more than the {maxPixels:N0} allowed ({advice})");
+    }
+
     private const string ReadBySlides = "input.max_image_pixels, --max-image-pixels; whole slides are read by region: use --slides";
 
     // The header is read when the image is opened; the pixels only when written out, so this runs before any allocation.
-    private static void CheckSize(Image image, string source, long maxPixels, string advice)
-    {
-        long pixels = (long)image.Width * image.Height;
-        if (pixels > maxPixels)
-            throw new UserInputException($"{source}: the header claims {image.Width} × {image.Height} pixels, more than the {maxPixels:N0} allowed ({advice})");
-    }
+    private static void CheckSize(Image image, string source, long maxPixels, string advice) => CheckSize(image.Width, image.Height, source, maxPixels, advice);
 
     /// <summary>Writes a PNG atomically (temporary file, then rename); a failed write is an <see cref="IOException"/> naming the file.</summary>
     public static void WritePng(RgbImage image, string path)

@@ -11,7 +11,7 @@ namespace HistoPrognosis.Slides;
 /// </summary>
 public sealed class ImageSlide : SlideBase
 {
-    private const string ConvertAdvice =
+    internal const string ConvertAdvice =
         "a plain image is decoded whole to be read as a slide; convert it to a tiled pyramidal TIFF, e.g. vips tiffsave IN OUT.tif --tile --pyramid --compression jpeg";
 
     private readonly RgbImage _image;

@@ -1,3 +1,4 @@
+using HistoPrognosis.Imaging;
 using Microsoft.Win32.SafeHandles;
 
 namespace HistoPrognosis.Slides;

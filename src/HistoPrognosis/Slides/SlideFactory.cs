@@ -1,3 +1,5 @@
+using HistoPrognosis.Imaging;
+
 namespace HistoPrognosis.Slides;
 
 /// <summary>How to open a slide.</summary>

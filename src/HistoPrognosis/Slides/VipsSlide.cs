@@ -68,6 +68,10 @@ public sealed class VipsSlide : SlideBase
         {
             long length = RandomAccess.GetLength(file);
             foreach (var p in pyramid) p.CheckDataInside(path, length);
+            // An untiled (stripped) page has no random access worth the name: its regions mean decoding whole strips,
+            // its thumbnail the whole image. Over the plain-image limit it is refused, as a PNG of that size is.
+            foreach (var flat in pyramid.Where(p => !p.IsTiled))
+                ImageCodec.CheckSize(flat.Width, flat.Height, $"{path} (untiled TIFF page {flat.Index})", ImageCodec.DefaultMaxPixels, ImageSlide.ConvertAdvice);
             for (int i = 0; i < pyramid.Count; i++)
                 images[i] = Load(path, pyramid[i].Index);
             var first = pyramid[0];

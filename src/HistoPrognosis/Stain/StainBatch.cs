@@ -18,6 +18,9 @@ public sealed record StainBatchRequest
     /// one slide, where a per-tile estimate is noisy and would re-colour each tile differently.
     /// </summary>
     public bool JointSource { get; init; }
+
+    /// <summary>The largest image decoded, target or input (<c>input.max_image_pixels</c>).</summary>
+    public long MaxImagePixels { get; init; } = ImageCodec.DefaultMaxPixels;
 }
 
 /// <summary>
@@ -31,7 +34,7 @@ public static class StainBatch
     {
         var normalizer = Prepare(request, out var targetImage);
         var outputs = OutputNames(request);
-        foreach (var input in request.Inputs) StainImageFile.Check(input);
+        foreach (var input in request.Inputs) StainImageFile.Check(input, request.MaxImagePixels);
 
         if (targetImage is not null)
         {
@@ -51,7 +54,7 @@ public static class StainBatch
         {
             // Up to 64 inputs, evenly through the list: enough pixels for a stable estimate, bounded memory.
             int count = request.Inputs.Count, used = Math.Min(count, 64);
-            var images = Enumerable.Range(0, used).Select(k => ImageCodec.Read(request.Inputs[(int)((long)k * count / used)])).ToList();
+            var images = Enumerable.Range(0, used).Select(k => StainImageFile.Read(request.Inputs[(int)((long)k * count / used)], request.MaxImagePixels)).ToList();
             try
             {
                 jointSource = normalizer.EstimateSource(Mosaic.Build(images));
@@ -74,7 +77,7 @@ public static class StainBatch
                 RgbImage result;
                 try
                 {
-                    var image = ImageCodec.Read(input);
+                    var image = StainImageFile.Read(input, request.MaxImagePixels);
                     result = jointSource is null ? normalizer.Transform(image) : normalizer.Transform(image, jointSource);
                 }
                 catch (UserInputException ex) when (!ex.Message.StartsWith(input, StringComparison.Ordinal))
@@ -104,7 +107,7 @@ public static class StainBatch
         if (request.TargetPath is null) throw new UserInputException("a target image (--target) or a saved fit (--fit) is required");
         if (request.Method is null) throw new UserInputException("--method is required with --target");
         var normalizer = StainNormalizers.Create(request.Method);
-        target = StainImageFile.Read(request.TargetPath);
+        target = StainImageFile.Read(request.TargetPath, request.MaxImagePixels);
         return normalizer;
     }
 

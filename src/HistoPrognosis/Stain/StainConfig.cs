@@ -31,12 +31,13 @@ public sealed record StainConfig
     }
 
     /// <summary>The fitted normalizer as a per-patch transform and a key naming method and fit; (null, "none") without normalization.</summary>
-    public (Func<RgbImage, RgbImage>? Transform, string Key) Create()
+    /// <param name="maxPixels">the largest target decoded (<c>input.max_image_pixels</c>)</param>
+    public (Func<RgbImage, RgbImage>? Transform, string Key) Create(long maxPixels = ImageCodec.DefaultMaxPixels)
     {
         Validate();
         if (Method == StainMethod.None) return (null, "none");
         var normalizer = StainNormalizers.Create(Method.ToString().ToLowerInvariant());
-        normalizer.Fit(StainImageFile.Read(Target!));
+        normalizer.Fit(StainImageFile.Read(Target!, maxPixels));
         var fit = JsonSerializer.Serialize(normalizer.ExportFit());
         var key = $"{normalizer.Method}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fit)))[..16]}";
         return (normalizer.Transform, key);

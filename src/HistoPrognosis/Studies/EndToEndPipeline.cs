@@ -22,7 +22,7 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
         config.Validate();
         var cohort = PrognosisPipeline.WithPatches(fullCohort, source.Patches, allowMissing, log);
         var ids = cohort.Patients.Select(p => p.PatientId).ToList();
-        using var reader = new PatchReader(source.Stain.Create().Transform);
+        using var reader = new PatchReader(source.Stain.Create(source.Patches.MaxImagePixels).Transform);
         using var patches = PatchDataset.Load(source.Patches.Subset(ids).Patches, source.ImageSize, log, "loading patches", reader);
         var all = PatientPatches.Create(patches, ids, cohort.Time, cohort.Events);
         var (train, validation) = PrognosisPipeline.HoldOut(ids, all.Event, config.EndToEnd.ValidationFraction, config.Seed);
@@ -42,7 +42,7 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
         using var _ = model;
         cohort = PrognosisPipeline.WithPatches(cohort, table, allowMissing, log);
         var ids = cohort.Patients.Select(p => p.PatientId).ToList();
-        using var reader = new PatchReader(manifest.Stain.Create().Transform);
+        using var reader = new PatchReader(manifest.Stain.Create(table.MaxImagePixels).Transform);
         var predictions = new List<PatientPrediction>(ids.Count);
         foreach (var group in ids.Chunk(PredictionGroup))
         {

@@ -66,7 +66,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         var backbone = new Lazy<Backbone>(() => CreateBackbone(source.Backbone, source.BackboneSeed));
         try
         {
-            var (stain, stainKey) = source.Stain.Create();
+            var (stain, stainKey) = source.Stain.Create(source.Patches.MaxImagePixels);
             var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, stainKey);
             cohort = WithPatches(cohort, table, allowMissing, log);
             return (cohort, Bags(table, cohort, backbone, settings, source.CacheRoot, stain), settings);
@@ -86,7 +86,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         var backbone = new Lazy<Backbone>(() => CreateBackbone(source.Backbone, source.BackboneSeed));
         try
         {
-            var (stain, stainKey) = source.Stain.Create();
+            var (stain, stainKey) = source.Stain.Create(source.Patches.MaxImagePixels);
             var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, stainKey);
             var cache = new FeatureCache(source.CacheRoot ?? FeatureCache.DefaultRoot, log);
             cache.Get(table, patients, backbone, settings, device, stain);

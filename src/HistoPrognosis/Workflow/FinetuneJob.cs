@@ -49,7 +49,7 @@ public sealed class FinetuneJob(FinetuneJobConfig config, Device device, Pipelin
         }
         log.Info($"training {trainTable.PatientIds.Count} patients ({trainTable.Patches.Count} patches), validation {validationTable.PatientIds.Count} patients ({validationTable.Patches.Count} patches)");
         // The same stain normalization as the features this backbone will extract.
-        using var reader = new PatchReader(config.Stain.Create().Transform);
+        using var reader = new PatchReader(config.Stain.Create(table.MaxImagePixels).Transform);
         using var train = PatchDataset.Load(trainTable.Patches, config.Finetune.ImageSize, log, "loading training patches", reader);
         using var validation = PatchDataset.Load(validationTable.Patches, config.Finetune.ImageSize, log, "loading validation patches", reader);
         using var model = new PatchClassifier(BackboneFactory.Create(config.Backbone, config.Seed));

@@ -81,7 +81,5 @@ public sealed record BadInputCase(string Input, Command Command, Func<CaseFolder
     public Leaves Leaves { get; init; } = Command == Command.Run ? Leaves.ResumableRun : Leaves.Nothing;
     public long MaxRssMb { get; init; } = DefaultMaxRssMb;
     public Action<CaseFolder, ChildResult>? Check { get; init; }
-    /// <summary>Why the case is skipped for now: one of <see cref="Waits"/>, naming the fix it waits for (null: it runs).</summary>
-    public string? WaitingFor { get; init; }
     public bool NeedsModel => Command == Command.Predict;
 }

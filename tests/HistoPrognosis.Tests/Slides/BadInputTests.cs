@@ -1,3 +1,4 @@
+using HistoPrognosis.Imaging;
 using HistoPrognosis.Slides;
 
 namespace HistoPrognosis.Tests.Slides;

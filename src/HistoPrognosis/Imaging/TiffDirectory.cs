@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 
-namespace HistoPrognosis.Slides;
+namespace HistoPrognosis.Imaging;
 
 /// <summary>
 /// The tags of one TIFF image file directory (page) that slide reading needs. <see cref="DataOffsets"/> and
