@@ -6,14 +6,15 @@ public sealed record PatientSplit(IReadOnlyList<string> Train, IReadOnlyList<str
     /// <summary>
     /// Shuffles the patients (in stable order first, so the result depends only on the ids and the seed) and cuts
     /// them by fraction. Stratified by a per-patient key when given (e.g. whether the patient has any IDC patch).
+    /// <paramref name="source"/> (the table the patients come from) names the input in errors.
     /// </summary>
     public static PatientSplit Create(IReadOnlyList<string> patientIds, double validationFraction, double testFraction, int seed,
-        Func<string, int>? stratum = null)
+        Func<string, int>? stratum = null, string? source = null)
     {
         if (validationFraction < 0 || testFraction <= 0 || validationFraction + testFraction >= 1)
             throw new UserInputException($"split fractions must satisfy 0 ≤ validation, 0 < test, validation + test < 1 (got {validationFraction}, {testFraction})");
         var ordered = PatchTable.StableOrder(patientIds.Distinct());
-        if (ordered.Count < 3) throw new UserInputException($"a train/validation/test split needs at least 3 patients, got {ordered.Count}");
+        if (ordered.Count < 3) throw new UserInputException($"{(source is null ? "" : source + ": ")}a train/validation/test split needs at least 3 patients, got {ordered.Count}");
         var rng = new Random(seed);
         var train = new List<string>();
         var validation = new List<string>();

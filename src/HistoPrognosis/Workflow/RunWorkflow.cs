@@ -163,7 +163,7 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
     private PatientSplit Split(Cohort cohort, PrognosisConfig model)
     {
         var events = cohort.Patients.ToDictionary(p => p.PatientId, p => p.Event == true);
-        var split = PatientSplit.Create(cohort.Patients.Select(p => p.PatientId).ToList(), 0, config.Evaluation.TestFraction, config.Seed, id => events[id] ? 1 : 0);
+        var split = PatientSplit.Create(cohort.Patients.Select(p => p.PatientId).ToList(), 0, config.Evaluation.TestFraction, config.Seed, id => events[id] ? 1 : 0, cohort.SourcePath);
         var (train, test) = (cohort.Subset(split.Train), cohort.Subset(split.Test));
         model.TrainingMinimum().Check($"{cohort.SourcePath}: holdout split, training part", train.Time, train.Events);
         config.Evaluation.Minimum().Check($"{cohort.SourcePath}: holdout split, test part", test.Time, test.Events);
