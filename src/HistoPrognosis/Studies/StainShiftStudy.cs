@@ -60,7 +60,7 @@ public sealed class StainShiftStudy(StainShiftConfig config, Device device, Pipe
         }
         else
         {
-            var split = PatientSplit.Create(table.PatientIds, 0, config.TestFraction, config.Seed);
+            var split = PatientSplit.Create(table.PatientIds, 0, config.TestFraction, config.Seed, source: table.SourcePath);
             (trainTable, testTable) = (table.Subset(split.Train), table.Subset(split.Test));
         }
         int size = config.Finetune.ImageSize;

@@ -43,7 +43,7 @@ public sealed class FinetuneJob(FinetuneJobConfig config, Device device, Pipelin
         }
         else
         {
-            var split = PatientSplit.Create(table.PatientIds, 0, 0.2, config.Seed);
+            var split = PatientSplit.Create(table.PatientIds, 0, 0.2, config.Seed, source: table.SourcePath);
             trainTable = table.Subset(split.Train);
             validationTable = table.Subset(split.Test);
         }
