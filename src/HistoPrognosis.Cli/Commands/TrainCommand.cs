@@ -30,7 +30,7 @@ public static class TrainCommand
             if (parse.GetValue(endToEnd))
             {
                 var settings = new EndToEndSetup(config.ResolvedFinetune, config.ResolvedModel, config.Seed);
-                using var trained = new EndToEndPipeline(ComputeDevice.Resolve(config.Device), log).Train(cohort, source, settings, folder.Path, config.Input.AllowMissing);
+                using var trained = new EndToEndPipeline(ComputeDevice.Resolve(config.Device), log).Train(cohort, source, settings, folder.Path, config.Input.AllowMissing, folder.Checkpoints);
                 config.Write(folder.Path);
                 folder.Commit();
                 parse.InvocationConfiguration.Output.WriteLine($"end-to-end {ConfigNames.Value(config.Finetune.Policy)}/{ConfigNames.Value(config.Model.Aggregator)}/{ConfigNames.Value(config.Model.Loss)}: kept step {trained.History?.BestStep} → {folder.Destination}");

@@ -40,6 +40,21 @@ public sealed class OutputFolder : IDisposable
         return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full) ?? ".", "." + name + suffix);
     }
 
+    /// <summary>
+    /// Checkpoints of the run that fills this folder: <c>.NAME.checkpoints</c> beside the destination. Unlike the
+    /// staging folder its name does not change with the process, so a killed run's successor resumes from it; a
+    /// commit removes it.
+    /// </summary>
+    public string Checkpoints
+    {
+        get
+        {
+            var full = System.IO.Path.TrimEndingDirectorySeparator(Destination);
+            const string suffix = ".checkpoints";
+            return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full) ?? ".", "." + FileNames.Fit(System.IO.Path.GetFileName(full), 1 + suffix.Length) + suffix);
+        }
+    }
+
     /// <summary>The staging folder the stage writes into.</summary>
     public string Path => _staging;
 
@@ -69,6 +84,7 @@ public sealed class OutputFolder : IDisposable
             Directory.Delete(_staging, recursive: true);
         }
         _committed = true;
+        if (Directory.Exists(Checkpoints)) Directory.Delete(Checkpoints, recursive: true);
     }
 
     public void Dispose()

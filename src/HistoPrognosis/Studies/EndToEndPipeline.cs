@@ -17,7 +17,9 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
     /// <summary>Patients decoded together at prediction (bounds memory on large cohorts).</summary>
     private const int PredictionGroup = 32;
 
-    public EndToEndModel Train(Cohort fullCohort, FeatureSource source, EndToEndSetup config, string modelDirectory, bool allowMissing = false)
+    /// <param name="checkpointDirectory">training checkpoints, for a killed run to resume from (null: none)</param>
+    public EndToEndModel Train(Cohort fullCohort, FeatureSource source, EndToEndSetup config, string modelDirectory, bool allowMissing = false,
+        string? checkpointDirectory = null)
     {
         config.Validate();
         var cohort = PrognosisPipeline.WithPatches(fullCohort, source.Patches, allowMissing, log);
@@ -28,7 +30,7 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
         var (train, validation) = PrognosisPipeline.HoldOut(ids, all.Event, config.EndToEnd.ValidationFraction, config.Seed);
         log.Info($"end-to-end: training on {train.Count} patients ({train.Count(i => all.Event[i])} events, {patches.Count} patches in all), validating on {validation.Count}");
         var backbone = BackboneFactory.Create(source.Backbone, source.BackboneSeed);
-        var model = new EndToEndTrainer(config, device, log).Train(backbone, all.Select(train), all.Select(validation));
+        var model = new EndToEndTrainer(config, device, log).Train(backbone, all.Select(train), all.Select(validation), checkpointDirectory: checkpointDirectory);
         var manifest = new EndToEndManifest(EndToEndModelFile.Version, source.Backbone, source.BackboneSeed, source.ImageSize, source.Stain, config,
             model.Head.State, model.Describe(), model.History?.BestStep ?? 0, train.Select(i => ids[i]).ToArray());
         EndToEndModelFile.Save(modelDirectory, model, manifest);

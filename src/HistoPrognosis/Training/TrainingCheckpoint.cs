@@ -2,6 +2,7 @@ using System.Text.Json;
 using HistoPrognosis.IO;
 using HistoPrognosis.Models;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace HistoPrognosis.Training;
 
@@ -30,8 +31,8 @@ public sealed class TrainingState
 /// <c>step-NNNNNN</c> holding the weights (safetensors, PyTorch-readable), the AdamW moments and the
 /// <see cref="TrainingState"/>; it is written under a temporary name and renamed, so a folder with the final name is
 /// complete and the newest one is the resume point. The best weights so far are <c>best-NNNNNN.safetensors</c>
-/// beside them, written before the checkpoint that names them. The data order and augmentation are replayed from the
-/// seed, and training draws no torch random numbers, so weights + moments + state are the whole run state.
+/// beside them, written before the checkpoint that names them. The data order is replayed from the seed and every
+/// other random draw (augmentation, dropout) is seeded from the step, so weights + moments + state are the whole run state.
 /// </summary>
 public sealed class TrainingCheckpoint(string directory)
 {
@@ -47,7 +48,7 @@ public sealed class TrainingCheckpoint(string directory)
     private string BestFile(int step) => Path.Combine(directory, $"best-{step:D6}.safetensors");
 
     /// <summary>The newest complete checkpoint's state after loading its weights into <paramref name="model"/>; null when there is none.</summary>
-    public TrainingState? TryResume(PatchClassifier model, PipelineLog log)
+    public TrainingState? TryResume(nn.Module model, PipelineLog log)
     {
         if (Newest() is not { } folder) return null;
         var statePath = Path.Combine(folder, StateFile);
@@ -77,7 +78,7 @@ public sealed class TrainingCheckpoint(string directory)
     }
 
     /// <summary>Writes checkpoint <paramref name="state"/>.Step as one unit, then removes the older ones.</summary>
-    public void Save(PatchClassifier model, OptimizerHelper optimizer, TrainingState state)
+    public void Save(nn.Module model, OptimizerHelper optimizer, TrainingState state)
     {
         Directory.CreateDirectory(directory);
         var final = StepFolder(state.Step);
@@ -102,9 +103,9 @@ public sealed class TrainingCheckpoint(string directory)
     }
 
     /// <summary>The best weights so far, for the checkpoint at <paramref name="step"/> to name.</summary>
-    public void SaveBest(PatchClassifier model, int step) => SafetensorsWeights.Save(model, BestFile(step));
+    public void SaveBest(nn.Module model, int step) => SafetensorsWeights.Save(model, BestFile(step));
 
-    public void RestoreBest(PatchClassifier model, int bestStep)
+    public void RestoreBest(nn.Module model, int bestStep)
     {
         var path = BestFile(bestStep);
         if (!File.Exists(path)) throw new UserInputException($"{path}: the best weights named by the checkpoint are missing; delete {directory} to train from the start");

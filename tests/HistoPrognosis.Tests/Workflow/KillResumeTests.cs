@@ -77,6 +77,57 @@ public sealed class KillResumeTests
     }
 
     [Fact]
+    public void EndToEndTrainingKilledAnywhereResumesToTheSameBytes()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var cohort = Path.Combine(dir, "cohort.csv");
+        Run(null, "simulate", "--patches", TestPaths.DemoLabels, "--seed", "3", "--out", cohort);
+        var config = Path.Combine(dir, "e2e.yaml");
+        // Dropout and augmentation draw random numbers in every step: a resumed step must draw the same ones.
+        File.WriteAllText(config, """
+            seed: 4
+            features: {image_size: 32}
+            finetune:
+              policy: discriminative
+              head_only_steps: 2
+              full_steps: 3
+              evaluate_every: 2
+              augment: flips,hed
+              end_to_end: {patients_per_batch: 4, patches_per_patient: 3}
+            model:
+              aggregator: abmil
+              mil: {dropout: 0.25}
+            """);
+        string[] Arguments(string outDir) => ["train", "--end-to-end", "--config", config, "--cohort", cohort, "--patches", TestPaths.DemoLabels,
+            "--max-patients", "12", "--allow-missing", "--out", outDir];
+        var reference = Path.Combine(dir, "reference");
+        Run(null, Arguments(reference));
+        var expected = Contents(reference);
+        Assert.Contains("model.safetensors", expected.Keys);
+        Assert.False(Directory.Exists(Path.Combine(dir, ".reference.checkpoints")), "a finished run leaves its checkpoints behind");
+        // In the first phase before any checkpoint, inside the first one (not yet committed), and in the second phase
+        // after the step-2 checkpoint (resumed with the first phase's optimizer left behind, the second's fresh).
+        foreach (var (point, resumesAfter) in new[] { ("train.step#1", 0), ("checkpoint.written#1", 0), ("train.step#4", 2) })
+        {
+            var outDir = Path.Combine(dir, point.Replace('#', '-'));
+            Assert.Equal(Killed, Run(point, Arguments(outDir)));
+            Assert.False(Directory.Exists(outDir), $"{point}: a killed run published its model");
+            var rerun = HistoprogProcess.RunAsync(Arguments(outDir), null).GetAwaiter().GetResult();
+            Assert.True(rerun.Code == 0, rerun.Out + rerun.Err);
+            // Bytes equal to the reference prove nothing if the rerun started over: it must resume where the checkpoint was.
+            if (resumesAfter > 0) Assert.Contains($"after step {resumesAfter}", rerun.Out + rerun.Err);
+            else Assert.DoesNotContain("resuming from", rerun.Out + rerun.Err);
+            var actual = Contents(outDir);
+            Assert.Equal(expected.Keys, actual.Keys);
+            foreach (var (file, bytes) in expected)
+                Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"killed at {point}: {file} differs from the uninterrupted run");
+            TestPaths.TryDelete(outDir);
+        }
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir, ".*", SearchOption.TopDirectoryOnly));
+        TestPaths.TryDelete(dir);
+    }
+
+    [Fact]
     public void RunKilledInFinetuningOrExtractionResumesToTheSameResults()
     {
         var dir = TestPaths.NewTempDirectory();

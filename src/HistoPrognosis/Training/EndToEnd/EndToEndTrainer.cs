@@ -32,13 +32,14 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
     }
 
     /// <summary>Builds and trains a model on <paramref name="backbone"/>, which the model then owns. Inputs are checked before anything is built.</summary>
-    public EndToEndModel Train(Backbone backbone, PatientPatches train, PatientPatches validation, string label = "end-to-end")
+    /// <param name="checkpointDirectory">where checkpoints go (a killed run resumes from there bit-identically); null: none</param>
+    public EndToEndModel Train(Backbone backbone, PatientPatches train, PatientPatches validation, string label = "end-to-end", string? checkpointDirectory = null)
     {
         var sampler = Sampler(train);
         var model = Initialise(backbone, train);
         try
         {
-            Train(model, train, validation, sampler, label);
+            Train(model, train, validation, sampler, label, checkpointDirectory);
             return model;
         }
         catch
@@ -49,8 +50,8 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
     }
 
     /// <summary>Trains an initialised model in place and calibrates its head on the training patients.</summary>
-    public TrainingHistory Train(EndToEndModel model, PatientPatches train, PatientPatches validation, string label = "end-to-end") =>
-        Train(model, train, validation, Sampler(train), label);
+    public TrainingHistory Train(EndToEndModel model, PatientPatches train, PatientPatches validation, string label = "end-to-end", string? checkpointDirectory = null) =>
+        Train(model, train, validation, Sampler(train), label, checkpointDirectory);
 
     private PatientPatchSampler Sampler(PatientPatches train)
     {
@@ -58,68 +59,69 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         return new PatientPatchSampler(train, config.EndToEnd.PatientsPerBatch, config.EndToEnd.PatchesPerPatient, config.Model.Loss == SurvivalLoss.Cox, config.Seed);
     }
 
-    private TrainingHistory Train(EndToEndModel model, PatientPatches train, PatientPatches validation, PatientPatchSampler sampler, string label)
+    // Resume: the sampler's draws are replayed for the steps a checkpoint already holds (they are cheap: indices
+    // only); augmentation and dropout are seeded per step, so a resumed step draws what it would have drawn.
+    private TrainingHistory Train(EndToEndModel model, PatientPatches train, PatientPatches validation, PatientPatchSampler sampler, string label,
+        string? checkpointDirectory)
     {
         var clock = Stopwatch.StartNew();
         var opt = config.Optimisation;
         var network = model.Network;
-        manual_seed(config.Seed + 2); // dropout draws, independent of how the network was initialised
         bool validate = CanValidate(validation, label);
         var phases = PhasePlan.For(opt.Policy, opt, network.Backbone.StageNames);
         int totalSteps = phases.Sum(p => p.Steps);
         var augmentation = AugmentationPlan.Parse(opt.Augment);
-        var augmentRng = new Random(config.Seed + 1);
         var headLoss = HeadLoss(model.Head, train);
-        var losses = new List<StepLoss>();
-        var evaluations = new List<EvaluationPoint>();
-        double best = double.NegativeInfinity;
-        int bestStep = 0, sinceBest = 0, step = 0;
-        bool stopped = false;
+        var checkpoint = checkpointDirectory is null ? null : new TrainingCheckpoint(checkpointDirectory);
+        var resumed = checkpoint?.TryResume(network, log);
+        var state = resumed ?? new TrainingState();
         Dictionary<string, Tensor>? bestState = null;
         try
         {
-            foreach (var phase in phases)
+            int step = 0;
+            for (int phaseIndex = 0; phaseIndex < phases.Count && !state.Stopped; phaseIndex++)
             {
-                if (stopped) break;
+                var phase = phases[phaseIndex];
                 var groups = Groups(network, phase);
                 SetTrainable(network, phase);
                 using var optimizer = ParameterGroups.AdamW(groups);
+                if (resumed is { Step: > 0 } && resumed.Phase == phaseIndex) checkpoint!.RestoreOptimizer(optimizer, resumed);
                 var paramGroups = optimizer.ParamGroups.ToList();
-                for (int s = 0; s < phase.Steps && !stopped; s++, step++)
+                for (int s = 0; s < phase.Steps && !state.Stopped; s++, step++)
                 {
+                    var batches = Enumerable.Range(0, config.EndToEnd.AccumulationSteps).Select(_ => sampler.Next()).ToList();
+                    if (step < state.Step) continue;
                     double factor = LearningRateSchedule.WarmupCosine(s, phase.Steps, opt.WarmupFraction);
                     for (int g = 0; g < paramGroups.Count; g++) paramGroups[g].LearningRate = groups[g].LearningRate * factor;
+                    manual_seed(StableSeed.Of(config.Seed + 2, step)); // dropout draws
                     optimizer.zero_grad();
                     double loss = 0;
-                    for (int a = 0; a < config.EndToEnd.AccumulationSteps; a++)
+                    for (int a = 0; a < batches.Count; a++)
                     {
                         using var scope = NewDisposeScope();
-                        var micro = BatchLoss(model, train, sampler.Next(), phase.TrainableStages.Count > 0, augmentation, augmentRng, headLoss) / config.EndToEnd.AccumulationSteps;
+                        var augmentRng = new Random(StableSeed.Of(config.Seed + 1, step, a));
+                        var micro = BatchLoss(model, train, batches[a], phase.TrainableStages.Count > 0, augmentation, augmentRng, headLoss) / batches.Count;
                         micro.backward();
                         loss += micro.item<float>();
                     }
                     optimizer.step();
-                    losses.Add(new StepLoss(step + 1, phase.Name, loss));
+                    state.Losses.Add(new StepLoss(step + 1, phase.Name, loss));
                     log.Progress($"{label} {phase.Name}", s + 1, phase.Steps, $"loss {loss:F3}", Math.Max(1, phase.Steps / 8));
+                    CrashPoint.Hit("train.step");
 
-                    if (!validate || ((step + 1) % opt.EvaluateEvery != 0 && step + 1 != totalSteps)) continue;
-                    double c = Concordance.Harrell(validation.Time, validation.Event, model.Risks(validation)).Value;
-                    SetTrainable(network, phase); // inference switched to eval mode
-                    evaluations.Add(new EvaluationPoint(step + 1, c));
-                    if (c > best)
-                    {
-                        (best, bestStep, sinceBest) = (c, step + 1, 0);
-                        foreach (var t in bestState?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
-                        bestState = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-                    }
-                    else if (opt.EarlyStoppingPatience > 0 && ++sinceBest >= opt.EarlyStoppingPatience)
-                    {
-                        log.Info($"{label}: early stopping at step {step + 1} (best validation C {best:F3} at step {bestStep})");
-                        stopped = true;
-                    }
+                    if ((step + 1) % opt.EvaluateEvery != 0 && step + 1 != totalSteps) continue;
+                    if (validate) Evaluate(model, validation, phase, step + 1, state, checkpoint, ref bestState, label);
+                    state.Step = step + 1;
+                    state.Phase = phaseIndex;
+                    state.SecondsBeforeResume = (resumed?.SecondsBeforeResume ?? 0) + clock.Elapsed.TotalSeconds;
+                    checkpoint?.Save(network, optimizer, state);
                 }
             }
-            if (bestState is not null) network.load_state_dict(bestState);
+            if (state.BestStep > 0)
+            {
+                if (checkpoint is not null) checkpoint.RestoreBest(network, state.BestStep);
+                else if (bestState is not null) network.load_state_dict(bestState);
+            }
         }
         finally
         {
@@ -127,10 +129,36 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         }
         network.eval();
         model.Head.Calibrate(model.Outputs(train), train.Time, train.Event);
-        var history = new TrainingHistory(losses, evaluations, clock.Elapsed.TotalSeconds, bestStep);
+        var history = new TrainingHistory(state.Losses, state.Evaluations, (resumed?.SecondsBeforeResume ?? 0) + clock.Elapsed.TotalSeconds, state.BestStep);
         model.History = history;
-        log.Info($"{label}: {losses.Count} steps in {history.Seconds:F1} s" + (validate ? $", kept step {bestStep} (validation C {best:F3})" : ", no validation: kept the last step"));
+        log.Info($"{label}: {state.Losses.Count} steps in {history.Seconds:F1} s" +
+                 (validate ? $", kept step {state.BestStep} (validation C {state.BestValue:F3})" : ", no validation: kept the last step"));
         return history;
+    }
+
+    /// <summary>Validation Harrell C at <paramref name="step"/>: keeps the best weights, counts towards early stopping.</summary>
+    private void Evaluate(EndToEndModel model, PatientPatches validation, TrainingPhase phase, int step, TrainingState state, TrainingCheckpoint? checkpoint,
+        ref Dictionary<string, Tensor>? bestState, string label)
+    {
+        var network = model.Network;
+        double c = Concordance.Harrell(validation.Time, validation.Event, model.Risks(validation)).Value;
+        SetTrainable(network, phase); // inference switched to eval mode
+        state.Evaluations.Add(new EvaluationPoint(step, c));
+        if (c > state.BestValue)
+        {
+            (state.BestValue, state.BestStep, state.SinceBest) = (c, step, 0);
+            if (checkpoint is not null) checkpoint.SaveBest(network, step);
+            else
+            {
+                foreach (var t in bestState?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
+                bestState = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+            }
+        }
+        else if (config.Optimisation.EarlyStoppingPatience > 0 && ++state.SinceBest >= config.Optimisation.EarlyStoppingPatience)
+        {
+            log.Info($"{label}: early stopping at step {step} (best validation C {state.BestValue:F3} at step {state.BestStep})");
+            state.Stopped = true;
+        }
     }
 
     /// <summary>Survival loss of one micro-batch: one backbone pass over all its patches, then one bag per patient.</summary>
