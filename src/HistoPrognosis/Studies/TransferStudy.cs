@@ -95,6 +95,7 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
                         BinaryMetrics.Spearman(meanProb, trueFraction), clock.Elapsed.TotalSeconds, history.Evaluations);
                     var completed = new CompletedRun(run, prob);
                     progress.Add(completed);
+                    CrashPoint.Hit("study.run");
                     Record(completed);
                     log.Info($"[{++done}/{total}] {method,-8} n={n,-4} repeat {repeat}: AUC {run.Auc:F3}, balanced acc {run.BalancedAccuracy:F3}, Spearman {run.Spearman:F3} ({run.Seconds:F0} s)");
                 }

@@ -54,6 +54,32 @@ public sealed class TransferStudyTests
     }
 
     [Fact]
+    public void StudyKilledAfterARunResumesToTheSameResults()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var (pool, test, _) = WriteTables(dir);
+        string[] Arguments(string outDir) => ["study", "transfer", "--train-table", pool, "--test-table", test, "--sizes", "3,6", "--repeats", "1",
+            "--methods", "scratch,finetune", "--steps", "3", "--batch", "6", "--image-size", "32", "--out", outDir];
+        var reference = Path.Combine(dir, "reference");
+        Assert.Equal(0, HistoprogProcess.RunAsync(Arguments(reference)).GetAwaiter().GetResult().Code);
+        var resumed = Path.Combine(dir, "resumed");
+        Assert.Equal(137, HistoprogProcess.RunAsync(Arguments(resumed), crashAt: "study.run#2").GetAwaiter().GetResult().Code);
+        Assert.False(Directory.Exists(resumed));
+        var rerun = HistoprogProcess.RunAsync(Arguments(resumed)).GetAwaiter().GetResult();
+        Assert.True(rerun.Code == 0, rerun.Err);
+        Assert.Equal(2, rerun.Err.Split('\n').Count(l => l.Contains("(finished earlier)", StringComparison.Ordinal)));
+        foreach (var file in new[] { "predictions.csv", "table.md", "learning-curve.svg" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(reference, file)), File.ReadAllBytes(Path.Combine(resumed, file)));
+        // study.json too, but for the wall time of each run (the one value a rerun cannot reproduce).
+        Assert.Equal(WithoutSeconds(Path.Combine(reference, "study.json")), WithoutSeconds(Path.Combine(resumed, "study.json")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir, ".*"));
+        TestPaths.TryDelete(dir);
+
+        static string WithoutSeconds(string path) =>
+            System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(path), "\"seconds\": [0-9.eE+-]+", "\"seconds\": 0");
+    }
+
+    [Fact]
     public void InterruptedStudyResumesFromItsFinishedRuns()
     {
         var dir = TestPaths.NewTempDirectory();
