@@ -18,42 +18,38 @@ public static class TestPaths
     public static string DemoLabels => Path.Combine(RepositoryRoot, "data", "idc-demo", "labels.csv");
 
     /// <summary>
-    /// This test process's folder under the temp path: <c>histoprog-tests/PID-STARTTICKS</c>. Every test folder lives
-    /// in it, so one delete at exit removes them all, and the next run removes what a killed or crashed run left
-    /// (a run whose process is gone). vstest may kill the test host before ProcessExit handlers finish.
+    /// This test process's folder under the temp path, <c>histoprog-tests/PID-GUID</c>, claimed (a <c>flock</c> on
+    /// its <c>.lock</c> file) for the process's lifetime. Every test folder lives in it, so one delete at exit removes
+    /// them all, and the next run removes what a killed or crashed run left: a folder whose claim it can take.
+    /// (vstest may kill the test host before ProcessExit handlers finish. A process's start time, read from another
+    /// process, jitters by milliseconds on Linux, so it cannot tell a live run from a dead one; the kernel's lock can.)
     /// </summary>
     public static string RunRoot { get; } = CreateRunRoot();
+
+    private static HistoPrognosis.IO.WorkClaim? _runClaim;
 
     private static string CreateRunRoot()
     {
         var parent = Path.Combine(Path.GetTempPath(), "histoprog-tests");
         Directory.CreateDirectory(parent);
         foreach (var stale in Directory.EnumerateDirectories(parent))
-            if (!IsLiveRun(Path.GetFileName(stale))) TryDelete(stale);
-        using var self = System.Diagnostics.Process.GetCurrentProcess();
-        var root = Path.Combine(parent, $"{Environment.ProcessId}-{self.StartTime.ToUniversalTime().Ticks}");
+        {
+            using var claim = HistoPrognosis.IO.WorkClaim.TryTake(stale);
+            if (claim is null) continue; // its run is alive
+            TryDelete(stale);
+        }
+        foreach (var lockFile in Directory.EnumerateFiles(parent, "*" + HistoPrognosis.IO.WorkClaim.Suffix))
+            HistoPrognosis.IO.WorkClaim.ClearAbandoned(lockFile[..^HistoPrognosis.IO.WorkClaim.Suffix.Length]); // a lock whose run is gone
+        var root = Path.Combine(parent, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+        // Claimed before it exists: a sweeper never sees this folder unclaimed.
+        _runClaim = HistoPrognosis.IO.WorkClaim.TryTake(root) ?? throw new InvalidOperationException($"cannot claim {root}");
         Directory.CreateDirectory(root);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            TryDelete(root);
+            _runClaim?.Dispose();
+        };
         return root;
-    }
-
-    private static bool IsLiveRun(string name)
-    {
-        var parts = name.Split('-');
-        if (parts.Length != 2 || !int.TryParse(parts[0], out var pid) || !long.TryParse(parts[1], out var ticks)) return false;
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return process.StartTime.ToUniversalTime().Ticks == ticks;
-        }
-        catch (ArgumentException)
-        {
-            return false; // no such process
-        }
-        catch (InvalidOperationException)
-        {
-            return false; // exited meanwhile
-        }
     }
 
     /// <summary>A fresh folder in <see cref="RunRoot"/>, named for the test that asked (sizes can be traced to tests).</summary>

@@ -2,20 +2,33 @@ using System.Text.Json;
 
 namespace HistoPrognosis.Studies;
 
-/// <summary>A finished run of a study with the test-patch probabilities it produced.</summary>
-public sealed record CompletedRun(StudyRun Run, float[] Probabilities);
+/// <summary>A finished run of a study, identified by its arm (method), training size and repeat.</summary>
+public interface IStudyRecord
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    (string Arm, int TrainPatients, int Repeat) Key { get; }
+}
+
+/// <summary>A finished run of the patch transfer study with the test-patch probabilities it produced.</summary>
+public sealed record CompletedRun(StudyRun Run, float[] Probabilities) : IStudyRecord
+{
+    public (string Arm, int TrainPatients, int Repeat) Key => (Run.Method, Run.TrainPatients, Run.Repeat);
+}
+
+/// <summary>The patch transfer study's progress file.</summary>
+public sealed class StudyProgress(string outputFolder, string settings) : StudyProgress<CompletedRun>(outputFolder, settings);
 
 /// <summary>
 /// Lets a long study resume: each finished run is appended (one JSON line, flushed) to a file beside the output
 /// folder, and a rerun with the same settings reuses those runs instead of training them again. The first line
 /// holds the settings; a file from other settings is started afresh, and a line cut short by a crash is dropped.
 /// </summary>
-public sealed class StudyProgress
+public class StudyProgress<TRun> where TRun : class, IStudyRecord
 {
     private static readonly JsonSerializerOptions OneLine = new(HistoPrognosis.IO.JsonDefaults.Options) { WriteIndented = false };
 
     private readonly string _path;
-    private readonly Dictionary<(string, int, int), CompletedRun> _done = [];
+    private readonly Dictionary<(string, int, int), TRun> _done = [];
 
     public StudyProgress(string outputFolder, string settings)
     {
@@ -27,16 +40,16 @@ public sealed class StudyProgress
         {
             foreach (var line in lines.Skip(1))
             {
-                CompletedRun? run;
+                TRun? run;
                 try
                 {
-                    run = JsonSerializer.Deserialize<CompletedRun>(line, HistoPrognosis.IO.JsonDefaults.Options);
+                    run = JsonSerializer.Deserialize<TRun>(line, HistoPrognosis.IO.JsonDefaults.Options);
                 }
                 catch (JsonException)
                 {
                     continue; // the last line of an interrupted write
                 }
-                if (run is not null) _done[Key(run.Run.Method, run.Run.TrainPatients, run.Run.Repeat)] = run;
+                if (run is not null) _done[run.Key] = run;
             }
             return;
         }
@@ -58,11 +71,11 @@ public sealed class StudyProgress
 
     public int Count => _done.Count;
 
-    public CompletedRun? Find(string method, int trainPatients, int repeat) => _done.GetValueOrDefault(Key(method, trainPatients, repeat));
+    public TRun? Find(string method, int trainPatients, int repeat) => _done.GetValueOrDefault((method, trainPatients, repeat));
 
-    public void Add(CompletedRun run)
+    public void Add(TRun run)
     {
-        _done[Key(run.Run.Method, run.Run.TrainPatients, run.Run.Repeat)] = run;
+        _done[run.Key] = run;
         using var stream = new FileStream(_path, FileMode.Append, FileAccess.Write);
         using (var writer = new StreamWriter(stream))
             writer.WriteLine(JsonSerializer.Serialize(run, OneLine));
@@ -70,8 +83,6 @@ public sealed class StudyProgress
 
     /// <summary>Removes the file once the study's output is complete.</summary>
     public void Complete() => File.Delete(_path);
-
-    private static (string, int, int) Key(string method, int n, int repeat) => (method, n, repeat);
 
     private static string Header(string settings) => JsonSerializer.Serialize(new { settings });
 }

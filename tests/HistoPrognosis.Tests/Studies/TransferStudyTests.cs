@@ -61,7 +61,8 @@ public sealed class TransferStudyTests
         string[] Arguments(string outDir) => ["study", "transfer", "--train-table", pool, "--test-table", test, "--sizes", "3,6", "--repeats", "1",
             "--methods", "scratch,finetune", "--steps", "3", "--batch", "6", "--image-size", "32", "--out", outDir];
         var reference = Path.Combine(dir, "reference");
-        Assert.Equal(0, HistoprogProcess.RunAsync(Arguments(reference)).GetAwaiter().GetResult().Code);
+        var first = HistoprogProcess.RunAsync(Arguments(reference)).GetAwaiter().GetResult();
+        Assert.True(first.Code == 0, first.Err);
         var resumed = Path.Combine(dir, "resumed");
         Assert.Equal(137, HistoprogProcess.RunAsync(Arguments(resumed), crashAt: "study.run#2").GetAwaiter().GetResult().Code);
         Assert.False(Directory.Exists(resumed));

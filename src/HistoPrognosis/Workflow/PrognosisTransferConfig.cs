@@ -1,0 +1,40 @@
+namespace HistoPrognosis.Workflow;
+
+/// <summary>The ways of getting from pixels to a five-year prognosis that the prognosis-transfer study compares.</summary>
+public enum PrognosisArm
+{
+    /// <summary>Random initialisation, every layer trained end to end through the MIL survival loss (the baseline).</summary>
+    ScratchEndToEnd,
+    /// <summary>ImageNet features, frozen; only the MIL aggregator and head learn (what CLAM, STAMP and TRIDENT do).</summary>
+    FrozenMil,
+    /// <summary>ImageNet backbone fine-tuned on the patch labels first (two-stage), then frozen features + MIL.</summary>
+    PatchFinetunedMil,
+    /// <summary>ImageNet backbone fine-tuned end to end with discriminative (layer-wise) learning rates.</summary>
+    EndToEndDiscriminative,
+    /// <summary>ImageNet backbone fine-tuned end to end, stages unfrozen gradually from the top.</summary>
+    EndToEndGradual,
+}
+
+/// <summary>
+/// The study's own settings; everything else (features, fine-tuning budget, MIL model, evaluation) is the run config's,
+/// the same for every arm.
+/// </summary>
+public sealed record PrognosisTransferConfig
+{
+    /// <summary>Training patients per run; 0 means all patients left after the test split.</summary>
+    public int[] Sizes { get; init; } = [25, 50, 100, 0];
+    public int Repeats { get; init; } = 3;
+    public PrognosisArm[] Arms { get; init; } = [PrognosisArm.ScratchEndToEnd, PrognosisArm.FrozenMil, PrognosisArm.EndToEndDiscriminative, PrognosisArm.EndToEndGradual];
+    /// <summary>Share of the cohort's patients held out once as the test patients of every run: one of round(1 / share) folds stratified by event.</summary>
+    public double TestFraction { get; init; } = 0.3;
+
+    public void Validate()
+    {
+        if (Sizes.Length == 0 || Sizes.Any(s => s < 0)) throw new UserInputException("--sizes needs patient counts ≥ 1 (or 'all')");
+        if (Repeats < 1) throw new UserInputException($"--repeats must be ≥ 1, got {Repeats}");
+        if (!(TestFraction is > 0 and < 1)) throw new UserInputException($"--test-fraction must be in (0, 1), got {TestFraction}");
+        if (Arms.Length == 0 || Arms.Distinct().Count() != Arms.Length) throw new UserInputException("--arms must name each arm once");
+        if (!Arms.Contains(PrognosisArm.ScratchEndToEnd))
+            throw new UserInputException("--arms must include scratch-end-to-end: every arm is compared with it");
+    }
+}
