@@ -105,9 +105,9 @@ public sealed class KillResumeTests
         var expected = Contents(reference);
         Assert.Contains("model.safetensors", expected.Keys);
         Assert.False(Directory.Exists(Path.Combine(dir, ".reference.checkpoints")), "a finished run leaves its checkpoints behind");
-        // In the first phase before any checkpoint, inside the first one (not yet committed), and in the second phase
-        // after the step-2 checkpoint (resumed with the first phase's optimizer left behind, the second's fresh).
-        foreach (var (point, resumesAfter) in new[] { ("train.step#1", 0), ("checkpoint.written#1", 0), ("train.step#4", 2) })
+        // Inside the first checkpoint (written, not yet committed: the rerun starts over), and in the second phase after
+        // the step-2 checkpoint (resumed with the first phase's optimizer left behind, the second's fresh).
+        foreach (var (point, resumesAfter) in new[] { ("checkpoint.written#1", 0), ("train.step#4", 2) })
         {
             var outDir = Path.Combine(dir, point.Replace('#', '-'));
             Assert.Equal(Killed, Run(point, Arguments(outDir)));

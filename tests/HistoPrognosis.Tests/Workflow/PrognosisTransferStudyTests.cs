@@ -16,7 +16,7 @@ public sealed class PrognosisTransferStudyTests
               head_only_steps: 1
               full_steps: 2
               evaluate_every: 1
-              end_to_end: {"{"}patients_per_batch: 4, patches_per_patient: 3{"}"}
+              end_to_end: {"{"}patients_per_batch: 4, patches_per_patient: 3, validation_fraction: 0.3{"}"}
             model:
               mil: {"{"}epochs: 5{"}"}
             evaluation: {"{"}bootstrap_samples: 40, min_patients: 5, min_events: 2{"}"}
@@ -32,7 +32,7 @@ public sealed class PrognosisTransferStudyTests
         Assert.Equal(0, HistoprogProcess.Run("simulate", "--patches", TestPaths.DemoLabels, "--seed", "3", "--out", cohortPath).Code);
         var outDir = Path.Combine(dir, "study");
         var result = HistoprogProcess.RunAsync(["study", "prognosis-transfer", "--config", Config(dir), "--cohort", cohortPath, "--patches", TestPaths.DemoLabels,
-            "--sizes", "10", "--repeats", "1", "--arms", "frozen-mil,end-to-end-discriminative,scratch-end-to-end", "--out", outDir], timeoutSeconds: 600).GetAwaiter().GetResult();
+            "--sizes", "20", "--repeats", "1", "--arms", "frozen-mil,end-to-end-discriminative,scratch-end-to-end", "--out", outDir], timeoutSeconds: 600).GetAwaiter().GetResult();
         Assert.True(result.Code == 0, result.Err);
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "study.json")));
