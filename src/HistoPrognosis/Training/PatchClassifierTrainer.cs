@@ -52,7 +52,9 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
             throw new UserInputException($"training patches need both classes (IDC {positives}, non-IDC {negatives})");
         using var posWeight = tensor(new[] { (float)negatives / positives }, device: device);
         var phases = PhasePlan.For(policy, config, model.Backbone.StageNames);
-        var checkpoint = options.CheckpointDirectory is { } dir ? new TrainingCheckpoint(dir) : null;
+        var checkpoint = options.CheckpointDirectory is { } dir
+            ? new TrainingCheckpoint(dir, TrainingCheckpoint.Key(config, policy, seed, label, options.EvaluateAtSteps.Order(), options.EarlyStoppingPatience, train.Paths, train.Labels))
+            : null;
         var resumed = checkpoint?.TryResume(model, log);
         var state = resumed ?? new TrainingState();
         var batches = new BatchSampler(train, config.BatchSize, seed);

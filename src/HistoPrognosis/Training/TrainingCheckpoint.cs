@@ -24,6 +24,8 @@ public sealed class TrainingState
     public double SecondsBeforeResume { get; set; }
     public List<StepLoss> Losses { get; set; } = [];
     public List<EvaluationPoint> Evaluations { get; set; } = [];
+    /// <summary>Key of the settings and data the run was started with: a checkpoint of another run is never resumed.</summary>
+    public string? Settings { get; set; }
 }
 
 /// <summary>
@@ -34,8 +36,13 @@ public sealed class TrainingState
 /// beside them, written before the checkpoint that names them. The data order is replayed from the seed and every
 /// other random draw (augmentation, dropout) is seeded from the step, so weights + moments + state are the whole run state.
 /// </summary>
-public sealed class TrainingCheckpoint(string directory)
+/// <param name="settings">key of everything the run depends on (<see cref="Key"/>); checkpoints of other settings are discarded</param>
+public sealed class TrainingCheckpoint(string directory, string settings)
 {
+    /// <summary>A short hash of the values a run depends on (configs, seed, the training data's identity).</summary>
+    public static string Key(params object?[] parts) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(parts, Json))))[..16];
+
     /// <summary>The one file of a checkpoint (and of a fine-tuning output) whose bytes differ between runs: wall time.</summary>
     public const string TimingFile = "timing.json";
 
@@ -61,6 +68,13 @@ public sealed class TrainingCheckpoint(string directory)
         catch (JsonException ex)
         {
             throw new UserInputException($"{statePath}: unreadable checkpoint state ({ex.Message}); delete {directory} to train from the start");
+        }
+        if (state.Settings != settings)
+        {
+            // Another run's (changed settings or data): resuming it would mix two runs. Start afresh.
+            log.Info($"{directory} holds checkpoints of other settings; training from the start");
+            Directory.Delete(directory, recursive: true);
+            return null;
         }
         var timing = Path.Combine(folder, TimingFile);
         if (File.Exists(timing)) state.SecondsBeforeResume = JsonSerializer.Deserialize<Timing>(File.ReadAllText(timing), Json)?.Seconds ?? 0;
@@ -93,6 +107,7 @@ public sealed class TrainingCheckpoint(string directory)
             writer.Flush();
             stream.Flush(flushToDisk: true);
         }
+        state.Settings = settings;
         File.WriteAllText(Path.Combine(partial, StateFile), JsonSerializer.Serialize(state, Json));
         File.WriteAllText(Path.Combine(partial, TimingFile), JsonSerializer.Serialize(new Timing(state.SecondsBeforeResume), Json));
         CrashPoint.Hit("checkpoint.written");

@@ -73,7 +73,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
 
         var settings = JsonSerializer.Serialize(new { study, config = config.ToYaml(), cohort = cohort.SourcePath, table = table.SourcePath }, JsonDefaults.Options);
         var progress = new StudyProgress<PrognosisTransferRun>(output.Destination, settings);
-        var work = WorkFolder(output.Destination);
+        var work = WorkFolder(output.Destination, TrainingCheckpoint.Key(settings));
         var runs = new List<PrognosisTransferRun>();
         int total = sizes.Length * study.Repeats * study.Arms.Length, done = 0;
         foreach (var n in sizes)
@@ -264,11 +264,18 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         return text.AppendLine().AppendLine(statement).ToString();
     }
 
-    /// <summary>Models and checkpoints of unfinished runs: beside the output, stable across processes, removed when the study is written.</summary>
-    private static string WorkFolder(string destination)
+    /// <summary>
+    /// Models and checkpoints of unfinished runs: beside the output, named for the settings (a study with other
+    /// settings never resumes these; their folders are removed), stable across processes, removed when the study is written.
+    /// </summary>
+    private static string WorkFolder(string destination, string settingsKey)
     {
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(destination));
-        return Path.Combine(Path.GetDirectoryName(full) ?? ".", "." + FileNames.Fit(Path.GetFileName(full), 6) + ".work");
+        var parent = Path.GetDirectoryName(full) ?? ".";
+        var prefix = "." + FileNames.Fit(Path.GetFileName(full), 7 + settingsKey.Length) + ".work-";
+        foreach (var other in Directory.Exists(parent) ? Directory.EnumerateDirectories(parent, prefix + "*") : [])
+            if (Path.GetFileName(other) != prefix + settingsKey) TryDelete(other);
+        return Path.Combine(parent, prefix + settingsKey);
     }
 
     private static void TryDelete(string folder)

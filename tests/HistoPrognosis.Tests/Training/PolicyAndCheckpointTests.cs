@@ -100,6 +100,28 @@ public sealed class PolicyAndCheckpointTests
     }
 
     [Fact]
+    public void CheckpointsOfOtherSettingsAreNeverResumed()
+    {
+        using var data = SmallDataset();
+        var dir = TestPaths.NewTempDirectory();
+        var options = new TrainingOptions { Evaluate = _ => 0.5, EvaluateAtSteps = new HashSet<int> { 2, 4, 6 }, CheckpointDirectory = dir };
+        manual_seed(3);
+        using (var first = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18()))
+            new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(first, data, FinetunePolicy.Discriminative, 1, options, "ft");
+        // Another seed into the same folder: its checkpoints (a finished run of seed 1) must not be taken for its own.
+        manual_seed(3);
+        using var other = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
+        var history = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(other, data, FinetunePolicy.Discriminative, 2, options, "ft");
+        manual_seed(3);
+        using var fresh = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
+        var freshDir = TestPaths.NewTempDirectory();
+        var expected = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(fresh, data, FinetunePolicy.Discriminative, 2, options with { CheckpointDirectory = freshDir }, "ft");
+        Assert.Equal(expected.Losses, history.Losses);
+        TestPaths.TryDelete(dir);
+        TestPaths.TryDelete(freshDir);
+    }
+
+    [Fact]
     public void EarlyStoppingThatEndedARunIsNotUndoneByAResume()
     {
         using var data = SmallDataset();

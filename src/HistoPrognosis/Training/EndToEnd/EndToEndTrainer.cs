@@ -72,7 +72,8 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         int totalSteps = phases.Sum(p => p.Steps);
         var augmentation = AugmentationPlan.Parse(opt.Augment);
         var headLoss = HeadLoss(model.Head, train);
-        var checkpoint = checkpointDirectory is null ? null : new TrainingCheckpoint(checkpointDirectory);
+        var checkpoint = checkpointDirectory is null ? null
+            : new TrainingCheckpoint(checkpointDirectory, TrainingCheckpoint.Key(config, label, train.PatientIds, train.Time, train.Event, validation.PatientIds, train.Patches.Paths));
         var resumed = checkpoint?.TryResume(network, log);
         var state = resumed ?? new TrainingState();
         Dictionary<string, Tensor>? bestState = null;
