@@ -3,14 +3,26 @@ using HistoPrognosis.Training.EndToEnd;
 
 namespace HistoPrognosis.Training;
 
+/// <summary>What fine-tuning optimises: the patch task (IDC labels) or the patient-level prognosis.</summary>
+public enum FinetuneObjective
+{
+    Patches,
+    Prognosis,
+}
+
 /// <summary>
 /// How a patch classifier is trained (the <c>finetune</c> section of a run config). Scratch training spends the same
 /// step budget (head + full steps) at one learning rate.
 /// </summary>
 public sealed record FinetuneConfig
 {
-    /// <summary>In <c>histoprog run</c>: fine-tune the backbone on the patch labels of the training patients before extracting features.</summary>
+    /// <summary>In <c>histoprog run</c>: fine-tune the backbone on the training patients (on <see cref="Objective"/>).</summary>
     public bool Enabled { get; init; }
+    /// <summary>
+    /// In <c>histoprog run</c>: what the backbone learns from — the patch labels (then frozen features + MIL), or the
+    /// prognosis itself, end to end through the MIL survival loss (<see cref="EndToEnd"/>; holdout protocol).
+    /// </summary>
+    public FinetuneObjective Objective { get; init; } = FinetuneObjective.Patches;
     public FinetunePolicy Policy { get; init; } = FinetunePolicy.Discriminative;
     /// <summary>Input size in px; set from <c>features.image_size</c> so the backbone is fine-tuned at the size it extracts at.</summary>
     [NotConfigured]
@@ -34,7 +46,7 @@ public sealed record FinetuneConfig
     public int EvaluateEvery { get; init; } = 25;
     /// <summary>Stop after this many evaluations without improvement (0 = never), keeping the best.</summary>
     public int EarlyStoppingPatience { get; init; } = 4;
-    /// <summary>Used by <c>histoprog train --end-to-end</c> only: patients and patches per step, BatchNorm, validation hold-out.</summary>
+    /// <summary>End-to-end training (<c>train --end-to-end</c>, objective prognosis): patients and patches per step, BatchNorm, validation hold-out.</summary>
     public EndToEndConfig EndToEnd { get; init; } = new();
 
     public int TotalSteps => HeadOnlySteps + FullSteps;

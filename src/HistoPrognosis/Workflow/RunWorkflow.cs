@@ -9,6 +9,7 @@ using HistoPrognosis.Reports;
 using HistoPrognosis.Simulation;
 using HistoPrognosis.Studies;
 using HistoPrognosis.Training;
+using HistoPrognosis.Training.EndToEnd;
 
 namespace HistoPrognosis.Workflow;
 
@@ -39,7 +40,7 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
         string Yaml(object section) => ConfigWriter.ToYaml(section);
 
         // Patches: the table as given, or the slide stage's tiles read straight from the slides.
-        bool needLabels = config.Input.SimulateFollowUp || config.Finetune.Enabled;
+        bool needLabels = config.Input.SimulateFollowUp || config.Finetune is { Enabled: true, Objective: FinetuneObjective.Patches };
         List<SlideFailure>? failures = config.Input.Slides is not null && config.Input.SkipErrors ? [] : null;
         var table = config.Input.LoadPatches(config.Tiling, Path.Combine(output, "tiles"), log, needLabels, failures);
         var patchesKey = config.Input.Slides is { } slides
@@ -120,28 +121,53 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             var armDir = Path.Combine(output, name);
             string backbone = spec, armKey = StageRunner.Key(splitKey, spec);
             string? finetunedFrom = null;
-            if (config.Finetune.Enabled)
+            string predictDir, predictKey;
+            if (config.Finetune is { Enabled: true, Objective: FinetuneObjective.Prognosis })
             {
-                // The random twin trains every layer at one rate with the same step budget.
+                // End to end: the backbone learns from the follow-up through the MIL survival loss; the random twin
+                // trains every layer at one rate with the same budget.
                 var finetune = config.ResolvedFinetune with { Policy = BackboneFactory.IsPretrained(spec) ? config.Finetune.Policy : FinetunePolicy.Scratch };
-                var dir = Path.Combine(armDir, "finetune");
-                // finetune.end_to_end is not used by patch fine-tuning: a change there must not redo this stage.
-                armKey = StageRunner.Key("finetune", armKey, Yaml(finetune with { EndToEnd = new() }), Yaml(config.Stain), config.Seed.ToString(CultureInfo.InvariantCulture));
-                var job = new FinetuneJobConfig(spec, config.Seed, finetune, config.Stain);
-                stages.RunInPlace($"{name}: fine-tune {spec} ({ConfigNames.Value(finetune.Policy)})", dir, armKey, folder =>
-                    new FinetuneJob(job, device, log).Run(table.Subset(trainIds), null, folder));
+                var setup = new EndToEndSetup(finetune, model, config.Seed);
+                var source = FeatureSource.Of(table, config.Features with { Backbone = spec }, config.Stain, config.Seed);
+                var modelDir = Path.Combine(armDir, "model");
+                var modelKey = StageRunner.Key("end-to-end", armKey, Yaml(finetune), Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Stain),
+                    Yaml(config.Model), config.Seed.ToString(CultureInfo.InvariantCulture));
+                // Checkpoints outside the staging folder (which is per process), keyed by their settings inside.
+                var checkpoints = Path.Combine(armDir, ".end-to-end-checkpoints");
+                stages.Run($"{name}: train end to end ({ConfigNames.Value(finetune.Policy)})", modelDir, modelKey, staging =>
+                    new EndToEndPipeline(device, log).Train(trainCohort, source, setup, staging, config.Input.AllowMissing, checkpoints).Dispose());
+                if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
                 finetunedFrom = spec;
-                backbone = dir;
+                predictDir = Path.Combine(armDir, "predict");
+                predictKey = StageRunner.Key("predict", modelKey);
+                stages.Run($"{name}: predict", predictDir, predictKey, staging =>
+                    new EndToEndPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Input.AllowMissing));
             }
-            var source = FeatureSource.Of(table, config.Features with { Backbone = backbone }, config.Stain, config.Seed);
-            var modelDir = Path.Combine(armDir, "model");
-            var modelKey = StageRunner.Key("train", armKey, Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Stain), Yaml(config.Model), config.Seed.ToString(CultureInfo.InvariantCulture));
-            stages.Run($"{name}: train", modelDir, modelKey, staging =>
-                new PrognosisPipeline(device, log).Train(trainCohort, source, model, staging, config.Input.AllowMissing).Dispose());
-            var predictDir = Path.Combine(armDir, "predict");
-            var predictKey = StageRunner.Key("predict", modelKey);
-            stages.Run($"{name}: predict", predictDir, predictKey, staging =>
-                new PrognosisPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Features.Cache, config.Input.AllowMissing));
+            else
+            {
+                if (config.Finetune.Enabled)
+                {
+                    // The random twin trains every layer at one rate with the same step budget.
+                    var finetune = config.ResolvedFinetune with { Policy = BackboneFactory.IsPretrained(spec) ? config.Finetune.Policy : FinetunePolicy.Scratch };
+                    var dir = Path.Combine(armDir, "finetune");
+                    // finetune.end_to_end is not used by patch fine-tuning: a change there must not redo this stage.
+                    armKey = StageRunner.Key("finetune", armKey, Yaml(finetune with { EndToEnd = new() }), Yaml(config.Stain), config.Seed.ToString(CultureInfo.InvariantCulture));
+                    var job = new FinetuneJobConfig(spec, config.Seed, finetune, config.Stain);
+                    stages.RunInPlace($"{name}: fine-tune {spec} ({ConfigNames.Value(finetune.Policy)})", dir, armKey, folder =>
+                        new FinetuneJob(job, device, log).Run(table.Subset(trainIds), null, folder));
+                    finetunedFrom = spec;
+                    backbone = dir;
+                }
+                var source = FeatureSource.Of(table, config.Features with { Backbone = backbone }, config.Stain, config.Seed);
+                var modelDir = Path.Combine(armDir, "model");
+                var modelKey = StageRunner.Key("train", armKey, Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Stain), Yaml(config.Model), config.Seed.ToString(CultureInfo.InvariantCulture));
+                stages.Run($"{name}: train", modelDir, modelKey, staging =>
+                    new PrognosisPipeline(device, log).Train(trainCohort, source, model, staging, config.Input.AllowMissing).Dispose());
+                predictDir = Path.Combine(armDir, "predict");
+                predictKey = StageRunner.Key("predict", modelKey);
+                stages.Run($"{name}: predict", predictDir, predictKey, staging =>
+                    new PrognosisPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Features.Cache, config.Input.AllowMissing));
+            }
             var evaluationDir = Path.Combine(armDir, "evaluation");
             var evaluationKey = StageRunner.Key("evaluate", predictKey, Yaml(config.Evaluation));
             stages.Run($"{name}: evaluate", evaluationDir, evaluationKey, staging =>

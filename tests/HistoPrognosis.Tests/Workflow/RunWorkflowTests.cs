@@ -60,6 +60,55 @@ public sealed class RunWorkflowTests
 public sealed class SlideRunTests
 {
     [Fact]
+    public void ARunWithThePrognosisObjectiveFineTunesBothBackbonesEndToEndAndIsUpToDateWhenRerun()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var config = Path.Combine(dir, "e2e.yaml");
+        File.WriteAllText(config, $"""
+            seed: 4
+            input:
+              patches: {TestPaths.DemoLabels}
+              simulate_follow_up: true
+              max_patients: 30
+            features: {"{"}image_size: 32, compare_backbone: scratch{"}"}
+            finetune:
+              enabled: true
+              objective: prognosis
+              head_only_steps: 1
+              full_steps: 2
+              evaluate_every: 1
+              end_to_end: {"{"}patients_per_batch: 4, patches_per_patient: 3{"}"}
+            evaluation: {"{"}protocol: holdout, bootstrap_samples: 20{"}"}
+            """);
+        var outDir = Path.Combine(dir, "out");
+        var (exit, _, error) = Studies.PrognosisPipelineTests.Run("run", config, "--out", outDir);
+        Assert.True(exit == 0, error);
+        var results = File.ReadAllText(Path.Combine(outDir, "results.json"));
+        using (var json = JsonDocument.Parse(results))
+        {
+            var arms = json.RootElement.GetProperty("arms").EnumerateArray().ToList();
+            Assert.Equal(["imagenet-resnet18", "scratch"], arms.Select(a => a.GetProperty("finetuned_from").GetString()));
+            Assert.NotNull(json.RootElement.GetProperty("comparison").GetProperty("difference").GetProperty("value").GetDouble());
+        }
+        // Each arm's model is an end-to-end model folder (backbone weights inside), no patch fine-tuning ran.
+        foreach (var arm in new[] { RunWorkflow.MainArm, RunWorkflow.CompareArm })
+        {
+            Assert.True(File.Exists(Path.Combine(outDir, arm, "model", "end-to-end.json")), arm);
+            Assert.False(Directory.Exists(Path.Combine(outDir, arm, "finetune")), arm);
+            Assert.False(Directory.Exists(Path.Combine(outDir, arm, ".end-to-end-checkpoints")), arm);
+        }
+        // The pretrained arm with discriminative rates, its random twin at one rate for every layer.
+        Assert.Contains("\"policy\": \"discriminative\"", File.ReadAllText(Path.Combine(outDir, RunWorkflow.MainArm, "model", "end-to-end.json")));
+        Assert.Contains("\"policy\": \"scratch\"", File.ReadAllText(Path.Combine(outDir, RunWorkflow.CompareArm, "model", "end-to-end.json")));
+        var stamps = Directory.GetFiles(outDir, StageRunner.MarkerName, SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        (exit, _, error) = Studies.PrognosisPipelineTests.Run("run", Path.Combine(outDir, RunConfig.FileName), "--out", outDir);
+        Assert.True(exit == 0, error);
+        foreach (var (file, time) in stamps) Assert.Equal(time, File.GetLastWriteTimeUtc(file));
+        Assert.Equal(results, File.ReadAllText(Path.Combine(outDir, "results.json")));
+        TestPaths.TryDelete(dir);
+    }
+
+    [Fact]
     public void ARunFromASlideManifestWritesFeaturesWithoutAnyTileImage()
     {
         var dir = TestPaths.NewTempDirectory();
