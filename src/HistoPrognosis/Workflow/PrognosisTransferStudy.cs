@@ -113,8 +113,8 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         CsvFile.Write(output.File("test-risks.csv"), ["patient_id", "arm", "train_patients", "repeat", "risk"],
             runs.SelectMany(r => r.TestRisks.Select((risk, i) => new object?[] { testIds[i], r.Arm, r.TrainPatients, r.Repeat, risk })));
         File.WriteAllText(output.File("table.md"), Table(cells, statement, testCohort, pool.Count));
-        foreach (var (metric, title) in new[] { ("harrell_c", "Test Harrell C vs training patients"), ("overfitting", "Training C − test C vs training patients") })
-            File.WriteAllText(output.File($"{metric.Replace('_', '-')}.svg"), LineChartSvg.Render(title, "training patients (log scale)", $"{metric} (mean, 95% bootstrap CI)",
+        foreach (var (metric, title, axis) in new[] { ("harrell_c", "Test Harrell C vs training patients", "Harrell C on test patients"), ("overfitting", "Training C − test C vs training patients", "training C − test C") })
+            File.WriteAllText(output.File($"{metric.Replace('_', '-')}.svg"), LineChartSvg.Render(title, "training patients (log scale)", $"{axis} (mean over repeats, 95% CI)",
                 study.Arms.Select(a => new ChartSeries(Name(a), cells.Where(c => c.Arm == Name(a) && c.Metric == metric)
                     .Select(c => (X: (double)c.TrainPatients, Y: c.Mean, Low: c.Lower, High: c.Upper)).ToList())).ToList(), logX: true));
         output.Commit();
