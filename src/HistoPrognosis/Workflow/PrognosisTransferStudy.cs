@@ -103,16 +103,18 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
                 }
             }
 
+        // A simulated cohort knows its true risk: the oracle's C on the same test patients is the ceiling to compare with.
+        var references = PrognosisEvaluation.ReferenceC(testCohort);
         var cells = Summarize(runs);
         var statement = Statement(cells, sizes);
         var testIds = testCohort.Patients.Select(p => p.PatientId).ToArray();
         File.WriteAllText(output.File("study.json"), JsonSerializer.Serialize(new
         {
-            study, test_patients = testIds, training_pool = pool.Count, runs = runs.Select(r => r with { TestRisks = [] }), summary = cells, statement,
+            study, test_patients = testIds, training_pool = pool.Count, reference_c = references, runs = runs.Select(r => r with { TestRisks = [] }), summary = cells, statement,
         }, JsonDefaults.Options));
         CsvFile.Write(output.File("test-risks.csv"), ["patient_id", "arm", "train_patients", "repeat", "risk"],
             runs.SelectMany(r => r.TestRisks.Select((risk, i) => new object?[] { testIds[i], r.Arm, r.TrainPatients, r.Repeat, risk })));
-        File.WriteAllText(output.File("table.md"), Table(cells, statement, testCohort, pool.Count));
+        File.WriteAllText(output.File("table.md"), Table(cells, statement, testCohort, pool.Count, references));
         foreach (var (metric, title, axis) in new[] { ("harrell_c", "Test Harrell C vs training patients", "Harrell C on test patients"), ("overfitting", "Training C − test C vs training patients", "training C − test C") })
             File.WriteAllText(output.File($"{metric.Replace('_', '-')}.svg"), LineChartSvg.Render(title, "training patients (log scale)", $"{axis} (mean over repeats, 95% CI)",
                 study.Arms.Select(a => new ChartSeries(Name(a), cells.Where(c => c.Arm == Name(a) && c.Metric == metric)
@@ -242,7 +244,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         return string.Join(" ", lines);
     }
 
-    private string Table(IReadOnlyList<PrognosisTransferCell> cells, string statement, Cohort testCohort, int pool)
+    private string Table(IReadOnlyList<PrognosisTransferCell> cells, string statement, Cohort testCohort, int pool, IReadOnlyDictionary<string, double> references)
     {
         var inv = CultureInfo.InvariantCulture;
         string Cell(string arm, int n, string metric) =>
@@ -252,6 +254,9 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         text.AppendLine(inv, $"Test patients: {testCohort.Patients.Count} ({testCohort.Events.Count(e => e)} events), held out once; training draws from {pool}. "
                              + $"Backbone {config.Features.Backbone} at {config.Features.ImageSize} px, {config.ResolvedFinetune.TotalSteps} end-to-end steps, "
                              + $"MIL {ConfigNames.Value(config.Model.Aggregator)} / {ConfigNames.Value(config.Model.Loss)}. Mean over {study.Repeats} repeat(s), 95% bootstrap interval of the mean.");
+        if (references.Count > 0)
+            text.AppendLine().AppendLine("Reference Harrell C on the same test patients (simulated cohort): " +
+                                         string.Join(", ", references.Select(r => string.Format(inv, "{0} {1:F3}", r.Key, r.Value))) + ".");
         foreach (var (metric, title) in new[] { ("harrell_c", "Harrell C (test)"), ("uno_c", "Uno C (test)"), ("td_auc", "5-year td-AUC (test)"), ("brier", "Brier score at 5 years (test)"),
                      ("difference_to_scratch", "Harrell C minus scratch, paired on the same draw"), ("overfitting", "Training C minus test C") })
         {

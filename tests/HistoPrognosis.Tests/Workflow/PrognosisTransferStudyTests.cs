@@ -60,7 +60,11 @@ public sealed class PrognosisTransferStudyTests
         foreach (var run in runs.Skip(1))
             Assert.Equal(c[run.GetProperty("arm").GetString()!] - c["scratch-end-to-end"], run.GetProperty("difference_to_scratch").GetDouble(), 9);
         Assert.True(runs[2].GetProperty("validation_c_during_training").GetArrayLength() > 0, "end-to-end convergence is recorded");
+        // The simulated cohort's oracle (its true linear predictor) on the same test patients, as the ceiling.
+        var eta = test.OptionalNumbers("eta")!;
+        Assert.Equal(Concordance.Harrell(test.Time, test.Events, eta).Value, json.RootElement.GetProperty("reference_c").GetProperty("oracle").GetDouble(), 9);
         var table = File.ReadAllText(Path.Combine(outDir, "table.md"));
+        Assert.Contains("oracle", table);
         Assert.Contains("| end-to-end-discriminative |", table);
         Assert.Contains("<svg", File.ReadAllText(Path.Combine(outDir, "harrell-c.svg")));
         // Nothing of the runs' models, checkpoints or progress is left beside the output.
