@@ -139,7 +139,9 @@ public static class StudyCommand
             };
             study.Validate();
             using var folder = new OutputFolder(parse.GetValue(output)!);
-            new PrognosisTransferStudy(study, config, ComputeDevice.Resolve(config.Device), log).Run(cohort, source.Patches, folder);
+            // The two-stage arm fine-tunes on the patch labels: read the table with them (an error names a row without one).
+            var table = study.Arms.Contains(PrognosisArm.PatchFinetunedMil) ? RunInputs.Patches(config, log, requireLabel: true) : source.Patches;
+            new PrognosisTransferStudy(study, config, ComputeDevice.Resolve(config.Device), log).Run(cohort, table, folder);
             Console.WriteLine(File.ReadAllText(Path.Combine(folder.Destination, "table.md")));
             return 0;
         });
