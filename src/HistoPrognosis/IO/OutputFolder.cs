@@ -32,11 +32,17 @@ public sealed class OutputFolder : IDisposable
     /// The hidden staging folder beside <paramref name="destination"/>: <c>.NAME.partial-PID</c>, the name shortened
     /// (<see cref="FileNames.Fit"/>) when the whole would pass the 255-byte limit of a file name.
     /// </summary>
-    public static string StagingPath(string destination)
+    public static string StagingPath(string destination) => Beside(destination, $".partial-{Environment.ProcessId}", WorkClaim.Suffix.Length);
+
+    /// <summary>
+    /// A hidden file or folder beside <paramref name="destination"/>: <c>.NAME</c> + <paramref name="suffix"/>, the
+    /// name shortened (<see cref="FileNames.Fit"/>) so that it, plus <paramref name="reserve"/> more bytes, stays
+    /// within the 255-byte limit of a file name.
+    /// </summary>
+    public static string Beside(string destination, string suffix, int reserve = 0)
     {
         var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(destination));
-        var suffix = $".partial-{Environment.ProcessId}";
-        var name = FileNames.Fit(System.IO.Path.GetFileName(full), 1 + suffix.Length + WorkClaim.Suffix.Length);
+        var name = FileNames.Fit(System.IO.Path.GetFileName(full), 1 + suffix.Length + reserve);
         return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full) ?? ".", "." + name + suffix);
     }
 
@@ -45,15 +51,7 @@ public sealed class OutputFolder : IDisposable
     /// staging folder its name does not change with the process, so a killed run's successor resumes from it; a
     /// commit removes it.
     /// </summary>
-    public string Checkpoints
-    {
-        get
-        {
-            var full = System.IO.Path.TrimEndingDirectorySeparator(Destination);
-            const string suffix = ".checkpoints";
-            return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full) ?? ".", "." + FileNames.Fit(System.IO.Path.GetFileName(full), 1 + suffix.Length) + suffix);
-        }
-    }
+    public string Checkpoints => Beside(Destination, ".checkpoints");
 
     /// <summary>The staging folder the stage writes into.</summary>
     public string Path => _staging;

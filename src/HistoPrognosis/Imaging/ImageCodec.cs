@@ -21,9 +21,7 @@ public static class ImageCodec
     public static RgbImage Read(string path, long maxPixels = DefaultMaxPixels, string tooLargeAdvice = ReadBySlides)
     {
         if (!File.Exists(path)) throw new UserInputException($"image file not found: {path}");
-        CheckTiffData(path);
-        return Guarded(() => Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated), path, maxPixels, tooLargeAdvice,
-            (what, ex) => new UserInputException($"{path}: {what}", ex));
+        return Guarded(() => OpenChecked(path), path, maxPixels, tooLargeAdvice, (what, ex) => new UserInputException($"{path}: {what}", ex));
     }
 
     /// <summary>Decodes an encoded image held in memory (e.g. a JPEG frame); truncated data is an error.</summary>
@@ -45,18 +43,25 @@ public static class ImageCodec
         }
     }
 
-    // libvips fills a TIFF tile or strip it cannot fetch with black and only warns: check the data is in the file first.
-    private static void CheckTiffData(string path)
+    // libvips fills a TIFF tile or strip it cannot fetch with black and only warns: for a TIFF (the loader libvips
+    // chose from the content), check the data lies in the file before any pixel is read. Other formats pay nothing.
+    private static Image OpenChecked(string path)
     {
-        Span<byte> head = stackalloc byte[4];
-        long length;
-        using (var f = File.OpenRead(path))
+        var image = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
+        try
         {
-            length = f.Length;
-            head = head[..f.Read(head)];
+            if (image.Contains("vips-loader") && image.Get("vips-loader") is string loader && loader.StartsWith("tiffload", StringComparison.Ordinal))
+            {
+                long length = new FileInfo(path).Length;
+                foreach (var page in TiffDirectory.Read(path)) page.CheckDataInside(path, length);
+            }
+            return image;
         }
-        if (!TiffDirectory.HasTiffMagic(head)) return;
-        foreach (var page in TiffDirectory.Read(path)) page.CheckDataInside(path, length);
+        catch
+        {
+            image.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Refuses a header size over <paramref name="maxPixels"/>, naming the source and the limit's setting.</summary>

@@ -54,7 +54,7 @@ public static class StainBatch
         {
             // Up to 64 inputs, evenly through the list: enough pixels for a stable estimate, bounded memory.
             int count = request.Inputs.Count, used = Math.Min(count, 64);
-            var images = Enumerable.Range(0, used).Select(k => StainImageFile.Read(request.Inputs[(int)((long)k * count / used)], request.MaxImagePixels)).ToList();
+            var images = Enumerable.Range(0, used).Select(k => ImageCodec.Read(request.Inputs[(int)((long)k * count / used)], request.MaxImagePixels)).ToList();
             try
             {
                 jointSource = normalizer.EstimateSource(Mosaic.Build(images));
@@ -77,7 +77,7 @@ public static class StainBatch
                 RgbImage result;
                 try
                 {
-                    var image = StainImageFile.Read(input, request.MaxImagePixels);
+                    var image = ImageCodec.Read(input, request.MaxImagePixels); // checked with the others before any output
                     result = jointSource is null ? normalizer.Transform(image) : normalizer.Transform(image, jointSource);
                 }
                 catch (UserInputException ex) when (!ex.Message.StartsWith(input, StringComparison.Ordinal))

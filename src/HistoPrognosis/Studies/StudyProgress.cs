@@ -32,8 +32,7 @@ public class StudyProgress<TRun> where TRun : class, IStudyRecord
 
     public StudyProgress(string outputFolder, string settings)
     {
-        var full = Path.GetFullPath(outputFolder).TrimEnd(Path.DirectorySeparatorChar);
-        _path = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.progress.jsonl");
+        _path = HistoPrognosis.IO.OutputFolder.Beside(outputFolder, ".progress.jsonl");
         CutUnfinishedLine(_path);
         var lines = File.Exists(_path) ? File.ReadAllLines(_path) : [];
         if (lines.Length > 0 && lines[0] == Header(settings))

@@ -210,18 +210,10 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
     private (double Mean, double Lower, double Upper) MeanInterval(double[] values, int seed)
     {
         double mean = values.Average();
-        int samples = config.Evaluation.BootstrapSamples;
-        if (values.Length < 2 || samples < 1) return (mean, mean, mean);
-        var rng = new Random(seed);
-        var means = new double[samples];
-        for (int b = 0; b < samples; b++)
-        {
-            double sum = 0;
-            for (int i = 0; i < values.Length; i++) sum += values[rng.Next(values.Length)];
-            means[b] = sum / values.Length;
-        }
-        Array.Sort(means);
-        return (mean, means[(int)(0.025 * (samples - 1))], means[(int)Math.Ceiling(0.975 * (samples - 1))]);
+        if (values.Length < 2 || config.Evaluation.BootstrapSamples < 1) return (mean, mean, mean);
+        var interval = Bootstrap.Percentile(values.Length, idx => { double sum = 0; foreach (var i in idx) sum += values[i]; return sum / idx.Length; },
+            config.Evaluation.BootstrapSamples, seed);
+        return (mean, interval.Lower, interval.Upper);
     }
 
     /// <summary>Where transfer wins and where it does not, in words, from the Harrell C cells.</summary>
@@ -275,12 +267,11 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
     /// </summary>
     private static string WorkFolder(string destination, string settingsKey)
     {
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(destination));
-        var parent = Path.GetDirectoryName(full) ?? ".";
-        var prefix = "." + FileNames.Fit(Path.GetFileName(full), 7 + settingsKey.Length) + ".work-";
-        foreach (var other in Directory.Exists(parent) ? Directory.EnumerateDirectories(parent, prefix + "*") : [])
-            if (Path.GetFileName(other) != prefix + settingsKey) TryDelete(other);
-        return Path.Combine(parent, prefix + settingsKey);
+        var work = OutputFolder.Beside(destination, ".work-" + settingsKey);
+        var prefix = Path.GetFileName(work)[..^settingsKey.Length];
+        foreach (var other in Directory.EnumerateDirectories(Path.GetDirectoryName(work)!, prefix + "*"))
+            if (other != work) TryDelete(other);
+        return work;
     }
 
     private static void TryDelete(string folder)

@@ -121,16 +121,17 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             var armDir = Path.Combine(output, name);
             string backbone = spec, armKey = StageRunner.Key(splitKey, spec);
             string? finetunedFrom = null;
-            string predictDir, predictKey;
+            // The random twin trains every layer at one rate with the same step budget.
+            var finetune = config.ResolvedFinetune with { Policy = BackboneFactory.IsPretrained(spec) ? config.Finetune.Policy : FinetunePolicy.Scratch };
+            var modelDir = Path.Combine(armDir, "model");
+            string modelKey;
+            Action<string> predict; // writes risks.csv of the test patients into the folder it is handed
             if (config.Finetune is { Enabled: true, Objective: FinetuneObjective.Prognosis })
             {
-                // End to end: the backbone learns from the follow-up through the MIL survival loss; the random twin
-                // trains every layer at one rate with the same budget.
-                var finetune = config.ResolvedFinetune with { Policy = BackboneFactory.IsPretrained(spec) ? config.Finetune.Policy : FinetunePolicy.Scratch };
+                // End to end: the backbone learns from the follow-up through the MIL survival loss.
                 var setup = new EndToEndSetup(finetune, model, config.Seed);
                 var source = FeatureSource.Of(table, config.Features with { Backbone = spec }, config.Stain, config.Seed);
-                var modelDir = Path.Combine(armDir, "model");
-                var modelKey = StageRunner.Key("end-to-end", armKey, Yaml(finetune), Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Stain),
+                modelKey = StageRunner.Key("end-to-end", armKey, Yaml(finetune), Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Stain),
                     Yaml(config.Model), config.Seed.ToString(CultureInfo.InvariantCulture));
                 // Checkpoints outside the staging folder (which is per process), keyed by their settings inside.
                 var checkpoints = Path.Combine(armDir, ".end-to-end-checkpoints");
@@ -138,17 +139,12 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
                     new EndToEndPipeline(device, log).Train(trainCohort, source, setup, staging, config.Input.AllowMissing, checkpoints).Dispose());
                 if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
                 finetunedFrom = spec;
-                predictDir = Path.Combine(armDir, "predict");
-                predictKey = StageRunner.Key("predict", modelKey);
-                stages.Run($"{name}: predict", predictDir, predictKey, staging =>
-                    new EndToEndPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Input.AllowMissing));
+                predict = staging => new EndToEndPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Input.AllowMissing);
             }
             else
             {
                 if (config.Finetune.Enabled)
                 {
-                    // The random twin trains every layer at one rate with the same step budget.
-                    var finetune = config.ResolvedFinetune with { Policy = BackboneFactory.IsPretrained(spec) ? config.Finetune.Policy : FinetunePolicy.Scratch };
                     var dir = Path.Combine(armDir, "finetune");
                     // finetune.end_to_end is not used by patch fine-tuning: a change there must not redo this stage.
                     armKey = StageRunner.Key("finetune", armKey, Yaml(finetune with { EndToEnd = new() }), Yaml(config.Stain), config.Seed.ToString(CultureInfo.InvariantCulture));
@@ -159,15 +155,14 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
                     backbone = dir;
                 }
                 var source = FeatureSource.Of(table, config.Features with { Backbone = backbone }, config.Stain, config.Seed);
-                var modelDir = Path.Combine(armDir, "model");
-                var modelKey = StageRunner.Key("train", armKey, Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Stain), Yaml(config.Model), config.Seed.ToString(CultureInfo.InvariantCulture));
+                modelKey = StageRunner.Key("train", armKey, Yaml(config.Features with { Backbone = "", CompareBackbone = null }), Yaml(config.Stain), Yaml(config.Model), config.Seed.ToString(CultureInfo.InvariantCulture));
                 stages.Run($"{name}: train", modelDir, modelKey, staging =>
                     new PrognosisPipeline(device, log).Train(trainCohort, source, model, staging, config.Input.AllowMissing).Dispose());
-                predictDir = Path.Combine(armDir, "predict");
-                predictKey = StageRunner.Key("predict", modelKey);
-                stages.Run($"{name}: predict", predictDir, predictKey, staging =>
-                    new PrognosisPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Features.Cache, config.Input.AllowMissing));
+                predict = staging => new PrognosisPipeline(device, log).Predict(modelDir, testCohort, table, Path.Combine(staging, "risks.csv"), config.Features.Cache, config.Input.AllowMissing);
             }
+            var predictDir = Path.Combine(armDir, "predict");
+            var predictKey = StageRunner.Key("predict", modelKey);
+            stages.Run($"{name}: predict", predictDir, predictKey, predict);
             var evaluationDir = Path.Combine(armDir, "evaluation");
             var evaluationKey = StageRunner.Key("evaluate", predictKey, Yaml(config.Evaluation));
             stages.Run($"{name}: evaluate", evaluationDir, evaluationKey, staging =>
