@@ -25,6 +25,8 @@ public enum ConfigFlags
     Evaluation = 64,
     Finetune = 128,
     Compute = 256,
+    /// <summary>Only <c>--seed</c> (what <see cref="Compute"/> adds without <c>--device</c>).</summary>
+    Seed = 512,
 }
 
 /// <summary>
@@ -45,9 +47,10 @@ public sealed class RunConfigOptions
     public void AddTo(Command command)
     {
         command.Options.Add(Config);
+        if (Has(ConfigFlags.Compute | ConfigFlags.Seed))
+            Add(command, new Option<int?>("--seed") { Description = $"the run's seed (default {Defaults.Seed})" }, (c, v) => c with { Seed = v });
         if (Has(ConfigFlags.Compute))
         {
-            Add(command, new Option<int?>("--seed") { Description = $"the run's seed (default {Defaults.Seed})" }, (c, v) => c with { Seed = v });
             Add(command, new Option<string?>("--device") { Description = $"{ConfigNames.Choices<ComputeDeviceKind>()} (default {ConfigNames.Value(Defaults.Device)})" },
                 (c, v) => c with { Device = ConfigNames.Parse<ComputeDeviceKind>(v, "--device") });
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HistoPrognosis.Survival;
+using HistoPrognosis.Workflow;
 
 namespace HistoPrognosis.Cli.Commands;
 
@@ -42,50 +43,62 @@ public static class StatsCommand
         public readonly Option<string?> Risk = new("--risk") { Description = "column of risk scores (higher = worse); for brier, predicted event probabilities by --at" };
         public readonly Option<string?> Group = new("--group") { Description = "column of group labels" };
         public readonly Option<string?> Covariates = new("--covariates") { Description = "comma-separated covariate columns" };
-        public readonly Option<double?> At = new("--at") { Description = "time point" };
+        public readonly Option<double?> At = new("--at") { Description = "time point (with --config: model.horizon_months when not given)" };
         public readonly Option<double?> Tau = new("--tau") { Description = "truncation time for Uno's C" };
         public readonly Option<string> Ties = new("--ties") { Description = "Cox tie handling", DefaultValueFactory = _ => "efron" };
-        public readonly Option<int> BootstrapReplicates = new("--bootstrap") { Description = "bootstrap replicates for a percentile 95% CI (0 = none)" };
-        public readonly Option<int> Seed = new("--seed") { Description = "bootstrap seed", DefaultValueFactory = _ => 1 };
+        /// <summary>--config, --bootstrap (evaluation.bootstrap_samples) and --seed, bound as every other command binds them.</summary>
+        public readonly RunConfigOptions Config = new(ConfigFlags.Evaluation | ConfigFlags.Seed);
         public readonly Option<bool> Json = new("--json") { Description = "print one JSON object with R's names" };
 
         public Options(Need need)
         {
             Risk.Required = need.HasFlag(Need.Risk);
             Tau.Required = need.HasFlag(Need.Tau);
-            At.Required = need.HasFlag(Need.At);
+            NeedsAt = need.HasFlag(Need.At);
             Group.Required = need.HasFlag(Need.Group);
             Covariates.Required = need.HasFlag(Need.Covariates);
             Ties.AcceptOnlyFromAmong("efron", "breslow");
         }
 
-        public IEnumerable<Option> All => [Input, Time, Event, Risk, Group, Covariates, At, Tau, Ties, BootstrapReplicates, Seed, Json];
+        /// <summary>Whether the statistic is taken at a time point: --at, or the config's horizon.</summary>
+        public bool NeedsAt { get; }
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Input, Time, Event, Risk, Group, Covariates, At, Tau, Ties, Json }) command.Options.Add(option);
+            Config.AddTo(command);
+        }
     }
 
     /// <summary>Parsed input of one invocation: the table and the columns every statistic needs.</summary>
-    private sealed record Input(ParseResult Parse, Options Options, SurvivalTable Table, double[] Time, bool[] Event)
+    private sealed record Input(ParseResult Parse, Options Options, RunConfig Config, SurvivalTable Table, double[] Time, bool[] Event)
     {
         public string File => Table.FilePath;
         public double[] Numbers(Option<string?> option) => Table.Numbers(Parse.GetValue(option)!);
-        public int Replicates => Parse.GetValue(Options.BootstrapReplicates);
-        public int Seed => Parse.GetValue(Options.Seed);
+        public int Replicates => Config.Evaluation.BootstrapSamples;
+        public int Seed => Config.Seed;
         public double Value(Option<double?> option) => Parse.GetValue(option)!.Value;
+
+        /// <summary>--at, else the config's horizon when a config was given.</summary>
+        public double? At => Parse.GetValue(Options.At) ?? (Parse.GetValue(Options.Config.Config) is null ? null : Config.Model.HorizonMonths);
     }
 
     private static Command Sub(string name, string description, Need need, Func<Input, StatsOutput> run)
     {
         var options = new Options(need);
         var command = new Command(name, description);
-        foreach (var option in options.All) command.Options.Add(option);
+        options.AddTo(command);
         command.SetAction(parse =>
         {
+            var config = options.Config.Bind(parse);
+            config.Evaluation.Validate();
+            if (options.NeedsAt && parse.GetValue(options.At) is null && parse.GetValue(options.Config.Config) is null)
+                throw new UserInputException($"stats {name} needs --at (the time point), or --config whose model.horizon_months is used.");
             var table = SurvivalTable.Read(parse.GetValue(options.Input)!);
-            var input = new Input(parse, options, table,
+            var input = new Input(parse, options, config, table,
                 table.Times(parse.GetValue(options.Time)!), table.Events(parse.GetValue(options.Event)!));
             if (input.Time.Length < 2)
                 throw new UserInputException($"{table.FilePath}: {input.Time.Length} subject(s); at least 2 are needed.");
-            if (input.Replicates < 0)
-                throw new UserInputException($"--bootstrap must be ≥ 0, got {input.Replicates}.");
             StatsOutput output;
             try
             {
@@ -142,7 +155,7 @@ public static class StatsCommand
     private static StatsOutput RunTdAuc(Input input)
     {
         double[] risk = input.Numbers(input.Options.Risk);
-        double at = input.Value(input.Options.At);
+        double at = input.At!.Value;
         var output = new StatsOutput().Add("auc", TimeDependentAuc.At(input.Time, input.Event, risk, at)).Add("times", at)
             .Add("cens.model", "km").Add("n", input.Time.Length).Add("nevent", input.Event.Count(e => e));
         return WithBootstrap(output, input, Resampled(input, risk, (t, e, s) => TimeDependentAuc.At(t, e, s, at)));
@@ -155,7 +168,7 @@ public static class StatsCommand
         for (int i = 0; i < p.Length; i++)
             if (p[i] is < 0 or > 1)
                 throw new UserInputException($"{input.File}, row {input.Table.LineOf(i)}, column '{column}': {p[i]} is not a probability in [0, 1] (brier needs predicted event probabilities by --at).");
-        double at = input.Value(input.Options.At);
+        double at = input.At!.Value;
         var output = new StatsOutput().Add("brier", BrierScore.At(input.Time, input.Event, p, at)).Add("times", at)
             .Add("cens.model", "km").Add("n", input.Time.Length).Add("nevent", input.Event.Count(e => e));
         return WithBootstrap(output, input, Resampled(input, p, (t, e, s) => BrierScore.At(t, e, s, at)));
@@ -166,7 +179,7 @@ public static class StatsCommand
         var km = KaplanMeier.Fit(input.Time, input.Event);
         var (medianLower, medianUpper) = km.MedianConfidenceInterval;
         var output = Counts(input).Add("median", km.Median).Add("0.95LCL", medianLower).Add("0.95UCL", medianUpper);
-        double? at = input.Parse.GetValue(input.Options.At);
+        double? at = input.At;
         if (at is { } t)
         {
             var point = km.At(t);
@@ -229,7 +242,7 @@ public static class StatsCommand
             .Add("logtest", new StatsOutput().Add("chisq", lrt.ChiSquare).Add("df", lrt.DegreesOfFreedom).Add("p", lrt.P))
             .Add("means", PerTerm(j => fit.Means[j])).Add("ties", ties.ToString().ToLowerInvariant())
             .Add("iter", fit.Iterations).Add("n", fit.N).Add("nevent", fit.Events);
-        if (input.Parse.GetValue(input.Options.At) is { } at)
+        if (input.At is { } at)
             output.Add("times", at).Add("cumhaz0", fit.BaselineHazard.At(at));
         return output;
     }

@@ -75,6 +75,31 @@ public class StatsCommandTests
     }
 
     [Fact]
+    public void A_run_config_gives_the_bootstrap_the_seed_and_the_horizon_and_flags_override_it()
+    {
+        string config = Path.Combine(TestPaths.NewTempDirectory(), "run.yaml");
+        File.WriteAllText(config, "seed: 3\nevaluation:\n  bootstrap_samples: 50\nmodel:\n  horizon_months: 1825\n");
+        var fromConfig = Json($"stats tdauc --input {Gbsg} {Surv} --risk nodes --config {config}");
+        var fromFlags = Json($"stats tdauc --input {Gbsg} {Surv} --risk nodes --at 1825 --bootstrap 50 --seed 3");
+        Close(0.6535363624, fromConfig.GetProperty("auc").GetDouble(), 1e-8, "auc at the config's horizon");
+        Assert.Equal(1825, fromConfig.GetProperty("times").GetDouble());
+        Assert.Equal(50, fromConfig.GetProperty("bootstrap").GetProperty("replicates").GetInt32());
+        Assert.Equal(3, fromConfig.GetProperty("bootstrap").GetProperty("seed").GetInt32());
+        Assert.Equal(fromFlags.GetProperty("lower").GetDouble(), fromConfig.GetProperty("lower").GetDouble());
+        Assert.Equal(fromFlags.GetProperty("upper").GetDouble(), fromConfig.GetProperty("upper").GetDouble());
+
+        var overridden = Json($"stats tdauc --input {Gbsg} {Surv} --risk nodes --config {config} --at 1000 --bootstrap 0");
+        Assert.Equal(1000, overridden.GetProperty("times").GetDouble());
+        Assert.False(overridden.TryGetProperty("lower", out _));
+
+        File.WriteAllText(config, "evaluation:\n  bootstrap_sample: 50\n");
+        var ex = Assert.Throws<UserInputException>(() => Run($"stats cindex --input {Gbsg} {Surv} --risk nodes --config {config}"));
+        Assert.Contains("bootstrap_sample", ex.Message);
+        Assert.Contains("bootstrap_samples", ex.Message);
+        Assert.Throws<UserInputException>(() => Run($"stats tdauc --input {Gbsg} {Surv} --risk nodes"));
+    }
+
+    [Fact]
     public void Text_output_is_readable()
     {
         var (exit, output) = Run($"stats logrank --input {Gbsg} {Surv} --group grade");
