@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using HistoPrognosis.Configuration;
+using HistoPrognosis.Features;
 using HistoPrognosis.Models;
 using HistoPrognosis.Training;
 using TorchSharp;
@@ -21,21 +23,25 @@ public static class BackboneThroughput
         output.WriteLine($"threads {get_num_threads()}, device {deviceName}");
         foreach (var (size, batch) in new[] { (224, 32), (96, 64) })
         {
-            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, productPath: true):F1} patches/s (BatchNorm folded: as FeatureExtractor runs)");
-            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, productPath: false):F1} patches/s (the plain module: separate BatchNorm, NCHW)");
+            var engine = FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, device);
+            output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, engine):F1} patches/s (the default engine, {ConfigNames.Value(engine)}, fp32)");
+            if (engine != FeatureEngineKind.TorchSharp)
+                output.WriteLine($"extract {size}px batch {batch} [torchsharp, BatchNorm folded]: {Extract(backbone, size, batch, device, FeatureEngineKind.TorchSharp):F1} patches/s");
+            output.WriteLine($"extract {size}px batch {batch} [plain module: separate BatchNorm, NCHW]: {Extract(backbone, size, batch, device, null):F1} patches/s");
         }
         using var model = new PatchClassifier(backbone);
         output.WriteLine($"train step 96px batch 64: {TrainStep(model, 96, 64, device):F1} patches/s");
     }
 
-    private static double Extract(Backbone backbone, int size, int batch, Device device, bool productPath)
+    /// <summary>Patches/s through a feature engine (as FeatureExtractor runs it), or the plain module when <paramref name="engine"/> is null.</summary>
+    private static double Extract(Backbone backbone, int size, int batch, Device device, FeatureEngineKind? engine)
     {
         backbone.eval();
-        using var folded = productPath ? BatchNormFolding.Fold(backbone) : null;
         using var noGrad = no_grad();
-        using var plain = randn(batch, 3, size, size, device: device);
-        using var input = plain.alias(); // contiguous NCHW, as FeatureExtractor feeds it
-        return Time(() => backbone.forward(input).Dispose(), batch, device);
+        using var input = randn(batch, 3, size, size, device: device); // contiguous NCHW, as FeatureExtractor feeds it
+        if (engine is null) return Time(() => backbone.forward(input).Dispose(), batch, device);
+        using var run = FeatureEngine.Create(engine.Value, backbone, device);
+        return Time(() => run.Run(input), batch, device);
     }
 
     private static double TrainStep(PatchClassifier model, int size, int batch, Device device)

@@ -120,6 +120,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
         Task<PatchDataset>? Decode(List<string> chunk) => chunk.Count == 0 ? null : Task.Run(() =>
             PatchDataset.Load(chunk.SelectMany(id => byPatient[id]).ToList(), settings.ImageSize, log, "loading patches for features", reader));
         // The next chunk is decoded on worker threads while the current one runs through the backbone.
+        FeatureEngine? engine = null;
         var current = NextChunk();
         var next = Decode(current);
         try
@@ -130,7 +131,8 @@ public sealed class FeatureCache(string root, PipelineLog log)
                 var chunk = current;
                 current = NextChunk();
                 next = Decode(current);
-                var features = FeatureExtractor.Extract(backbone.Value, data, device, log, "extracting features");
+                engine ??= FeatureEngine.Create(settings.Engine, backbone.Value, device);
+                var features = FeatureExtractor.Extract(engine, backbone.Value, data, device, log, "extracting features");
                 int offset = 0;
                 foreach (var id in chunk)
                 {
@@ -151,6 +153,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
             if (next is not null)
                 try { next.GetAwaiter().GetResult().Dispose(); } catch (Exception ex) when (ex is UserInputException or IOException or InvalidDataException) { }
             foreach (var claim in claims.Values) claim.Dispose();
+            engine?.Dispose();
         }
         return heldElsewhere;
     }

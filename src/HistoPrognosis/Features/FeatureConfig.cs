@@ -9,6 +9,8 @@ public sealed record FeatureConfig
     public string Backbone { get; init; } = BackboneFactory.ImageNet;
     /// <summary>Patch side fed to the backbone, px (also the fine-tuning input size).</summary>
     public int ImageSize { get; init; } = 96;
+    /// <summary>What runs the backbone for features: <c>auto</c> (ONNX Runtime on the CPU, TorchSharp on CUDA), <c>onnxruntime</c>, <c>torchsharp</c>.</summary>
+    public FeatureEngineKind Engine { get; init; } = FeatureEngineKind.Auto;
     /// <summary>Feature cache folder (default <c>~/.local/share/histoprog/features</c>); files are keyed by weights, preprocessing and size.</summary>
     public string? Cache { get; init; }
     /// <summary>A second backbone (e.g. <c>scratch</c>) every model is also trained on, with the same patients, folds and seeds, for a paired comparison.</summary>

@@ -8,14 +8,17 @@ namespace HistoPrognosis.Features;
 
 /// <summary>
 /// Everything that determines a patch's features: the backbone (its spelling and a hash of its weights), its
-/// preprocessing and the image size. Its <see cref="Key"/> names the cache folder and is stored in every feature
+/// preprocessing, the image size and the engine that ran it (engines agree only to float32 rounding, and a rerun
+/// must give the same bytes). Its <see cref="Key"/> names the cache folder and is stored in every feature
 /// file, so a changed setting never reuses stale features, and a model refuses features of another backbone.
 /// </summary>
-public sealed record FeatureSettings(string Backbone, string WeightsHash, string Preprocessing, int ImageSize, int Dimension)
+public sealed record FeatureSettings(string Backbone, string WeightsHash, string Preprocessing, int ImageSize, int Dimension,
+    FeatureEngineKind Engine = FeatureEngineKind.TorchSharp)
 {
     // v2: extraction left channels-last (it computed wrong features on some hosts), so no v1 file is ever reused.
+    // v3: the engine is part of the key (files before it were all TorchSharp's).
     public string Key => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-        $"features-v2\n{WeightsHash}\n{Preprocessing}\n{ImageSize}\n{Dimension}")))[..20];
+        $"features-v3\n{WeightsHash}\n{Preprocessing}\n{ImageSize}\n{Dimension}\n{Engine}")))[..20];
 
     /// <summary>A folder name a person can read: backbone, size and the key.</summary>
     public string FolderName
@@ -28,8 +31,10 @@ public sealed record FeatureSettings(string Backbone, string WeightsHash, string
     }
 
     /// <param name="stainKey">the stain normalization applied before the backbone ("none", or method and fit hash)</param>
-    public static FeatureSettings Of(string backboneSpec, Backbone backbone, int imageSize, string stainKey = "none") =>
-        new(backboneSpec, HashWeights(backbone), backbone.Describe() + StainPart(stainKey), imageSize, backbone.FeatureDimension);
+    /// <param name="engine">the engine asked for; the settings hold what it resolves to on <paramref name="device"/></param>
+    public static FeatureSettings Of(string backboneSpec, Backbone backbone, int imageSize, Device device, FeatureEngineKind engine, string stainKey = "none") =>
+        new(backboneSpec, HashWeights(backbone), backbone.Describe() + StainPart(stainKey), imageSize, backbone.FeatureDimension,
+            FeatureEngine.Resolve(engine, backbone, device));
 
     /// <summary>Whether these features were made with the stain normalization named by <paramref name="stainKey"/>.</summary>
     public bool MadeWithStain(string stainKey) =>

@@ -9,7 +9,7 @@ namespace HistoPrognosis.Models;
 /// A ResNet basic block: two 3×3 convolutions, each followed by its own BatchNorm, with an optional 1×1
 /// strided projection on the shortcut. Parameter names follow torchvision so checkpoints read naturally.
 /// </summary>
-public sealed class BasicBlock : Module<Tensor, Tensor>
+public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -37,6 +37,13 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
         return y.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 
+    public string ExportOnnx(OnnxGraphBuilder graph, string x)
+    {
+        var identity = downsample is null ? x : graph.ConvNorm((Conv2d)downsample[0], (BatchNorm2d)downsample[1], x);
+        var y = graph.ConvNorm(conv2, bn2, graph.Relu(graph.ConvNorm(conv1, bn1, x)));
+        return graph.Relu(graph.Add(y, identity));
+    }
+
     /// <summary>Conv/BN pairs in the order the CNTK export emits them: the shortcut projection first.</summary>
     internal IEnumerable<(Conv2d Conv, BatchNorm2d Norm)> ConvNormPairsInExportOrder()
     {
@@ -52,7 +59,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 /// features (no classifier). Adaptive pooling lets it take any batch size and any input of at least 32 px.
 /// Input: BGR, 0–255, minus the channel means (see <see cref="BackbonePreprocessing"/>).
 /// </summary>
-public sealed class CntkResNet18 : Backbone
+public sealed class CntkResNet18 : Backbone, IOnnxExportable
 {
     public const int Features = 512;
     public static readonly int[] BlocksPerStage = [2, 2, 2, 3];
@@ -95,6 +102,8 @@ public sealed class CntkResNet18 : Backbone
         y = layer4.forward(layer3.forward(layer2.forward(layer1.forward(y))));
         return avgpool.forward(y).flatten(1).MoveToOuterDisposeScope();
     }
+
+    public string ExportOnnx(OnnxGraphBuilder graph, string x) => ResNetOnnx.Export(graph, x, conv1, bn1, [layer1, layer2, layer3, layer4]);
 
     public override int FeatureDimension => 512;
 

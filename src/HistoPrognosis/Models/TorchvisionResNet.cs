@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace HistoPrognosis.Models;
 
 /// <summary>torchvision's Bottleneck (v1.5: the stride sits on the 3×3 convolution), expansion 4.</summary>
-public sealed class Bottleneck : Module<Tensor, Tensor>
+public sealed class Bottleneck : Module<Tensor, Tensor>, IOnnxExportable
 {
     public const int Expansion = 4;
     private readonly Conv2d conv1, conv2, conv3;
@@ -35,6 +35,27 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         y = ConvNorm.Apply(conv3, bn3, y);
         return y.add_(identity).relu_().MoveToOuterDisposeScope();
     }
+
+    public string ExportOnnx(OnnxGraphBuilder graph, string x)
+    {
+        var identity = downsample is null ? x : graph.ConvNorm((Conv2d)downsample[0], (BatchNorm2d)downsample[1], x);
+        var y = graph.Relu(graph.ConvNorm(conv1, bn1, x));
+        y = graph.ConvNorm(conv3, bn3, graph.Relu(graph.ConvNorm(conv2, bn2, y)));
+        return graph.Relu(graph.Add(y, identity));
+    }
+}
+
+/// <summary>The ResNet stem (conv, BN, ReLU, 3×3/2 max pool), its stages of exportable blocks and global average pooling.</summary>
+internal static class ResNetOnnx
+{
+    public static string Export(OnnxGraphBuilder graph, string x, Conv2d conv1, BatchNorm2d bn1, Sequential[] stages)
+    {
+        var y = graph.MaxPool(graph.Relu(graph.ConvNorm(conv1, bn1, x)), kernel: 3, stride: 2, padding: 1);
+        foreach (var stage in stages)
+            foreach (var block in stage.children())
+                y = ((IOnnxExportable)block).ExportOnnx(graph, y);
+        return graph.GlobalAveragePoolFlat(y);
+    }
 }
 
 /// <summary>
@@ -42,7 +63,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
 /// layer2.0.downsample.0, fc), so a user's PyTorch weights load by name. The classifier <c>fc</c> is not part of
 /// the backbone: its keys are ignored on load. Input: RGB scaled to 0–1, normalised by ImageNet mean and std.
 /// </summary>
-public sealed class TorchvisionResNet : Backbone
+public sealed class TorchvisionResNet : Backbone, IOnnxExportable
 {
     private static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
     private static readonly float[] Std = [0.229f, 0.224f, 0.225f];
@@ -91,6 +112,8 @@ public sealed class TorchvisionResNet : Backbone
     }
 
     public int Depth { get; }
+
+    public string ExportOnnx(OnnxGraphBuilder graph, string x) => ResNetOnnx.Export(graph, x, conv1, bn1, [layer1, layer2, layer3, layer4]);
     public override int FeatureDimension => _features;
     public override IReadOnlyList<string> StageNames => Stages;
 

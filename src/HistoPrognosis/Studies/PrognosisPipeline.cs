@@ -15,10 +15,11 @@ namespace HistoPrognosis.Studies;
 public sealed record FeatureExtraction(int Patients, int Extracted, int Reused, string Folder, FeatureSettings Settings);
 
 /// <summary>Where patches come from and how their features are made.</summary>
-public sealed record FeatureSource(PatchTable Patches, string Backbone, int ImageSize, long BackboneSeed, string? CacheRoot, StainConfig Stain)
+public sealed record FeatureSource(PatchTable Patches, string Backbone, int ImageSize, long BackboneSeed, string? CacheRoot, StainConfig Stain,
+    FeatureEngineKind Engine = FeatureEngineKind.Auto)
 {
     public static FeatureSource Of(PatchTable patches, FeatureConfig features, StainConfig stain, long seed) =>
-        new(patches, features.Backbone, features.ImageSize, seed, features.Cache, stain);
+        new(patches, features.Backbone, features.ImageSize, seed, features.Cache, stain, features.Engine);
 }
 
 /// <summary>
@@ -67,7 +68,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         try
         {
             var (stain, stainKey) = source.Stain.Create(source.Patches.MaxImagePixels);
-            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, stainKey);
+            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, device, source.Engine, stainKey);
             cohort = WithPatches(cohort, table, allowMissing, log);
             return (cohort, Bags(table, cohort, backbone, settings, source.CacheRoot, stain), settings);
         }
@@ -87,7 +88,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         try
         {
             var (stain, stainKey) = source.Stain.Create(source.Patches.MaxImagePixels);
-            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, stainKey);
+            var settings = FeatureSettings.Of(source.Backbone, backbone.Value, source.ImageSize, device, source.Engine, stainKey);
             var cache = new FeatureCache(source.CacheRoot ?? FeatureCache.DefaultRoot, log);
             cache.Get(table, patients, backbone, settings, device, stain);
             return new FeatureExtraction(patients.Count, cache.Extracted, cache.Reused, cache.FolderFor(settings), settings);

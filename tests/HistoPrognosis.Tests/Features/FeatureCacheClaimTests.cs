@@ -16,7 +16,7 @@ public sealed partial class FeatureCacheClaimTests
         var table = PatchTable.Load(TestPaths.DemoLabels, requireLabel: false);
         var patients = table.PatientIds.Take(3).ToList();
         using var backbone = BackboneFactory.Create("scratch", 7);
-        var settings = FeatureSettings.Of("scratch", backbone, 32);
+        var settings = FeatureSettings.Of("scratch", backbone, 32, TorchSharp.torch.CPU, FeatureEngineKind.Auto);
         var cache = new FeatureCache(TestPaths.NewTempDirectory(), PipelineLog.Silent);
         var folder = cache.FolderFor(settings);
         var held = Path.Combine(folder, patients[1] + ".h5");

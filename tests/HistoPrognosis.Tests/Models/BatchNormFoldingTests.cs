@@ -67,13 +67,19 @@ public sealed class BatchNormFoldingTests
         Assert.True(scale > 1e-3, "features unexpectedly near zero");
         double worst = reference.Zip(folded, (a, b) => Math.Abs(a - b)).Max();
         Assert.True(worst <= 1e-4 * scale, $"max |folded − separate| {worst} against max |feature| {scale}");
-        // The product path end to end (FeatureExtractor: uint8 patches, preprocessing, folding) against the plain module.
+        // The product path end to end (FeatureExtractor: uint8 patches, preprocessing, folding) against the plain
+        // module, through both engines (ONNX Runtime runs a graph written from these weights).
         var rgb = (rand(3, 3, size, size) * 255).to_type(ScalarType.Byte);
         var expected = backbone.forward(backbone.Preprocess(rgb)).data<float>().ToArray();
         using var data = HistoPrognosis.Data.PatchDataset.FromTensor(rgb);
-        var extracted = FeatureExtractor.Extract(backbone, data, CPU, PipelineLog.Silent, "test").SelectMany(f => f).ToArray();
-        worst = expected.Zip(extracted, (a, b) => Math.Abs(a - b)).Max();
-        Assert.True(worst <= 1e-4 * expected.Max(v => Math.Abs(v)), $"max |FeatureExtractor − plain module| {worst}");
+        foreach (var kind in new[] { FeatureEngineKind.TorchSharp, FeatureEngineKind.OnnxRuntime })
+        {
+            float[] extracted;
+            using (var engine = FeatureEngine.Create(kind, backbone, CPU))
+                extracted = FeatureExtractor.Extract(engine, backbone, data, CPU, PipelineLog.Silent, "test").SelectMany(f => f).ToArray();
+            worst = expected.Zip(extracted, (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(worst <= 1e-4 * expected.Max(v => Math.Abs(v)), $"max |FeatureExtractor ({kind}) − plain module| {worst}");
+        }
         backbone.eval();
         // Outside the scope the backbone is the one it was: same keys, same values, no convolution bias.
         Assert.Equal(keys, backbone.state_dict().Keys.ToList());

@@ -133,7 +133,8 @@ public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFix
         using var backbone = BackboneFactory.Create("scratch", 7);
         var root = Path.Combine(fixture.Directory, "cache-keys");
         var device = TorchSharp.torch.CPU;
-        var settings = FeatureSettings.Of("scratch", backbone, 32);
+        var settings = FeatureSettings.Of("scratch", backbone, 32, TorchSharp.torch.CPU, FeatureEngineKind.Auto);
+        Assert.Equal(FeatureEngineKind.OnnxRuntime, settings.Engine);
         var cache = new FeatureCache(root, PipelineLog.Silent);
         var first = cache.Get(table, patients, new Lazy<Backbone>(() => backbone), settings, device);
         Assert.Equal(2, cache.Extracted);
@@ -152,10 +153,12 @@ public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFix
         Assert.True(first[0].Coords[0, 0] >= 0); // x, y from the table
 
         // Another image size or other weights: a different key, so nothing stale is read.
-        var bigger = FeatureSettings.Of("scratch", backbone, 48);
+        var bigger = FeatureSettings.Of("scratch", backbone, 48, TorchSharp.torch.CPU, FeatureEngineKind.Auto);
         Assert.NotEqual(settings.Key, bigger.Key);
         using var other = BackboneFactory.Create("scratch", 8);
-        Assert.NotEqual(settings.Key, FeatureSettings.Of("scratch", other, 32).Key);
+        Assert.NotEqual(settings.Key, FeatureSettings.Of("scratch", other, 32, TorchSharp.torch.CPU, FeatureEngineKind.Auto).Key);
+        // Another engine: engines agree only to float32 rounding, so their files are kept apart.
+        Assert.NotEqual(settings.Key, FeatureSettings.Of("scratch", backbone, 32, TorchSharp.torch.CPU, FeatureEngineKind.TorchSharp).Key);
         // A file made from another patch list is not reused.
         var fewer = new PatchTable[] { table }.Select(t => t.Subset(patients)).Single();
         Assert.Null(FeatureFile.TryRead(file, patients[0], settings.Key, "another-patch-list"));
@@ -169,7 +172,8 @@ public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFix
         var table = PatchTable.Load(fixture.Patches, requireLabel: false);
         Assert.True(table.Patches.Count > 2048, $"only {table.Patches.Count} patches: too few to span chunks");
         using var backbone = BackboneFactory.Create("scratch", 7);
-        var settings = FeatureSettings.Of("scratch", backbone, 32);
+        var settings = FeatureSettings.Of("scratch", backbone, 32, TorchSharp.torch.CPU, FeatureEngineKind.Auto);
+        Assert.Equal(FeatureEngineKind.OnnxRuntime, settings.Engine);
         var cache = new FeatureCache(Path.Combine(fixture.Directory, "cache-chunks"), PipelineLog.Silent);
         var all = cache.Get(table, table.PatientIds, new Lazy<Backbone>(() => backbone), settings, TorchSharp.torch.CPU);
         Assert.Equal(table.PatientIds.Count, cache.Extracted);
@@ -177,7 +181,9 @@ public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFix
         {
             var id = table.PatientIds[k];
             using var alone = PatchDataset.Load(table.Patches.Where(p => p.PatientId == id).ToList(), 32, PipelineLog.Silent);
-            var direct = FeatureExtractor.Extract(backbone, alone, TorchSharp.torch.CPU, PipelineLog.Silent, "direct");
+            float[][] direct;
+            using (var engine = FeatureEngine.Create(settings.Engine, backbone, TorchSharp.torch.CPU))
+                direct = FeatureExtractor.Extract(engine, backbone, alone, TorchSharp.torch.CPU, PipelineLog.Silent, "direct");
             var cached = all[k];
             Assert.Equal(id, cached.PatientId);
             Assert.Equal(direct.Length, cached.Features.Length);

@@ -81,7 +81,7 @@ public sealed class SlideManifestPipelineTests
         Assert.Equal(pngs.Patches.Count, TileImages(Path.Combine(dir, "pngs")).Count());
 
         using var backbone = BackboneFactory.Create("scratch", 7);
-        var settings = FeatureSettings.Of("scratch", backbone, 32);
+        var settings = FeatureSettings.Of("scratch", backbone, 32, TorchSharp.torch.CPU, FeatureEngineKind.Auto);
         var fromRegions = new FeatureCache(Path.Combine(dir, "cache"), PipelineLog.Silent).Get(regions, ["P"], new Lazy<Backbone>(() => backbone), settings, TorchSharp.torch.CPU).Single();
         var fromPngs = new FeatureCache(Path.Combine(dir, "cache-png"), PipelineLog.Silent).Get(pngs, ["P"], new Lazy<Backbone>(() => backbone), settings, TorchSharp.torch.CPU).Single();
         // The same pixels, so exactly the same features.

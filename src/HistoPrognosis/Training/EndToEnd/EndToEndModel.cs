@@ -1,5 +1,6 @@
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
+using HistoPrognosis.Features;
 using static TorchSharp.torch;
 
 namespace HistoPrognosis.Training.EndToEnd;
@@ -48,7 +49,9 @@ public sealed class EndToEndModel : IDisposable
     {
         Network.eval();
         using var noGrad = no_grad();
-        using var folded = BatchNormFolding.Fold(Network.Backbone);
+        // The backbone runs on the feature stage's inference engine (ONNX Runtime on the CPU), the bag head in TorchSharp.
+        using var engine = FeatureEngine.Create(FeatureEngineKind.Auto, Network.Backbone, Device);
+        var backbone = Network.Backbone;
         var results = new List<(float[], float[])>(patients.Count);
         for (int p = 0; p < patients.Count; p++)
         {
@@ -57,9 +60,11 @@ public sealed class EndToEndModel : IDisposable
             var chunks = new List<Tensor>();
             for (int start = 0; start < rows.Length; start += Config.EndToEnd.InferenceChunk)
             {
-                using var index = tensor(rows[start..Math.Min(rows.Length, start + Config.EndToEnd.InferenceChunk)], dtype: ScalarType.Int64);
+                int end = Math.Min(rows.Length, start + Config.EndToEnd.InferenceChunk);
+                using var index = tensor(rows[start..end], dtype: ScalarType.Int64);
                 // contiguous NCHW: see FeatureExtractor
-                chunks.Add(Network.Embed(patients.Patches.Images.index_select(0, index).to(Device).contiguous()));
+                var features = engine.Run(backbone.Preprocess(patients.Patches.Images.index_select(0, index).to(Device).contiguous()));
+                chunks.Add(tensor(features, [end - start, engine.Dimension]).to(Device));
             }
             var output = Network.RunBag(cat(chunks, 0));
             results.Add((output.Outputs.cpu().data<float>().ToArray(), output.Attention.cpu().data<float>().ToArray()));
