@@ -27,6 +27,8 @@ public enum ConfigFlags
     Compute = 256,
     /// <summary>Only <c>--seed</c> (what <see cref="Compute"/> adds without <c>--device</c>).</summary>
     Seed = 512,
+    /// <summary>The prognosis-transfer study's section (<c>study</c>).</summary>
+    Study = 1024,
 }
 
 /// <summary>
@@ -127,6 +129,20 @@ public sealed class RunConfigOptions
                 (c, v) => c with { Model = c.Model with { Mil = c.Model.Mil with { PcaComponents = v } } });
             Add(command, new Option<double?>("--validation-fraction") { Description = $"share of the training patients that picks the epoch (0 = train to the end; default {m.ValidationFraction})" },
                 (c, v) => c with { Model = c.Model with { ValidationFraction = v } });
+        }
+        if (Has(ConfigFlags.Study))
+        {
+            var st = Defaults.Study;
+            static string Sizes(IEnumerable<int> sizes) => string.Join(",", sizes.Select(n => n == 0 ? "all" : n.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Add(command, new Option<string?>("--sizes") { Description = $"study: training patients per run, comma-separated; 'all' = every patient left after the test split (default {Sizes(st.Sizes)})" },
+                (c, v) => c with { Study = c.Study with { Sizes = List(v).Select(t => t == "all" ? 0 : int.TryParse(t, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : throw new UserInputException($"--sizes: '{t}' is not a whole number or 'all'")).ToArray() } });
+            Add(command, new Option<int?>("--repeats") { Description = $"study: draws of training patients per size (default {st.Repeats})" }, (c, v) => c with { Study = c.Study with { Repeats = v } });
+            Add(command, new Option<string?>("--arms") { Description = $"study: comma-separated, scratch-end-to-end required: {string.Join(", ", Enum.GetValues<PrognosisArm>().Select(PrognosisTransferStudy.Name))} (default {string.Join(",", st.Arms.Select(PrognosisTransferStudy.Name))})" },
+                (c, v) => c with { Study = c.Study with { Arms = List(v).Select(PrognosisTransferStudy.ParseArm).ToArray() } });
+            Add(command, new Option<double?>("--test-fraction") { Description = $"study: share of patients held out once as its test patients, stratified by event (default {st.TestFraction})" },
+                (c, v) => c with { Study = c.Study with { TestFraction = v } });
+            Add(command, new Option<int?>("--study-head-steps") { Description = "study: head-only steps of every arm (default: --head-steps)" }, (c, v) => c with { Study = c.Study with { HeadOnlySteps = v } });
+            Add(command, new Option<int?>("--study-full-steps") { Description = "study: steps after the head-only phase of every arm (default: --full-steps)" }, (c, v) => c with { Study = c.Study with { FullSteps = v } });
         }
         if (Has(ConfigFlags.Finetune))
         {

@@ -8,7 +8,7 @@ public static class DemoCommand
 {
     public static Command Create()
     {
-        var options = new RunConfigOptions(ConfigFlags.Patches | ConfigFlags.Features | ConfigFlags.Model | ConfigFlags.Finetune | ConfigFlags.Evaluation | ConfigFlags.Compute);
+        var options = new RunConfigOptions(ConfigFlags.Patches | ConfigFlags.Features | ConfigFlags.Model | ConfigFlags.Finetune | ConfigFlags.Evaluation | ConfigFlags.Compute | ConfigFlags.Study);
         var output = new Option<string>("--out") { Description = "output folder (results.json, summary.md, run-config.yaml, one folder per stage)", DefaultValueFactory = _ => "demo-out" };
         var command = new Command("demo", "fine-tuned vs scratch ResNet18 on real IDC patches, MIL survival on simulated follow-up, report (= histoprog run with the demo preset)") { output };
         options.AddTo(command);

@@ -11,7 +11,7 @@ public static class RunCommand
         var file = new Argument<string>("config") { Description = "run config (YAML or JSON), e.g. an earlier run's run-config.yaml" };
         var output = new Option<string>("--out") { Description = "output folder: one folder per stage, results.json, summary.md, run-config.yaml", Required = true };
         var options = new RunConfigOptions(ConfigFlags.Cohort | ConfigFlags.Patches | ConfigFlags.Tiling | ConfigFlags.Features | ConfigFlags.Model
-                                           | ConfigFlags.Crossval | ConfigFlags.Evaluation | ConfigFlags.Finetune | ConfigFlags.Compute);
+                                           | ConfigFlags.Crossval | ConfigFlags.Evaluation | ConfigFlags.Finetune | ConfigFlags.Compute | ConfigFlags.Study);
         var command = new Command("run", "tile → fine-tune → extract → cross-validate or train + predict → evaluate → report, from one config; stages already done with the same settings are skipped") { file, output };
         options.AddTo(command);
         command.SetAction(parse =>

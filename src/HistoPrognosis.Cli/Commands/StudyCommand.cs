@@ -109,34 +109,20 @@ public static class StudyCommand
     /// <summary><c>histoprog study prognosis-transfer</c>: transfer vs scratch on the five-year prognosis itself.</summary>
     private static Command PrognosisTransfer()
     {
-        var defaults = new PrognosisTransferConfig();
-        var sizes = new Option<string>("--sizes") { Description = $"training patients per run, comma-separated; 'all' = every patient left after the test split (default {string.Join(",", defaults.Sizes.Select(s => s == 0 ? "all" : s.ToString(System.Globalization.CultureInfo.InvariantCulture)))})" };
-        var repeats = new Option<int?>("--repeats") { Description = $"draws of training patients per size (default {defaults.Repeats})" };
-        var arms = new Option<string>("--arms") { Description = $"comma-separated, scratch-end-to-end required: {string.Join(", ", Enum.GetValues<PrognosisArm>().Select(PrognosisTransferStudy.Name))} (default {string.Join(",", defaults.Arms.Select(PrognosisTransferStudy.Name))})" };
-        var testFraction = new Option<double?>("--test-fraction") { Description = $"share of patients held out once as the test patients, stratified by event (default {defaults.TestFraction})" };
         var output = new Option<string>("--out") { Required = true };
-        var options = new RunConfigOptions(ConfigFlags.Cohort | ConfigFlags.Patches | ConfigFlags.Features | ConfigFlags.Model | ConfigFlags.Finetune | ConfigFlags.Evaluation | ConfigFlags.Compute);
+        var options = new RunConfigOptions(ConfigFlags.Cohort | ConfigFlags.Patches | ConfigFlags.Features | ConfigFlags.Model | ConfigFlags.Finetune
+                                           | ConfigFlags.Evaluation | ConfigFlags.Compute | ConfigFlags.Study);
         var command = new Command("prognosis-transfer",
             "scratch vs ImageNet (frozen-feature MIL, end-to-end discriminative / gradual, two-stage patch fine-tuning) on the prognosis itself, at growing training sizes; one held-out test split")
         {
-            sizes, repeats, arms, testFraction, output,
+            output,
         };
         options.AddTo(command);
         command.SetAction(parse =>
         {
             var log = PipelineLog.Console;
             var (config, cohort, source) = RunInputs.ForModelling(options, parse, log);
-            var study = defaults with
-            {
-                Sizes = parse.GetValue(sizes) is { } s
-                    ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => t == "all" ? 0 : ParseInts(t, "--sizes")[0]).ToArray()
-                    : defaults.Sizes,
-                Repeats = parse.GetValue(repeats) ?? defaults.Repeats,
-                Arms = parse.GetValue(arms) is { } a
-                    ? a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(PrognosisTransferStudy.ParseArm).ToArray()
-                    : defaults.Arms,
-                TestFraction = parse.GetValue(testFraction) ?? defaults.TestFraction,
-            };
+            var study = config.Study;
             study.Validate();
             using var folder = new OutputFolder(parse.GetValue(output)!);
             // The two-stage arm fine-tunes on the patch labels: read the table with them (an error names a row without one).

@@ -1,4 +1,5 @@
 using HistoPrognosis.Data;
+using HistoPrognosis.Features;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
 using HistoPrognosis.Training.EndToEnd;
@@ -24,15 +25,18 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
         config.Validate();
         var cohort = PrognosisPipeline.WithPatches(fullCohort, source.Patches, allowMissing, log);
         var ids = cohort.Patients.Select(p => p.PatientId).ToList();
-        using var reader = new PatchReader(source.Stain.Create(source.Patches.MaxImagePixels).Transform);
+        var (stain, stainKey) = source.Stain.Create(source.Patches.MaxImagePixels);
+        using var reader = new PatchReader(stain);
         using var patches = PatchDataset.Load(source.Patches.Subset(ids).Patches, source.ImageSize, log, "loading patches", reader);
         var all = PatientPatches.Create(patches, ids, cohort.Time, cohort.Events);
         var (train, validation) = PrognosisPipeline.HoldOut(ids, all.Event, config.EndToEnd.ValidationFraction, config.Seed);
         log.Info($"end-to-end: training on {train.Count} patients ({train.Count(i => all.Event[i])} events, {patches.Count} patches in all), validating on {validation.Count}");
         var backbone = BackboneFactory.Create(source.Backbone, source.BackboneSeed);
         var model = new EndToEndTrainer(config, device, log).Train(backbone, all.Select(train), all.Select(validation), checkpointDirectory: checkpointDirectory);
+        // The features this model's backbone gives as --backbone MODEL_DIR (same weights, preprocessing, size and engine).
+        var features = FeatureSettings.Of($"end-to-end model from {source.Backbone}", model.Network.Backbone, source.ImageSize, device, source.Engine, stainKey);
         var manifest = new EndToEndManifest(EndToEndModelFile.Version, source.Backbone, source.BackboneSeed, source.ImageSize, source.Stain, config,
-            model.Head.State, model.Describe(), model.History?.BestStep ?? 0, train.Select(i => ids[i]).ToArray());
+            model.Head.State, model.Describe(), model.History?.BestStep ?? 0, train.Select(i => ids[i]).ToArray(), features);
         EndToEndModelFile.Save(modelDirectory, model, manifest);
         return model;
     }

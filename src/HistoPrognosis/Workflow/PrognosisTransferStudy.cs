@@ -20,15 +20,23 @@ namespace HistoPrognosis.Workflow;
 public sealed record PrognosisTransferRun(
     string Arm, int TrainPatients, int Repeat, double HarrellC, double? UnoC, double? TimeDependentAuc, double? Brier,
     double TrainingHarrellC, double? DifferenceToScratch, double? DifferenceLower, double? DifferenceUpper,
-    IReadOnlyList<EvaluationPoint> ValidationCDuringTraining, double Seconds, long PeakRssMb, double[] TestRisks) : IStudyRecord
+    IReadOnlyList<EvaluationPoint> ValidationCDuringTraining, double Seconds, long PeakRssMb, double[] TestRisks,
+    double? HarrellLower = null, double? HarrellUpper = null) : IStudyRecord
 {
     public (string Arm, int TrainPatients, int Repeat) Key => (Arm, TrainPatients, Repeat);
     /// <summary>Training C minus test C: how much of what the arm learned does not carry to unseen patients.</summary>
     public double Overfitting => TrainingHarrellC - HarrellC;
 }
 
-/// <summary>Mean over repeats of one arm at one training size, with a bootstrap 95% interval of the mean.</summary>
+/// <summary>
+/// Mean over repeats of one arm at one training size, with a bootstrap 95% interval of the mean; for a single repeat,
+/// the patient-bootstrap interval of that run on the test patients (Harrell C and the paired difference).
+/// </summary>
 public sealed record PrognosisTransferCell(string Arm, int TrainPatients, string Metric, double Mean, double Lower, double Upper, int Runs);
+
+/// <summary>What a run's results.json says of its prognosis-transfer study (<c>summary.json</c> in the study folder).</summary>
+public sealed record PrognosisTransferSummary(int TestPatients, int TrainingPool, IReadOnlyDictionary<string, double> ReferenceC,
+    IReadOnlyList<PrognosisTransferCell> Cells, string Statement);
 
 /// <summary>
 /// Does transfer learning beat training from scratch for five-year prognosis itself? One stratified test split of
@@ -52,6 +60,12 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
 
     /// <summary>The arm as study outputs and <c>--arms</c> spell it: scratch-end-to-end, frozen-mil, ...</summary>
     public static string Name(PrognosisArm arm) => string.Concat(arm.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    public const string SummaryName = "summary.json";
+
+    public static PrognosisTransferSummary ReadSummary(string folder) =>
+        JsonSerializer.Deserialize<PrognosisTransferSummary>(File.ReadAllText(Path.Combine(folder, SummaryName)), JsonDefaults.Options)
+        ?? throw new InvalidDataException($"{folder}: empty {SummaryName}");
 
     public IReadOnlyList<PrognosisTransferRun> Run(Cohort cohort, PatchTable table, OutputFolder output)
     {
@@ -112,6 +126,9 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         {
             study, test_patients = testIds, training_pool = pool.Count, reference_c = references, runs = runs.Select(r => r with { TestRisks = [] }), summary = cells, statement,
         }, JsonDefaults.Options));
+        File.WriteAllText(output.File(SummaryName), JsonSerializer.Serialize(
+            new PrognosisTransferSummary(testIds.Length, pool.Count, references, cells.Where(c => c.Metric is "harrell_c" or "difference_to_scratch").ToList(), statement),
+            JsonDefaults.Options));
         CsvFile.Write(output.File("test-risks.csv"), ["patient_id", "arm", "train_patients", "repeat", "risk"],
             runs.SelectMany(r => r.TestRisks.Select((risk, i) => new object?[] { testIds[i], r.Arm, r.TrainPatients, r.Repeat, risk })));
         File.WriteAllText(output.File("table.md"), Table(cells, statement, testCohort, pool.Count, references));
@@ -142,7 +159,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
             if (arm == PrognosisArm.PatchFinetunedMil)
             {
                 var patchDir = Path.Combine(folder, "patch-finetune");
-                var finetune = config.ResolvedFinetune with { Policy = FinetunePolicy.Discriminative };
+                var finetune = study.Budget(config) with { Policy = FinetunePolicy.Discriminative };
                 new FinetuneJob(new FinetuneJobConfig(imagenet, model.Seed, finetune, config.Stain), device, log).Run(table.Subset(trainCohort.Patients.Select(p => p.PatientId)), null, patchDir);
                 backbone = patchDir;
             }
@@ -162,7 +179,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
             };
             var backbone = arm == PrognosisArm.ScratchEndToEnd ? BackboneFactory.Scratch : imagenet;
             var source = FeatureSource.Of(table, config.Features with { Backbone = backbone }, config.Stain, model.Seed);
-            var setup = new EndToEndSetup(config.ResolvedFinetune with { Policy = policy }, model, model.Seed);
+            var setup = new EndToEndSetup(study.Budget(config) with { Policy = policy }, model, model.Seed);
             var pipeline = new EndToEndPipeline(device, log);
             Directory.CreateDirectory(modelDir);
             using (var trained = pipeline.Train(trainCohort, source, setup, modelDir, config.Input.AllowMissing, Path.Combine(folder, "checkpoints")))
@@ -185,7 +202,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         using var self = Process.GetCurrentProcess();
         return new PrognosisTransferRun(Name(arm), n, repeat, evaluation.HarrellC.Value, evaluation.UnoC?.Value, evaluation.TimeDependentAuc?.Value, evaluation.Brier?.Value,
             Concordance.Harrell(trainCohort.Time, trainCohort.Events, trainRisks).Value, difference, lower, upper, convergence,
-            clock.Elapsed.TotalSeconds, self.PeakWorkingSet64 / (1 << 20), testRisks);
+            clock.Elapsed.TotalSeconds, self.PeakWorkingSet64 / (1 << 20), testRisks, evaluation.HarrellC.Lower, evaluation.HarrellC.Upper);
     }
 
     private List<PrognosisTransferCell> Summarize(IReadOnlyList<PrognosisTransferRun> runs)
@@ -201,6 +218,14 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
                 var values = group.Select(pick).OfType<double>().Where(double.IsFinite).ToArray();
                 if (values.Length == 0) continue;
                 var (mean, low, high) = MeanInterval(values, StableSeed.Of(config.Seed, group.Key.Arm, group.Key.TrainPatients, metric));
+                // One draw: its spread over repeats is unknown, but the test patients' bootstrap interval is not.
+                if (values.Length == 1 && group.Single() is var only)
+                    (low, high) = metric switch
+                    {
+                        "harrell_c" when only.HarrellLower is double l && only.HarrellUpper is double u => (l, u),
+                        "difference_to_scratch" when only.DifferenceLower is double l && only.DifferenceUpper is double u => (l, u),
+                        _ => (low, high),
+                    };
                 cells.Add(new PrognosisTransferCell(group.Key.Arm, group.Key.TrainPatients, metric, mean, low, high, values.Length));
             }
         return cells;
@@ -241,11 +266,12 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         var inv = CultureInfo.InvariantCulture;
         string Cell(string arm, int n, string metric) =>
             cells.FirstOrDefault(c => c.Arm == arm && c.TrainPatients == n && c.Metric == metric) is { } c
-                ? (c.Runs > 1 ? string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", c.Mean, c.Lower, c.Upper) : c.Mean.ToString("F3", inv)) : "–";
+                ? (c.Lower != c.Upper ? string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", c.Mean, c.Lower, c.Upper) : c.Mean.ToString("F3", inv)) : "–";
         var text = new StringBuilder("# Prognosis transfer study\n\n");
         text.AppendLine(inv, $"Test patients: {testCohort.Patients.Count} ({testCohort.Events.Count(e => e)} events), held out once; training draws from {pool}. "
-                             + $"Backbone {config.Features.Backbone} at {config.Features.ImageSize} px, {config.ResolvedFinetune.TotalSteps} end-to-end steps, "
-                             + $"MIL {ConfigNames.Value(config.Model.Aggregator)} / {ConfigNames.Value(config.Model.Loss)}. Mean over {study.Repeats} repeat(s), 95% bootstrap interval of the mean.");
+                             + $"Backbone {config.Features.Backbone} at {config.Features.ImageSize} px, {study.Budget(config).TotalSteps} end-to-end steps, "
+                             + $"MIL {ConfigNames.Value(config.Model.Aggregator)} / {ConfigNames.Value(config.Model.Loss)}. Mean over {study.Repeats} repeat(s), 95% bootstrap interval of the mean"
+                             + (study.Repeats == 1 ? " (one repeat: the run's 95% patient-bootstrap interval on the test patients, for Harrell C and the paired difference)." : "."));
         if (references.Count > 0)
             text.AppendLine().AppendLine("Reference Harrell C on the same test patients (simulated cohort): " +
                                          string.Join(", ", references.Select(r => string.Format(inv, "{0} {1:F3}", r.Key, r.Value))) + ".");

@@ -33,6 +33,8 @@ public sealed record RunConfig
     public CrossvalConfig Crossval { get; init; } = new();
     public EvaluationConfig Evaluation { get; init; } = new();
     public ReportConfig Report { get; init; } = new();
+    /// <summary>The prognosis-transfer study: <c>histoprog study prognosis-transfer</c>, and <c>histoprog run</c> when enabled.</summary>
+    public PrognosisTransferConfig Study { get; init; } = new();
 
     /// <summary>The model settings as the stages use them: the run's seed applied.</summary>
     public PrognosisConfig ResolvedModel => Model with { Seed = Seed };
@@ -68,6 +70,7 @@ public sealed record RunConfig
         Model.Validate();
         Crossval.Validate();
         Evaluation.Validate();
+        if (Study.Enabled) Study.Validate();
         if (Finetune.Enabled && Evaluation.Protocol == EvaluationProtocol.Crossval)
             throw new UserInputException("finetune.enabled needs evaluation.protocol: holdout (fine-tuning on every patient's patches would leak into the cross-validation folds)");
         if (Finetune is { Enabled: true, Objective: FinetuneObjective.Prognosis } && Model.Clinical.Count > 0)

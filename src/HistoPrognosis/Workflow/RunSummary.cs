@@ -31,6 +31,7 @@ public static class RunSummary
             foreach (var d in cv.BackboneComparisons ?? []) text.AppendLine().AppendLine(inv, $"- {d.Model}: {cv.Backbone} − {cv.ComparisonBackbone} pooled C {Signed(d.Difference)}");
             if (cv.ReferenceC.Count > 0) text.AppendLine().AppendLine("References (Harrell C, all patients): " + string.Join(", ", cv.ReferenceC.Select(kv => string.Format(inv, "{0} {1:F3}", kv.Key, kv.Value))));
             text.AppendLine().AppendLine("Details: `crossval/table.md`, out-of-fold risks `crossval/oof-risks.csv`.");
+            AppendStudy(text, r.PrognosisTransfer);
             return text.ToString();
         }
         text.AppendLine(inv, $"Held-out test patients: {r.TestPatients} (trained on {r.TrainPatients}); split in `split/split.csv`.").AppendLine();
@@ -52,6 +53,32 @@ public static class RunSummary
         if (r.Arms.FirstOrDefault()?.Evaluation.ReferenceC is { Count: > 0 } references)
             text.AppendLine().AppendLine("References on the test patients (Harrell C): " + string.Join(", ", references.Select(kv => string.Format(inv, "{0} {1:F3}", kv.Key, kv.Value))) + ".");
         text.AppendLine().AppendLine("Per arm: `<arm>/model`, `<arm>/predict/risks.csv`, `<arm>/evaluation/summary.md` (Kaplan–Meier by risk group, `km.svg`).");
+        AppendStudy(text, r.PrognosisTransfer);
         return text.ToString();
+    }
+
+    /// <summary>The prognosis-transfer study: test Harrell C per arm and training size, and the paired difference to scratch.</summary>
+    private static void AppendStudy(StringBuilder text, PrognosisTransferSummary? study)
+    {
+        if (study is null) return;
+        var inv = CultureInfo.InvariantCulture;
+        var sizes = study.Cells.Select(c => c.TrainPatients).Distinct().Order().ToList();
+        text.AppendLine().AppendLine("## Transfer vs scratch on the prognosis itself").AppendLine();
+        text.AppendLine(inv, $"`prognosis-transfer/`: its own split, {study.TestPatients} test patients; training draws of {string.Join(" and ", sizes)} of the other {study.TrainingPool}. " +
+            "Test Harrell C (95% interval); below it, each arm's paired difference to scratch end to end on the same patients.").AppendLine();
+        text.AppendLine("| arm | " + string.Join(" | ", sizes.Select(n => $"{n} patients")) + " |").AppendLine("|---|" + string.Concat(sizes.Select(_ => "---|")));
+        string Cell(PrognosisTransferCell? c, string format) => c is null ? "—"
+            : double.IsFinite(c.Lower) && double.IsFinite(c.Upper) && c.Lower != c.Upper
+                ? string.Format(inv, "{0} ({1}–{2})", c.Mean.ToString(format, inv), c.Lower.ToString(format, inv), c.Upper.ToString(format, inv))
+                : c.Mean.ToString(format, inv);
+        foreach (var arm in study.Cells.Select(c => c.Arm).Distinct())
+        {
+            text.AppendLine($"| {arm} | " + string.Join(" | ", sizes.Select(n => Cell(study.Cells.FirstOrDefault(c => c.Arm == arm && c.TrainPatients == n && c.Metric == "harrell_c"), "F3"))) + " |");
+            if (study.Cells.Any(c => c.Arm == arm && c.Metric == "difference_to_scratch"))
+                text.AppendLine($"| {arm} − scratch | " + string.Join(" | ", sizes.Select(n => Cell(study.Cells.FirstOrDefault(c => c.Arm == arm && c.TrainPatients == n && c.Metric == "difference_to_scratch"), "+0.000;-0.000"))) + " |");
+        }
+        if (study.ReferenceC.Count > 0)
+            text.AppendLine().AppendLine("References on the study's test patients (Harrell C): " + string.Join(", ", study.ReferenceC.Select(kv => string.Format(inv, "{0} {1:F3}", kv.Key, kv.Value))) + ".");
+        text.AppendLine().AppendLine(study.Statement).AppendLine().AppendLine("Details: `prognosis-transfer/table.md`, `harrell-c.svg`, `overfitting.svg`, `study.json`.");
     }
 }

@@ -19,7 +19,7 @@ public sealed record RunArm(string Name, string Backbone, string? FinetunedFrom,
 /// <summary>What <c>histoprog run</c> (and the demo) write to <c>results.json</c>.</summary>
 public sealed record RunResult(
     string Title, EvaluationProtocol Protocol, int Seed, int Patients, int Events, int TrainPatients, int TestPatients,
-    IReadOnlyList<RunArm> Arms, BackboneComparison? Comparison, CrossValidationResult? Crossval);
+    IReadOnlyList<RunArm> Arms, BackboneComparison? Comparison, CrossValidationResult? Crossval, PrognosisTransferSummary? PrognosisTransfer = null);
 
 /// <summary>
 /// The whole workflow from one <see cref="RunConfig"/>: tile (slides) → simulate follow-up (if asked) → split
@@ -101,7 +101,7 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
                     config.Features.CompareBackbone, staging, config.Input.AllowMissing));
             var crossval = JsonSerializer.Deserialize<CrossValidationResult>(File.ReadAllText(Path.Combine(dir, "crossval.json")), JsonDefaults.Options)!;
             return Finish(output, new RunResult(config.Report.Title, config.Evaluation.Protocol, config.Seed, crossval.Patients, crossval.Events,
-                crossval.Patients, 0, [], null, crossval));
+                crossval.Patients, 0, [], null, crossval, Study(output, stages, inputKey, cohort, table, device)));
         }
 
         // Holdout: one stratified patient split, written down so every later stage (and a person) sees the same one.
@@ -177,7 +177,27 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             comparison = CrossValidation.Compare($"{ConfigNames.Value(config.Model.Aggregator)} {config.Features.Backbone} − {config.Features.CompareBackbone}", "image",
                 testCohort.Time, testCohort.Events, risks[MainArm], risks[CompareArm], bootstrap, config.Seed + 37, config.Evaluation.MinDefinedShare);
         return Finish(output, new RunResult(config.Report.Title, config.Evaluation.Protocol, config.Seed, trainCohort.Patients.Count + testCohort.Patients.Count,
-            trainCohort.Events.Count(e => e) + testCohort.Events.Count(e => e), trainCohort.Patients.Count, testCohort.Patients.Count, results, comparison, null));
+            trainCohort.Events.Count(e => e) + testCohort.Events.Count(e => e), trainCohort.Patients.Count, testCohort.Patients.Count, results, comparison, null,
+            Study(output, stages, inputKey, cohort, table, device)));
+    }
+
+    /// <summary>
+    /// The prognosis-transfer study (<c>study.enabled</c>) on the run's whole cohort, with its own test split and
+    /// training draws, into <c>prognosis-transfer/</c>: a stage like the others, resumed from its finished runs.
+    /// </summary>
+    private PrognosisTransferSummary? Study(string output, StageRunner stages, string inputKey, Cohort cohort, PatchTable table, Device device)
+    {
+        if (!config.Study.Enabled) return null;
+        string Yaml(object section) => ConfigWriter.ToYaml(section);
+        var dir = Path.Combine(output, "prognosis-transfer");
+        var key = StageRunner.Key("prognosis-transfer", inputKey, Yaml(config.Study), Yaml(config.Features with { CompareBackbone = null }), Yaml(config.Stain),
+            Yaml(config.Finetune), Yaml(config.Model), Yaml(config.Evaluation), config.Seed.ToString(CultureInfo.InvariantCulture));
+        stages.RunInPlace("prognosis-transfer study", dir, key, folder =>
+        {
+            using var staged = new OutputFolder(folder);
+            new PrognosisTransferStudy(config.Study, config, device, log).Run(cohort, table, staged);
+        });
+        return PrognosisTransferStudy.ReadSummary(dir);
     }
 
     /// <summary>The holdout split (stratified by event), its training part checked against the model's minimum and its test part against the evaluation's.</summary>

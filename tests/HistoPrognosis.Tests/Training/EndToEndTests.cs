@@ -218,6 +218,13 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var card = EndToEndModelFile.Load(model, CPU);
         using (card.Model)
         {
+            // The manifest's feature key is the key `extract --backbone MODEL_DIR` files its features under.
+            var cache = Path.Combine(dir, "cache");
+            (exit, _, error) = Studies.PrognosisPipelineTests.Run("extract", "--patches", TestPaths.DemoLabels, "--max-patients", "2", "--backbone", model,
+                "--image-size", "32", "--feature-cache", cache);
+            Assert.True(exit == 0, error);
+            Assert.NotNull(card.Manifest.Features);
+            Assert.EndsWith("_" + card.Manifest.Features!.Key, Assert.Single(Directory.GetDirectories(cache)));
             Assert.Contains("4 patients × ≤4 patches per micro-batch", card.Manifest.Description);
             Assert.Contains("BatchNorm running statistics frozen", card.Manifest.Description);
         }

@@ -14,7 +14,8 @@ namespace HistoPrognosis.Tests.Workflow;
 public sealed class DemoTests
 {
     private static readonly string[] Tiny =
-        ["--max-patients", "20", "--seed", "5", "--image-size", "32", "--batch", "8", "--head-steps", "3", "--full-steps", "3", "--epochs", "5", "--bootstrap", "50"];
+        ["--max-patients", "20", "--seed", "5", "--image-size", "32", "--batch", "8", "--head-steps", "3", "--full-steps", "3", "--epochs", "5", "--bootstrap", "50",
+         "--sizes", "6,all", "--study-head-steps", "1", "--study-full-steps", "2"];
 
     private static (int Exit, string Output, string Error) Run(params string[] args) => Studies.PrognosisPipelineTests.Run(args);
 
@@ -43,6 +44,29 @@ public sealed class DemoTests
             Assert.Equal(arms[0].GetProperty("evaluation").GetProperty("harrell_c").GetProperty("value").GetDouble()
                          - arms[1].GetProperty("evaluation").GetProperty("harrell_c").GetProperty("value").GetDouble(), difference, 12);
         }
+        // The prognosis-transfer story: three arms at the small and the full training size, each with its interval, and
+        // every paired difference the difference of the two arms' test C on the same patients.
+        using (var json = JsonDocument.Parse(results))
+        {
+            var study = json.RootElement.GetProperty("prognosis_transfer");
+            Assert.Equal(6, study.GetProperty("test_patients").GetInt32());
+            var cells = study.GetProperty("cells").EnumerateArray().Select(c => (Arm: c.GetProperty("arm").GetString()!, N: c.GetProperty("train_patients").GetInt32(),
+                Metric: c.GetProperty("metric").GetString()!, Mean: c.GetProperty("mean").GetDouble(), Lower: c.GetProperty("lower").GetDouble(), Upper: c.GetProperty("upper").GetDouble())).ToList();
+            Assert.Equal(new[] { 6, 14 }, cells.Select(c => c.N).Distinct().Order());
+            Assert.Equal(new[] { "end-to-end-discriminative", "frozen-mil", "scratch-end-to-end" }, cells.Select(c => c.Arm).Distinct().Order());
+            foreach (var c in cells.Where(c => c.Metric == "harrell_c"))
+            {
+                Assert.InRange(c.Mean, 0, 1);
+                Assert.True(c.Lower < c.Upper && c.Lower <= c.Mean && c.Mean <= c.Upper, $"{c.Arm} n={c.N}: no patient-bootstrap interval around {c.Mean}");
+            }
+            foreach (var d in cells.Where(c => c.Metric == "difference_to_scratch"))
+                Assert.Equal(cells.Single(c => c.Arm == d.Arm && c.N == d.N && c.Metric == "harrell_c").Mean
+                             - cells.Single(c => c.Arm == "scratch-end-to-end" && c.N == d.N && c.Metric == "harrell_c").Mean, d.Mean, 12);
+            Assert.Equal(4, cells.Count(c => c.Metric == "difference_to_scratch"));
+        }
+        Assert.Contains("## Transfer vs scratch on the prognosis itself", File.ReadAllText(Path.Combine(outDir, "summary.md")));
+        Assert.True(File.Exists(Path.Combine(outDir, "prognosis-transfer", "harrell-c.svg")));
+
         // The split is patient-level: no test patient's patches trained either network or either MIL model.
         var split = File.ReadAllLines(Path.Combine(outDir, "split", "split.csv")).Skip(1).Select(l => l.Split(',')).ToList();
         Assert.Empty(split.Where(r => r[1] == "train").Select(r => r[0]).Intersect(split.Where(r => r[1] == "test").Select(r => r[0])));

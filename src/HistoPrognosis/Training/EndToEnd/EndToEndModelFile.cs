@@ -11,10 +11,11 @@ namespace HistoPrognosis.Training.EndToEnd;
 /// <summary>
 /// Everything but the weights of a saved end-to-end model (<c>end-to-end.json</c>): the backbone it started from
 /// (its architecture is rebuilt from it, then every weight is replaced), input size and stain normalization, the
-/// training settings, the head calibration, the model card line and the training patients.
+/// training settings, the head calibration, the model card line, the training patients, and the feature settings of
+/// the fine-tuned backbone: <c>--backbone MODEL_DIR</c> extracts into the cache folder of that key.
 /// </summary>
 public sealed record EndToEndManifest(int Version, string Backbone, long BackboneSeed, int ImageSize, StainConfig Stain, EndToEndSetup Config,
-    SurvivalHeadState Head, string Description, int BestStep, string[] TrainingPatients);
+    SurvivalHeadState Head, string Description, int BestStep, string[] TrainingPatients, Features.FeatureSettings? Features = null);
 
 /// <summary>
 /// A model directory: <c>end-to-end.json</c> and <c>model.safetensors</c> (backbone, norm and MIL weights,
