@@ -25,9 +25,9 @@ public sealed record PrognosisTransferConfig
     /// <summary>In <c>histoprog run</c>: run the study on the run's cohort after its arms (into <c>prognosis-transfer/</c>).</summary>
     public bool Enabled { get; init; }
     /// <summary>Training patients per run; 0 means all patients left after the test split.</summary>
-    public int[] Sizes { get; init; } = [25, 50, 100, 0];
+    public IReadOnlyList<int> Sizes { get; init; } = [25, 50, 100, 0];
     public int Repeats { get; init; } = 3;
-    public PrognosisArm[] Arms { get; init; } = [PrognosisArm.ScratchEndToEnd, PrognosisArm.FrozenMil, PrognosisArm.EndToEndDiscriminative, PrognosisArm.EndToEndGradual];
+    public IReadOnlyList<PrognosisArm> Arms { get; init; } = [PrognosisArm.ScratchEndToEnd, PrognosisArm.FrozenMil, PrognosisArm.EndToEndDiscriminative, PrognosisArm.EndToEndGradual];
     /// <summary>Share of the cohort's patients held out once as the test patients of every run: one of round(1 / share) folds stratified by event.</summary>
     public double TestFraction { get; init; } = 0.3;
     /// <summary>Head-only steps of every arm's fine-tuning (null: the finetune section's head_only_steps).</summary>
@@ -41,10 +41,10 @@ public sealed record PrognosisTransferConfig
 
     public void Validate()
     {
-        if (Sizes.Length == 0 || Sizes.Any(s => s < 0)) throw new UserInputException("--sizes needs patient counts ≥ 1 (or 'all')");
+        if (Sizes.Count == 0 || Sizes.Any(s => s < 0)) throw new UserInputException("--sizes needs patient counts ≥ 1 (or 'all')");
         if (Repeats < 1) throw new UserInputException($"--repeats must be ≥ 1, got {Repeats}");
         if (!(TestFraction is > 0 and < 1)) throw new UserInputException($"--test-fraction must be in (0, 1), got {TestFraction}");
-        if (Arms.Length == 0 || Arms.Distinct().Count() != Arms.Length) throw new UserInputException("--arms must name each arm once");
+        if (Arms.Count == 0 || Arms.Distinct().Count() != Arms.Count) throw new UserInputException("--arms must name each arm once");
         if (HeadOnlySteps < 0 || FullSteps < 0 || HeadOnlySteps + FullSteps == 0) throw new UserInputException("study.head_only_steps and study.full_steps must be ≥ 0 and not both 0");
         if (!Arms.Contains(PrognosisArm.ScratchEndToEnd))
             throw new UserInputException("--arms must include scratch-end-to-end: every arm is compared with it");

@@ -89,7 +89,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         var progress = new StudyProgress<PrognosisTransferRun>(output.Destination, settings);
         var work = WorkFolder(output.Destination, TrainingCheckpoint.Key(settings));
         var runs = new List<PrognosisTransferRun>();
-        int total = sizes.Length * study.Repeats * study.Arms.Length, done = 0;
+        int total = sizes.Length * study.Repeats * study.Arms.Count, done = 0;
         foreach (var n in sizes)
             for (int repeat = 1; repeat <= study.Repeats; repeat++)
             {
@@ -271,7 +271,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         text.AppendLine(inv, $"Test patients: {testCohort.Patients.Count} ({testCohort.Events.Count(e => e)} events), held out once; training draws from {pool}. "
                              + $"Backbone {config.Features.Backbone} at {config.Features.ImageSize} px, {study.Budget(config).TotalSteps} end-to-end steps, "
                              + $"MIL {ConfigNames.Value(config.Model.Aggregator)} / {ConfigNames.Value(config.Model.Loss)}. Mean over {study.Repeats} repeat(s), 95% bootstrap interval of the mean"
-                             + (study.Repeats == 1 ? " (one repeat: the run's 95% patient-bootstrap interval on the test patients, for Harrell C and the paired difference)." : "."));
+                             + $"{(study.Repeats == 1 ? " (one repeat: the run's 95% patient-bootstrap interval on the test patients, for Harrell C and the paired difference)." : ".")}");
         if (references.Count > 0)
             text.AppendLine().AppendLine("Reference Harrell C on the same test patients (simulated cohort): " +
                                          string.Join(", ", references.Select(r => string.Format(inv, "{0} {1:F3}", r.Key, r.Value))) + ".");

@@ -65,7 +65,7 @@ public static class RunSummary
         var sizes = study.Cells.Select(c => c.TrainPatients).Distinct().Order().ToList();
         text.AppendLine().AppendLine("## Transfer vs scratch on the prognosis itself").AppendLine();
         text.AppendLine(inv, $"`prognosis-transfer/`: its own split, {study.TestPatients} test patients; training draws of {string.Join(" and ", sizes)} of the other {study.TrainingPool}. " +
-            "Test Harrell C (95% interval); below it, each arm's paired difference to scratch end to end on the same patients.").AppendLine();
+            $"Test Harrell C (95% interval); below it, each arm's paired difference to scratch end to end on the same patients.").AppendLine();
         text.AppendLine("| arm | " + string.Join(" | ", sizes.Select(n => $"{n} patients")) + " |").AppendLine("|---|" + string.Concat(sizes.Select(_ => "---|")));
         string Cell(PrognosisTransferCell? c, string format) => c is null ? "—"
             : double.IsFinite(c.Lower) && double.IsFinite(c.Upper) && c.Lower != c.Upper

@@ -185,7 +185,7 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
     /// The prognosis-transfer study (<c>study.enabled</c>) on the run's whole cohort, with its own test split and
     /// training draws, into <c>prognosis-transfer/</c>: a stage like the others, resumed from its finished runs.
     /// </summary>
-    private PrognosisTransferSummary? Study(string output, StageRunner stages, string inputKey, Cohort cohort, PatchTable table, Device device)
+    private PrognosisTransferSummary? Study(string output, StageRunner stages, string inputKey, Cohort cohort, PatchTable table, TorchSharp.torch.Device device)
     {
         if (!config.Study.Enabled) return null;
         string Yaml(object section) => ConfigWriter.ToYaml(section);

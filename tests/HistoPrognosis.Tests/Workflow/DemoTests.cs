@@ -15,7 +15,7 @@ public sealed class DemoTests
 {
     private static readonly string[] Tiny =
         ["--max-patients", "20", "--seed", "5", "--image-size", "32", "--batch", "8", "--head-steps", "3", "--full-steps", "3", "--epochs", "5", "--bootstrap", "50",
-         "--sizes", "6,all", "--study-head-steps", "1", "--study-full-steps", "2"];
+         "--sizes", "10,all", "--study-head-steps", "1", "--study-full-steps", "2"];
 
     private static (int Exit, string Output, string Error) Run(params string[] args) => Studies.PrognosisPipelineTests.Run(args);
 
@@ -49,10 +49,11 @@ public sealed class DemoTests
         using (var json = JsonDocument.Parse(results))
         {
             var study = json.RootElement.GetProperty("prognosis_transfer");
-            Assert.Equal(6, study.GetProperty("test_patients").GetInt32());
+            int pool = study.GetProperty("training_pool").GetInt32();
+            Assert.Equal(20, pool + study.GetProperty("test_patients").GetInt32());
             var cells = study.GetProperty("cells").EnumerateArray().Select(c => (Arm: c.GetProperty("arm").GetString()!, N: c.GetProperty("train_patients").GetInt32(),
                 Metric: c.GetProperty("metric").GetString()!, Mean: c.GetProperty("mean").GetDouble(), Lower: c.GetProperty("lower").GetDouble(), Upper: c.GetProperty("upper").GetDouble())).ToList();
-            Assert.Equal(new[] { 6, 14 }, cells.Select(c => c.N).Distinct().Order());
+            Assert.Equal(new[] { 10, pool }, cells.Select(c => c.N).Distinct().Order());
             Assert.Equal(new[] { "end-to-end-discriminative", "frozen-mil", "scratch-end-to-end" }, cells.Select(c => c.Arm).Distinct().Order());
             foreach (var c in cells.Where(c => c.Metric == "harrell_c"))
             {
