@@ -29,6 +29,10 @@ public static class BackboneThroughput
                 output.WriteLine($"extract {size}px batch {batch} [torchsharp, BatchNorm folded]: {Extract(backbone, size, batch, device, FeatureEngineKind.TorchSharp):F1} patches/s");
             output.WriteLine($"extract {size}px batch {batch} [plain module: separate BatchNorm, NCHW]: {Extract(backbone, size, batch, device, null):F1} patches/s");
         }
+        backbone.eval();
+        var startup = Stopwatch.StartNew();
+        for (int i = 0; i < 3; i++) FeatureEngine.Create(FeatureEngineKind.OnnxRuntime, backbone, CPU).Dispose();
+        output.WriteLine($"onnxruntime engine start-up (graph export + session), fixed cost per extraction: {startup.Elapsed.TotalSeconds / 3:F2} s");
         using var model = new PatchClassifier(backbone);
         output.WriteLine($"train step 96px batch 64: {TrainStep(model, 96, 64, device):F1} patches/s");
     }

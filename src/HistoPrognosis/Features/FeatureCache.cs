@@ -131,7 +131,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
                 var chunk = current;
                 current = NextChunk();
                 next = Decode(current);
-                engine ??= FeatureEngine.Create(settings.Engine, backbone.Value, device);
+                engine ??= FeatureEngine.Create(settings.Engine, backbone.Value, device, settings.WeightsHash);
                 var features = FeatureExtractor.Extract(engine, backbone.Value, data, device, log, "extracting features");
                 int offset = 0;
                 foreach (var id in chunk)

@@ -42,10 +42,55 @@ public abstract class FeatureEngine : IDisposable
     }
 
     /// <summary>An engine for an eval-mode backbone; the backbone must outlive it and stay unchanged meanwhile.</summary>
-    public static FeatureEngine Create(FeatureEngineKind kind, Backbone backbone, Device device) =>
-        Resolve(kind, backbone, device) == FeatureEngineKind.OnnxRuntime
-            ? new OnnxRuntimeFeatureEngine(backbone)
-            : new TorchSharpFeatureEngine(backbone);
+    /// <param name="weightsHash">the backbone's <see cref="FeatureSettings.HashWeights"/>, when known: ONNX Runtime sessions of the
+    /// last two weights are kept for the process, since the graph export and session start cost about a second each time</param>
+    public static FeatureEngine Create(FeatureEngineKind kind, Backbone backbone, Device device, string? weightsHash = null)
+    {
+        if (Resolve(kind, backbone, device) != FeatureEngineKind.OnnxRuntime) return new TorchSharpFeatureEngine(backbone);
+        if (weightsHash is null) return new OnnxRuntimeFeatureEngine(backbone);
+        var key = $"{backbone.Describe()}|{weightsHash}|{get_num_threads()}";
+        lock (Sessions)
+        {
+            if (Sessions.FirstOrDefault(s => s.Key == key) is { Engine: { } cached } hit)
+            {
+                Sessions.Remove(hit);
+                Sessions.Insert(0, hit);
+                return new SharedEngine(cached);
+            }
+            var created = new OnnxRuntimeFeatureEngine(backbone);
+            Sessions.Insert(0, (key, created));
+            while (Sessions.Count > 2)
+            {
+                Sessions[^1].Engine.Release(evict: true);
+                Sessions.RemoveAt(Sessions.Count - 1);
+            }
+            return new SharedEngine(created);
+        }
+    }
+
+    private static readonly List<(string Key, OnnxRuntimeFeatureEngine Engine)> Sessions = [];
+
+    /// <summary>A kept session: disposing the handle leaves the session to the next user of the same weights.</summary>
+    private sealed class SharedEngine : FeatureEngine
+    {
+        private readonly OnnxRuntimeFeatureEngine _inner;
+        private bool _disposed;
+
+        public SharedEngine(OnnxRuntimeFeatureEngine inner) : base(inner.Kind, inner.Dimension)
+        {
+            _inner = inner;
+            inner.Acquire();
+        }
+
+        public override float[] Run(Tensor input) => _inner.Run(input);
+
+        public override void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _inner.Release(evict: false);
+        }
+    }
 
     /// <summary>Features of a preprocessed batch (N×3×H×W float32), row-major N × <see cref="Dimension"/>.</summary>
     public abstract float[] Run(Tensor input);
@@ -106,7 +151,29 @@ internal sealed class OnnxRuntimeFeatureEngine : FeatureEngine
         _session = new InferenceSession(model, options);
     }
 
+    private int _users;
+    private bool _evicted;
+
+    /// <summary>A shared handle starts using the session.</summary>
+    public void Acquire() { lock (this) _users++; }
+
+    /// <summary>A handle is done, or the cache evicts the session: it is disposed once evicted and unused.</summary>
+    public void Release(bool evict)
+    {
+        lock (this)
+        {
+            if (evict) _evicted = true;
+            else _users--;
+            if (_evicted && _users == 0) _session.Dispose();
+        }
+    }
+
     public override float[] Run(Tensor input)
+    {
+        lock (this) return RunLocked(input); // one input buffer: a shared session runs one batch at a time
+    }
+
+    private float[] RunLocked(Tensor input)
     {
         if (input.dim() != 4 || input.shape[1] != 3) throw new ArgumentException($"backbone input must be N×3×H×W, got [{string.Join(",", input.shape)}]");
         long[] shape = input.shape;

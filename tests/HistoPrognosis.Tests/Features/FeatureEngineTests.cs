@@ -60,6 +60,33 @@ public sealed class FeatureEngineTests
     }
 
     [Fact]
+    public void KeptSessionsGiveTheSameBytesAndOutliveTheirHandles()
+    {
+        using var backbone = PretrainedWeights.CreateScratch(seed: 4);
+        backbone.eval();
+        string hash = FeatureSettings.HashWeights(backbone);
+        using var x = backbone.Preprocess((rand(2, 3, 40, 40) * 255).to_type(ScalarType.Byte));
+        float[] fresh, first, second;
+        using (var engine = FeatureEngine.Create(FeatureEngineKind.OnnxRuntime, backbone, CPU)) fresh = engine.Run(x);
+        using (var a = FeatureEngine.Create(FeatureEngineKind.OnnxRuntime, backbone, CPU, hash))
+        {
+            first = a.Run(x);
+            a.Dispose(); // twice: the second is a no-op, the session stays for the next handle
+        }
+        // Two other weights push this session out of the cache; a handle made after it is rebuilt still works.
+        using var other1 = PretrainedWeights.CreateScratch(seed: 5);
+        using var other2 = PretrainedWeights.CreateScratch(seed: 6);
+        using (var b = FeatureEngine.Create(FeatureEngineKind.OnnxRuntime, backbone, CPU, hash))
+        {
+            FeatureEngine.Create(FeatureEngineKind.OnnxRuntime, other1, CPU, "other-1").Dispose();
+            FeatureEngine.Create(FeatureEngineKind.OnnxRuntime, other2, CPU, "other-2").Dispose();
+            second = b.Run(x); // evicted meanwhile, still alive for its holder
+        }
+        Assert.Equal(fresh, first);
+        Assert.Equal(fresh, second);
+    }
+
+    [Fact]
     public void AutoIsOnnxRuntimeOnTheCpuAndAnEngineThatCannotRunIsRefused()
     {
         using var backbone = PretrainedWeights.CreateScratch(seed: 3);

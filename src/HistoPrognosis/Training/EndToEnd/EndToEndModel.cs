@@ -45,12 +45,17 @@ public sealed class EndToEndModel : IDisposable
     public IReadOnlyList<PatientPrediction> Predict(PatientPatches patients) =>
         Run(patients).Select((r, i) => new PatientPrediction(patients.PatientIds[i], Head.Risk(r.Outputs), Head.EventProbability(r.Outputs), r.Attention)).ToList();
 
+    /// <summary>Patches at least, for inference to run on ONNX Runtime rather than TorchSharp (same outputs to float32 rounding).</summary>
+    public const int OnnxRuntimeAtLeast = 2048;
+
     private List<(float[] Outputs, float[] Attention)> Run(PatientPatches patients)
     {
         Network.eval();
         using var noGrad = no_grad();
-        // The backbone runs on the feature stage's inference engine (ONNX Runtime on the CPU), the bag head in TorchSharp.
-        using var engine = FeatureEngine.Create(FeatureEngineKind.Auto, Network.Backbone, Device);
+        // The backbone runs on the feature stage's inference engine (ONNX Runtime on the CPU) when the patches repay its
+        // start-up (about a second to export the graph and start a session: ~1,000 patches at 64 px); the bag head in TorchSharp.
+        var kind = patients.Rows.Sum(r => r.Length) >= OnnxRuntimeAtLeast ? FeatureEngineKind.Auto : FeatureEngineKind.TorchSharp;
+        using var engine = FeatureEngine.Create(kind, Network.Backbone, Device);
         var backbone = Network.Backbone;
         var results = new List<(float[], float[])>(patients.Count);
         for (int p = 0; p < patients.Count; p++)
