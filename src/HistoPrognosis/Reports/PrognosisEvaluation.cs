@@ -42,7 +42,9 @@ public static class PrognosisEvaluation
         evaluation.Minimum().Check($"{cohortPath}: evaluation", time, @event);
         var (risk, probability) = ReadRisks(risksPath, cohort);
         if (!(time.Max() > horizon)) throw new UserInputException($"{cohortPath}: nobody is followed beyond {horizon} months; the horizon metrics are undefined");
-        if (risk.Distinct().Count() < 2) throw new UserInputException($"{risksPath}: all risks are equal; no low/high risk groups");
+        // A model that gives everyone the same risk does not rank patients: scored as such (C = 0.5), never an error,
+        // so a study reports its arm that learned nothing instead of stopping.
+        bool constant = risk.Distinct().Count() < 2;
 
         Estimate? Metric(IndexStatistic statistic) => Bootstrap.Estimate(n, statistic, bootstrapSamples, seed, evaluation.MinDefinedShare);
         IndexStatistic On(double[] score, Func<double[], bool[], double[], double> f) => idx =>
@@ -59,6 +61,7 @@ public static class PrognosisEvaluation
         var plot = KaplanMeierPlot.ByMedianRisk("Kaplan–Meier by predicted risk", time, @event, risk, "months");
         var group = Survival.RiskGroups.AboveMedian(risk); // the plot's split
         var warnings = new List<string>();
+        if (constant) warnings.Add($"all predicted risks are equal ({risk[0].ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}): the model does not rank patients (C = 0.5) and there are no low/high risk groups");
         var groups = new List<RiskGroupSummary>();
         foreach (var (g, name) in new[] { (0, "low risk"), (1, "high risk") })
         {

@@ -221,7 +221,6 @@ public static class BadInputCases
             ("NaN risk", "patient_id,risk\nA,NaN\nB,2\nC,3\nD,4\n", "{dir}/risks.csv, row 2, column 'risk': 'NaN' is not a finite number"),
             ("risks missing a patient", "patient_id,risk\nA,1\nB,2\nC,3\n", "no risk for 1 cohort patient(s): D"),
             ("probability above 1", "patient_id,risk,p_event_5y\nA,1,0.5\nB,2,1.5\nC,3,0.2\nD,4,0.1\n", "column 'p_event_5y': 1.5 is not a probability"),
-            ("all risks equal", "patient_id,risk\nA,1\nB,1\nC,1\nD,1\n", "all risks are equal"),
         ];
         foreach (var r in risks)
             yield return new BadInputCase(r.Name, Command.Evaluate, f => new Inputs(Risks: f.Text("risks.csv", r.Text)), 2, [r.Message]);
