@@ -256,7 +256,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
             var wins = sizes.Where(n => cells.FirstOrDefault(c => c.Arm == arm && c.TrainPatients == n && c.Metric == "difference_to_scratch") is { } d && d.Lower > 0).ToList();
             lines.Add(string.Format(inv, "{0}: {1}; paired difference to scratch above 0 at {2}.", arm,
                 matches.Count > 0 ? $"matches scratch's C at {largest} patients ({target:F3}) with {matches.Min()} training patients" : $"never reaches scratch's C at {largest} patients ({target:F3})",
-                wins.Count > 0 ? string.Join(", ", wins) + " patients" : "no size (the interval of the mean over repeats includes 0 everywhere)"));
+                wins.Count > 0 ? string.Join(", ", wins) + " patients" : "no size (every 95% interval includes 0)"));
         }
         return string.Join(" ", lines);
     }
