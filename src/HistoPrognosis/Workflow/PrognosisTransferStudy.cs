@@ -32,7 +32,17 @@ public sealed record PrognosisTransferRun(
 /// Mean over repeats of one arm at one training size, with a bootstrap 95% interval of the mean; for a single repeat,
 /// the patient-bootstrap interval of that run on the test patients (Harrell C and the paired difference).
 /// </summary>
-public sealed record PrognosisTransferCell(string Arm, int TrainPatients, string Metric, double Mean, double Lower, double Upper, int Runs);
+public sealed record PrognosisTransferCell(string Arm, int TrainPatients, string Metric, double Mean, double Lower, double Upper, int Runs)
+{
+    /// <summary>"mean (lower–upper)", or the mean alone where there is no interval; for tables.</summary>
+    public string Format(string format = "F3")
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return double.IsFinite(Lower) && double.IsFinite(Upper) && Lower != Upper
+            ? $"{Mean.ToString(format, inv)} ({Lower.ToString(format, inv)}–{Upper.ToString(format, inv)})"
+            : Mean.ToString(format, inv);
+    }
+}
 
 /// <summary>What a run's results.json says of its prognosis-transfer study (<c>summary.json</c> in the study folder).</summary>
 public sealed record PrognosisTransferSummary(int TestPatients, int TrainingPool, IReadOnlyDictionary<string, double> ReferenceC,
@@ -265,8 +275,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
     {
         var inv = CultureInfo.InvariantCulture;
         string Cell(string arm, int n, string metric) =>
-            cells.FirstOrDefault(c => c.Arm == arm && c.TrainPatients == n && c.Metric == metric) is { } c
-                ? (c.Lower != c.Upper ? string.Format(inv, "{0:F3} ({1:F3}–{2:F3})", c.Mean, c.Lower, c.Upper) : c.Mean.ToString("F3", inv)) : "–";
+            cells.FirstOrDefault(c => c.Arm == arm && c.TrainPatients == n && c.Metric == metric)?.Format() ?? "–";
         var text = new StringBuilder("# Prognosis transfer study\n\n");
         text.AppendLine(inv, $"Test patients: {testCohort.Patients.Count} ({testCohort.Events.Count(e => e)} events), held out once; training draws from {pool}. "
                              + $"Backbone {config.Features.Backbone} at {config.Features.ImageSize} px, {study.Budget(config).TotalSteps} end-to-end steps, "

@@ -67,10 +67,7 @@ public static class RunSummary
         text.AppendLine(inv, $"`prognosis-transfer/`: its own split, {study.TestPatients} test patients; training draws of {string.Join(" and ", sizes)} of the other {study.TrainingPool}. " +
             $"Test Harrell C (95% interval); below it, each arm's paired difference to scratch end to end on the same patients.").AppendLine();
         text.AppendLine("| arm | " + string.Join(" | ", sizes.Select(n => $"{n} patients")) + " |").AppendLine("|---|" + string.Concat(sizes.Select(_ => "---|")));
-        string Cell(PrognosisTransferCell? c, string format) => c is null ? "—"
-            : double.IsFinite(c.Lower) && double.IsFinite(c.Upper) && c.Lower != c.Upper
-                ? string.Format(inv, "{0} ({1}–{2})", c.Mean.ToString(format, inv), c.Lower.ToString(format, inv), c.Upper.ToString(format, inv))
-                : c.Mean.ToString(format, inv);
+        string Cell(PrognosisTransferCell? c, string format) => c?.Format(format) ?? "—";
         foreach (var arm in study.Cells.Select(c => c.Arm).Distinct())
         {
             text.AppendLine($"| {arm} | " + string.Join(" | ", sizes.Select(n => Cell(study.Cells.FirstOrDefault(c => c.Arm == arm && c.TrainPatients == n && c.Metric == "harrell_c"), "F3"))) + " |");

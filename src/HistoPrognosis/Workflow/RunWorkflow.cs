@@ -31,13 +31,14 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
 {
     public const string MainArm = "main", CompareArm = "compare";
 
+    private static string Yaml(object section) => ConfigWriter.ToYaml(section);
+
     public RunResult Run(string outputDirectory)
     {
         config.Validate();
         config.Input.Validate();
         var output = Path.GetFullPath(outputDirectory);
         var stages = new StageRunner(log);
-        string Yaml(object section) => ConfigWriter.ToYaml(section);
 
         // Patches: the table as given, or the slide stage's tiles read straight from the slides.
         bool needLabels = config.Input.SimulateFollowUp || config.Finetune is { Enabled: true, Objective: FinetuneObjective.Patches };
@@ -188,7 +189,6 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
     private PrognosisTransferSummary? Study(string output, StageRunner stages, string inputKey, Cohort cohort, PatchTable table, TorchSharp.torch.Device device)
     {
         if (!config.Study.Enabled) return null;
-        string Yaml(object section) => ConfigWriter.ToYaml(section);
         var dir = Path.Combine(output, "prognosis-transfer");
         var key = StageRunner.Key("prognosis-transfer", inputKey, Yaml(config.Study), Yaml(config.Features with { CompareBackbone = null }), Yaml(config.Stain),
             Yaml(config.Finetune), Yaml(config.Model), Yaml(config.Evaluation), config.Seed.ToString(CultureInfo.InvariantCulture));

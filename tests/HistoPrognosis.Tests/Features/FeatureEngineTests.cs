@@ -37,17 +37,7 @@ public sealed class FeatureEngineTests
     [InlineData(50, 50)]
     public void OnnxRuntimeAndTorchSharpAgreeOnAnySizeAndArchitecture(int depth, int size)
     {
-        using var backbone = new TorchvisionResNet(depth);
-        manual_seed(depth + size);
-        backbone.InitialiseRandomly();
-        using (no_grad())
-            foreach (var norm in backbone.modules().OfType<BatchNorm2d>())
-            {
-                norm.running_mean!.copy_(randn_like(norm.running_mean!) * 0.1);
-                norm.running_var!.copy_(rand_like(norm.running_var!) + 0.5);
-                norm.weight!.copy_(rand_like(norm.weight!) + 0.5);
-                norm.bias!.copy_(randn_like(norm.bias!) * 0.1);
-            }
+        using var backbone = HistoPrognosis.Tests.Models.TestBackbones.WithNonTrivialStatistics(depth, seed: depth + size);
         backbone.eval();
         using var x = backbone.Preprocess((rand(3, 3, size, size) * 255).to_type(ScalarType.Byte));
         float[] onnx, torch;

@@ -18,18 +18,7 @@ public sealed class BatchNormFoldingTests
     [Fact]
     public void FoldsTorchvisionBottlenecksWithNonTrivialStatistics()
     {
-        using var backbone = new TorchvisionResNet(50);
-        manual_seed(5);
-        backbone.InitialiseRandomly();
-        using (no_grad())
-            foreach (var norm in backbone.modules().OfType<BatchNorm2d>())
-            {
-                // Non-unit statistics, so a wrong fold cannot pass by accident.
-                norm.running_mean!.copy_(randn_like(norm.running_mean!) * 0.1);
-                norm.running_var!.copy_(rand_like(norm.running_var!) + 0.5);
-                norm.weight!.copy_(rand_like(norm.weight!) + 0.5);
-                norm.bias!.copy_(randn_like(norm.bias!) * 0.1);
-            }
+        using var backbone = TestBackbones.WithNonTrivialStatistics(50, seed: 5);
         AssertFoldingIsExact(backbone, size: 48, parameterCount: backbone.parameters().Count());
     }
 
