@@ -155,6 +155,8 @@ public sealed class RunConfigOptions
             Add(command, new Option<double?>("--head-lr") { Description = $"head learning rate (default {f.HeadLearningRate})" }, (c, v) => c with { Finetune = c.Finetune with { HeadLearningRate = v } });
             Add(command, new Option<double?>("--scratch-lr") { Description = $"learning rate of every layer under the scratch policy (default {f.ScratchLearningRate})" }, (c, v) => c with { Finetune = c.Finetune with { ScratchLearningRate = v } });
             Add(command, new Option<double?>("--layer-decay") { Description = $"learning-rate factor per stage away from the head (default {f.LayerDecay})" }, (c, v) => c with { Finetune = c.Finetune with { LayerDecay = v } });
+            Add(command, new Option<int?>("--lora-rank") { Description = $"lora policy: rank of each adapter (default {f.Lora.Rank})" }, (c, v) => c with { Finetune = c.Finetune with { Lora = c.Finetune.Lora with { Rank = v } } });
+            Add(command, new Option<double?>("--lora-alpha") { Description = $"lora policy: update scale alpha / rank (default alpha {f.Lora.Alpha})" }, (c, v) => c with { Finetune = c.Finetune with { Lora = c.Finetune.Lora with { Alpha = v } } });
             Add(command, new Option<string?>("--augment") { Description = $"training augmentation: flips, hed[:σ], color[:x], stain[:σ], comma-separated, or none (default {f.Augment})" }, (c, v) => c with { Finetune = c.Finetune with { Augment = v } });
         }
     }

@@ -72,9 +72,10 @@ internal static class ConvNorm
 {
     public static Tensor Apply(Conv2d conv, BatchNorm2d norm, Tensor x)
     {
-        if (conv.bias is null) return norm.forward(conv.forward(x));
+        if (conv.bias is null) return norm.forward(KernelUpdates.Convolve(conv, x));
         if (norm.training) throw new InvalidOperationException("a backbone with folded BatchNorm is for inference only; dispose the folding before training");
-        return conv.forward(x);
+        if (KernelUpdates.Has(conv)) throw new InvalidOperationException("a folded kernel cannot take an unfolded update: merge the LoRA updates before folding");
+        return KernelUpdates.Convolve(conv, x);
     }
 
     public static Tensor Apply(Sequential convThenNorm, Tensor x) => Apply((Conv2d)convThenNorm[0], (BatchNorm2d)convThenNorm[1], x);

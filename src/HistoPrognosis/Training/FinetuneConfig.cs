@@ -46,6 +46,8 @@ public sealed record FinetuneConfig
     public int EvaluateEvery { get; init; } = 25;
     /// <summary>Stop after this many evaluations without improvement (0 = never), keeping the best.</summary>
     public int EarlyStoppingPatience { get; init; } = 4;
+    /// <summary>Adapters of the <c>lora</c> policy: rank, alpha, dropout.</summary>
+    public LoraConfig Lora { get; init; } = new();
     /// <summary>End-to-end training (<c>train --end-to-end</c>, objective prognosis): patients and patches per step, BatchNorm, validation hold-out.</summary>
     public EndToEndConfig EndToEnd { get; init; } = new();
 
@@ -61,6 +63,7 @@ public sealed record FinetuneConfig
         if (!(HeadLearningRate > 0) || !(ScratchLearningRate > 0)) throw new UserInputException("finetune learning rates must be positive");
         if (EvaluateEvery < 1) throw new UserInputException($"finetune.evaluate_every must be ≥ 1, got {EvaluateEvery}");
         if (EarlyStoppingPatience < 0) throw new UserInputException($"finetune.early_stopping_patience must be ≥ 0, got {EarlyStoppingPatience}");
+        Lora.Validate();
         EndToEnd.Validate();
     }
 }

@@ -11,22 +11,19 @@ public enum FinetunePolicy
     Gradual,
     /// <summary>All layers from the first step at one learning rate: the from-scratch baseline.</summary>
     Scratch,
+    /// <summary>Head only first, then low-rank adapters (<see cref="LoraAdapters"/>) on the frozen backbone's convolutions, at the head rate.</summary>
+    Lora,
 }
 
-/// <summary>A stretch of training with a fixed set of trainable backbone stages.</summary>
-public sealed record TrainingPhase(string Name, int Steps, IReadOnlyList<string> TrainableStages, bool UniformLearningRate);
+/// <summary>A stretch of training with a fixed set of trainable backbone stages (and, under LoRA, trainable adapters).</summary>
+public sealed record TrainingPhase(string Name, int Steps, IReadOnlyList<string> TrainableStages, bool UniformLearningRate, bool AdaptersTrain = false)
+{
+    /// <summary>Gradients flow into the backbone (its open stages or its adapters).</summary>
+    public bool BackboneTrains => TrainableStages.Count > 0 || AdaptersTrain;
+}
 
 public static class PhasePlan
 {
-    public static FinetunePolicy Parse(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "frozen" => FinetunePolicy.Frozen,
-        "discriminative" or "finetune" => FinetunePolicy.Discriminative,
-        "gradual" => FinetunePolicy.Gradual,
-        "scratch" => FinetunePolicy.Scratch,
-        _ => throw new UserInputException($"unknown policy '{text}': use frozen, discriminative, gradual or scratch"),
-    };
-
     /// <summary>The phases of a policy; every policy spends exactly <see cref="FinetuneConfig.TotalSteps"/> optimizer steps.</summary>
     public static IReadOnlyList<TrainingPhase> For(FinetunePolicy policy, FinetuneConfig config, IReadOnlyList<string> stages)
     {
@@ -39,6 +36,9 @@ public static class PhasePlan
                 return [new TrainingPhase("all-layers", total, stages, true)];
             case FinetunePolicy.Discriminative:
                 return Phases(("head-only", config.HeadOnlySteps, []), ("all-layers", config.FullSteps, stages));
+            case FinetunePolicy.Lora:
+                return [.. Phases(("head-only", config.HeadOnlySteps, [])),
+                    .. config.FullSteps > 0 ? [new TrainingPhase("lora", config.FullSteps, [], false, AdaptersTrain: true)] : Array.Empty<TrainingPhase>()];
             case FinetunePolicy.Gradual:
             {
                 var list = new List<(string, int, IReadOnlyList<string>)> { ("head-only", config.HeadOnlySteps, []) };

@@ -34,6 +34,10 @@ public static class ParameterGroups
     public static IReadOnlyList<ParameterGroupSpec> OpenIn(IReadOnlyList<ParameterGroupSpec> groups, TrainingPhase phase) =>
         groups.Where(g => g.Name.StartsWith("head") || phase.TrainableStages.Any(s => g.Name == s || g.Name == s + ".norm_bias")).ToList();
 
+    /// <summary>LoRA adapters learn at the head rate (their updates start at zero and stay small) without weight decay, as in PEFT.</summary>
+    public static IReadOnlyList<ParameterGroupSpec> Lora(LoraAdapters adapters, double headLearningRate) =>
+        Uniform("lora", adapters.parameters(), headLearningRate, 0);
+
     /// <summary>AdamW (β 0.9/0.999, ε 1e-8) over the groups, each at its own rate and weight decay.</summary>
     public static AdamW AdamW(IReadOnlyList<ParameterGroupSpec> groups) =>
         optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: g.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8,

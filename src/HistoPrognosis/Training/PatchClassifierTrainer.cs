@@ -52,10 +52,35 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
             throw new UserInputException($"training patches need both classes (IDC {positives}, non-IDC {negatives})");
         using var posWeight = tensor(new[] { (float)negatives / positives }, device: device);
         var phases = PhasePlan.For(policy, config, model.Backbone.StageNames);
+        var lora = policy == FinetunePolicy.Lora ? NewAdapters(model, seed) : null;
+        try
+        {
+            return Train(model, train, policy, seed, options, label, phases, lora, posWeight, clock);
+        }
+        finally
+        {
+            lora?.Dispose();
+        }
+    }
+
+    private LoraAdapters NewAdapters(PatchClassifier model, int seed)
+    {
+        manual_seed(StableSeed.Of(seed + 3, 0)); // the adapters' own draws
+        var lora = new LoraAdapters(model.Backbone, config.Lora);
+        lora.to(device);
+        log.Info($"LoRA: {lora.Count} convolutions, rank {config.Lora.Rank}, alpha {config.Lora.Alpha}: {lora.ParameterCount:N0} adapter weights");
+        return lora;
+    }
+
+    private TrainingHistory Train(PatchClassifier model, PatchDataset train, FinetunePolicy policy, int seed, TrainingOptions options, string label,
+        IReadOnlyList<TrainingPhase> phases, LoraAdapters? lora, Tensor posWeight, Stopwatch clock)
+    {
+        // What a checkpoint holds: the classifier, and the adapters while LoRA trains.
+        nn.Module trained = lora is null ? model : new AdaptedModule(model, lora);
         var checkpoint = options.CheckpointDirectory is { } dir
             ? new TrainingCheckpoint(dir, TrainingCheckpoint.Key(config, policy, seed, label, options.EvaluateAtSteps.Order(), options.EarlyStoppingPatience, train.Paths, train.Labels))
             : null;
-        var resumed = checkpoint?.TryResume(model, log);
+        var resumed = checkpoint?.TryResume(trained, log);
         var state = resumed ?? new TrainingState();
         var batches = new BatchSampler(train, config.BatchSize, seed);
         var augmentRng = new Random(seed + 1);
@@ -68,7 +93,7 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         for (int phaseIndex = 0; phaseIndex < phases.Count && !state.Stopped; phaseIndex++)
         {
             var phase = phases[phaseIndex];
-            var groups = Groups(model, phase);
+            var groups = Groups(model, phase, lora);
             if (phase.TrainableStages.Count > 0 && !phase.UniformLearningRate)
                 log.Info($"{label} {phase.Name}: learning rates " + string.Join(", ",
                     groups.Where(g => !g.Name.EndsWith(".norm_bias")).Select(g => $"{g.Name} {g.LearningRate:G3}")));
@@ -90,7 +115,7 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
                 var x = model.Backbone.Preprocess(batch.Images.to(device));
                 var y = tensor(batch.Labels, device: device);
                 Tensor logits;
-                if (phase.TrainableStages.Count == 0)
+                if (!phase.BackboneTrains)
                 {
                     Tensor features;
                     using (no_grad()) features = model.Backbone.forward(x);
@@ -109,7 +134,8 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
 
                 if (options.Evaluate is { } evaluate && options.EvaluateAtSteps.Contains(globalStep + 1))
                 {
-                    double score = evaluate(model);
+                    double score;
+                    using (lora?.Merged()) score = evaluate(model); // evaluation folds BatchNorm: the updates must be in the kernels
                     SetTrainable(model, phase); // evaluation switched to eval mode
                     state.Evaluations.Add(new EvaluationPoint(globalStep + 1, score));
                     log.Info($"{label} step {globalStep + 1}: validation {score:F4}");
@@ -118,8 +144,8 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
                         state.BestValue = score;
                         state.BestStep = globalStep + 1;
                         state.SinceBest = 0;
-                        if (checkpoint is not null) checkpoint.SaveBest(model, state.BestStep);
-                        else if (options.EarlyStoppingPatience > 0) bestInMemory = Snapshot(model, bestInMemory);
+                        if (checkpoint is not null) checkpoint.SaveBest(trained, state.BestStep);
+                        else if (options.EarlyStoppingPatience > 0) bestInMemory = Snapshot(trained, bestInMemory);
                     }
                     else if (options.EarlyStoppingPatience > 0 && ++state.SinceBest >= options.EarlyStoppingPatience)
                     {
@@ -129,19 +155,20 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
                     state.Step = globalStep + 1;
                     state.Phase = phaseIndex;
                     state.SecondsBeforeResume = secondsBefore + clock.Elapsed.TotalSeconds;
-                    checkpoint?.Save(model, optimizer, state);
+                    checkpoint?.Save(trained, optimizer, state);
                 }
             }
         }
         if (options.EarlyStoppingPatience > 0 && state.BestStep > 0)
         {
-            if (checkpoint is not null) checkpoint.RestoreBest(model, state.BestStep);
+            if (checkpoint is not null) checkpoint.RestoreBest(trained, state.BestStep);
             else if (bestInMemory is not null)
             {
-                model.load_state_dict(bestInMemory);
+                trained.load_state_dict(bestInMemory);
                 foreach (var t in bestInMemory.Values) t.Dispose();
             }
         }
+        lora?.MergeIntoBackbone(); // a plain backbone from here on: saved, extracted and exported as any other
         model.eval();
         return new TrainingHistory(state.Losses, state.Evaluations, secondsBefore + clock.Elapsed.TotalSeconds, state.BestStep);
     }
@@ -158,18 +185,18 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         return new PreparedBatch(images.MoveToOuterDisposeScope(), labels);
     }
 
-    private static Dictionary<string, Tensor> Snapshot(PatchClassifier model, Dictionary<string, Tensor>? previous)
+    private static Dictionary<string, Tensor> Snapshot(nn.Module model, Dictionary<string, Tensor>? previous)
     {
         foreach (var t in previous?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
         return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().MoveToOuterDisposeScope());
     }
 
-    private IReadOnlyList<ParameterGroupSpec> Groups(PatchClassifier model, TrainingPhase phase)
+    private IReadOnlyList<ParameterGroupSpec> Groups(PatchClassifier model, TrainingPhase phase, LoraAdapters? lora)
     {
         if (phase.UniformLearningRate)
             return ParameterGroups.Uniform("all", model.parameters(), config.ScratchLearningRate, config.WeightDecay);
-        var all = ParameterGroups.Discriminative(model, config.HeadLearningRate, config.LayerDecay, config.WeightDecay);
-        return all.Where(g => g.Name.StartsWith("head") || phase.TrainableStages.Any(s => g.Name == s || g.Name == s + ".norm_bias")).ToList();
+        var open = ParameterGroups.OpenIn(ParameterGroups.Discriminative(model, config.HeadLearningRate, config.LayerDecay, config.WeightDecay), phase);
+        return phase.AdaptersTrain ? [.. open, .. ParameterGroups.Lora(lora!, config.HeadLearningRate)] : open;
     }
 
     /// <summary>Frozen stages: no gradients and BatchNorm statistics fixed (eval mode).</summary>

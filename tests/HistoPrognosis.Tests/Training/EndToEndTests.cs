@@ -16,7 +16,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
 {
     private const int Size = 32;
 
-    private static EndToEndSetup Tiny(FinetunePolicy policy, int headSteps, int fullSteps, EndToEndConfig? endToEnd = null) => new(
+    internal static EndToEndSetup Tiny(FinetunePolicy policy, int headSteps, int fullSteps, EndToEndConfig? endToEnd = null) => new(
         new FinetuneConfig
         {
             Policy = policy, HeadOnlySteps = headSteps, FullSteps = fullSteps, EvaluateEvery = 4, Augment = "flips",
@@ -29,7 +29,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     /// brightness unrelated to outcome (the dominant image signal, which a random head ranks by), noisy patches whose
     /// red–blue balance shifts by 60·bᵢ, and follow-up 12 + 100·(1 − bᵢ) months; every fourth patient is censored.
     /// </summary>
-    private static (PatchDataset Patches, PatientPatches Cohort) Synthetic(int patients, int patchesPerPatient = 6, int seed = 11)
+    internal static (PatchDataset Patches, PatientPatches Cohort) Synthetic(int patients, int patchesPerPatient = 6, int seed = 11)
     {
         var rng = new Random(seed);
         var blueness = Enumerable.Range(0, patients).Select(i => i / (patients - 1.0)).ToArray();
@@ -57,7 +57,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         return (dataset, PatientPatches.Create(dataset, ids, time, @event));
     }
 
-    private static PatientPatches None(PatchDataset patches) => PatientPatches.Create(patches, [], [], []);
+    internal static PatientPatches None(PatchDataset patches) => PatientPatches.Create(patches, [], [], []);
 
     private static double TrainingC(EndToEndModel model, PatientPatches cohort) =>
         Concordance.Harrell(cohort.Time, cohort.Event, model.Risks(cohort)).Value;
@@ -203,9 +203,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var settings = Path.Combine(dir, "run.yaml");
         File.WriteAllText(settings, "finetune:\n  end_to_end: {patients_per_batch: 4, patches_per_patient: 4}\n");
         var (exit, stdout, error) = Studies.PrognosisPipelineTests.Run("train", "--end-to-end", "--config", settings, "--cohort", cohort, "--patches", TestPaths.DemoLabels,
-            "--max-patients", "12", "--allow-missing", "--image-size", "32", "--policy", "discriminative", "--head-steps", "1", "--full-steps", "2", "--out", model);
+            "--max-patients", "12", "--allow-missing", "--image-size", "32", "--policy", "lora", "--lora-rank", "4", "--head-steps", "1", "--full-steps", "2", "--out", model);
         Assert.True(exit == 0, error);
-        Assert.Contains("end-to-end discriminative/mean/cox: kept step", stdout);
+        Assert.Contains("end-to-end lora/mean/cox: kept step", stdout);
         foreach (var file in new[] { "end-to-end.json", "model.safetensors", "config.json", "losses.csv", "run-config.yaml" }) Assert.True(File.Exists(Path.Combine(model, file)), file);
         // The folder is also a backbone: its fine-tuned weights, as the saved model holds them.
         using (var asBackbone = BackboneFactory.Create(model, seed: 1))
@@ -226,6 +226,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             Assert.NotNull(card.Manifest.Features);
             Assert.EndsWith("_" + card.Manifest.Features!.Key, Assert.Single(Directory.GetDirectories(cache)));
             Assert.Contains("4 patients × ≤4 patches per micro-batch", card.Manifest.Description);
+            Assert.Contains("Lora (rank 4, alpha 16, merged into the weights)", card.Manifest.Description);
             Assert.Contains("BatchNorm running statistics frozen", card.Manifest.Description);
         }
         Assert.Contains("patients_per_batch: 4", File.ReadAllText(Path.Combine(model, "run-config.yaml")));

@@ -57,8 +57,10 @@ public sealed class PolicyAndCheckpointTests
             Assert.False(model.Backbone.StageParameters(stage).First().allclose(before[stage]), $"{stage} did not move");
     }
 
-    [Fact]
-    public void InterruptedRunResumesBitIdentically()
+    [Theory]
+    [InlineData(FinetunePolicy.Discriminative)]
+    [InlineData(FinetunePolicy.Lora)] // the checkpoint also holds the adapters
+    public void InterruptedRunResumesBitIdentically(FinetunePolicy policy)
     {
         using var data = SmallDataset();
         var dir = TestPaths.NewTempDirectory();
@@ -74,20 +76,20 @@ public sealed class PolicyAndCheckpointTests
         // Interrupted at the third evaluation (step 6): the checkpoint of step 4 holds weights, AdamW moments and state.
         manual_seed(3); // the head's initialisation
         using (var first = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18()))
-            Assert.Throws<OperationCanceledException>(() => new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(first, data, FinetunePolicy.Discriminative, 1,
+            Assert.Throws<OperationCanceledException>(() => new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(first, data, policy, 1,
                 options with { Evaluate = _ => calls == 2 ? throw new OperationCanceledException("simulated interruption") : scores[calls++] }, "ft"));
         Assert.Equal(["best-000004.safetensors", "step-000004"], Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Order());
 
         manual_seed(3);
         using var resumed = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
-        var history = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(resumed, data, FinetunePolicy.Discriminative, 1,
+        var history = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(resumed, data, policy, 1,
             options with { Evaluate = _ => scores[2] }, "ft");
 
         calls = 0;
         manual_seed(3);
         using var reference = new PatchClassifier(PretrainedWeights.LoadImageNetResNet18());
         var referenceDir = TestPaths.NewTempDirectory();
-        var full = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(reference, data, FinetunePolicy.Discriminative, 1,
+        var full = new PatchClassifierTrainer(Tiny, CPU, PipelineLog.Silent).Train(reference, data, policy, 1,
             options with { CheckpointDirectory = referenceDir }, "ft");
         Assert.Equal(full.Losses, history.Losses);
         Assert.Equal(full.Evaluations, history.Evaluations);

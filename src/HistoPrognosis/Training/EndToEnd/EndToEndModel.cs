@@ -29,7 +29,7 @@ public sealed class EndToEndModel : IDisposable
 
     /// <summary>The model card line: what was trained and how BatchNorm was handled.</summary>
     public string Describe() =>
-        $"end-to-end {Config.Optimisation.Policy} fine-tuning of {Network.Backbone.Describe()}; {Config.Model.Aggregator} MIL, {Config.Model.Loss} loss; " +
+        $"end-to-end {Config.Optimisation.Policy}{(Config.Optimisation.Policy == Training.FinetunePolicy.Lora ? $" (rank {Config.Optimisation.Lora.Rank}, alpha {Config.Optimisation.Lora.Alpha}, merged into the weights)" : "")} fine-tuning of {Network.Backbone.Describe()}; {Config.Model.Aggregator} MIL, {Config.Model.Loss} loss; " +
         $"{Config.EndToEnd.PatientsPerBatch} patients × ≤{Config.EndToEnd.PatchesPerPatient} patches per micro-batch, {Config.EndToEnd.AccumulationSteps} per step; " +
         (Config.EndToEnd.FreezeBatchNormStatistics
             ? "BatchNorm running statistics frozen at their initial values (eval mode) because per-patient batches are small"
@@ -52,6 +52,7 @@ public sealed class EndToEndModel : IDisposable
     {
         Network.eval();
         using var noGrad = no_grad();
+        using var merged = Network.Lora?.Merged(); // while LoRA trains (validation): its updates in the kernels, for BatchNorm folding and the export
         // The backbone runs on the feature stage's inference engine (ONNX Runtime on the CPU) when the patches repay its
         // start-up (about a second to export the graph and start a session: ~1,000 patches at 64 px); the bag head in TorchSharp.
         var kind = patients.Rows.Sum(r => r.Length) >= OnnxRuntimeAtLeast ? FeatureEngineKind.Auto : FeatureEngineKind.TorchSharp;

@@ -1,5 +1,7 @@
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
+using HistoPrognosis.Training;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -28,6 +30,31 @@ public sealed class EndToEndNetwork : Module<Tensor, Tensor>
     }
 
     public Backbone Backbone => backbone;
+
+    /// <summary>LoRA adapters on the backbone while a <c>lora</c> policy trains (not in the saved weights: merged into the backbone at the end).</summary>
+    public LoraAdapters? Lora { get; private set; }
+
+    public void AttachLora(LoraConfig config, Device device)
+    {
+        if (Lora is not null) throw new InvalidOperationException("LoRA adapters are already attached");
+        Lora = new LoraAdapters(backbone, config);
+        Lora.to(device);
+    }
+
+    /// <summary>Merges the adapters' updates into the backbone's kernels and drops them: a plain backbone again.</summary>
+    public void MergeLora()
+    {
+        if (Lora is null) return;
+        Lora.MergeIntoBackbone();
+        Lora.Dispose();
+        Lora = null;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Lora?.Dispose();
+        base.Dispose(disposing);
+    }
 
     /// <summary>Everything above the backbone: it learns at the head rate from the first step.</summary>
     public IEnumerable<Parameter> HeadParameters => norm.parameters().Concat(mil.parameters());

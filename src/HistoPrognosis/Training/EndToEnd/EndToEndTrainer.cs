@@ -28,6 +28,13 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         manual_seed(config.Seed);
         var network = new EndToEndNetwork(backbone, m, head.OutputCount);
         network.to(device);
+        if (config.Optimisation.Policy == FinetunePolicy.Lora)
+        {
+            manual_seed(StableSeed.Of(config.Seed + 3, 0)); // the adapters' own draws: the network's stay those of the other policies
+            network.AttachLora(config.Optimisation.Lora, device);
+            log.Info($"LoRA: {network.Lora!.Count} convolutions, rank {config.Optimisation.Lora.Rank}, alpha {config.Optimisation.Lora.Alpha}: " +
+                     $"{network.Lora.ParameterCount:N0} adapter weights on {network.Backbone.parameters().Sum(p => p.numel()):N0} frozen");
+        }
         return new EndToEndModel(network, head, config, device);
     }
 
@@ -67,6 +74,8 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         var clock = Stopwatch.StartNew();
         var opt = config.Optimisation;
         var network = model.Network;
+        // What a checkpoint holds: the network, and the adapters while LoRA trains.
+        nn.Module trained = network.Lora is { } lora ? new AdaptedModule(network, lora) : network;
         bool validate = CanValidate(validation, label);
         var phases = PhasePlan.For(opt.Policy, opt, network.Backbone.StageNames);
         int totalSteps = phases.Sum(p => p.Steps);
@@ -74,7 +83,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         var headLoss = HeadLoss(model.Head, train);
         var checkpoint = checkpointDirectory is null ? null
             : new TrainingCheckpoint(checkpointDirectory, TrainingCheckpoint.Key(config, label, train.PatientIds, train.Time, train.Event, validation.PatientIds, train.Patches.Paths));
-        var resumed = checkpoint?.TryResume(network, log);
+        var resumed = checkpoint?.TryResume(trained, log);
         var state = resumed ?? new TrainingState();
         Dictionary<string, Tensor>? bestState = null;
         try
@@ -101,7 +110,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
                     {
                         using var scope = NewDisposeScope();
                         var augmentRng = new Random(StableSeed.Of(config.Seed + 1, step, a));
-                        var micro = BatchLoss(model, train, batches[a], phase.TrainableStages.Count > 0, augmentation, augmentRng, headLoss) / batches.Count;
+                        var micro = BatchLoss(model, train, batches[a], phase.BackboneTrains, augmentation, augmentRng, headLoss) / batches.Count;
                         micro.backward();
                         loss += micro.item<float>();
                     }
@@ -111,18 +120,19 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
                     CrashPoint.Hit("train.step");
 
                     if ((step + 1) % opt.EvaluateEvery != 0 && step + 1 != totalSteps) continue;
-                    if (validate) Evaluate(model, validation, phase, step + 1, state, checkpoint, ref bestState, label);
+                    if (validate) Evaluate(model, trained, validation, phase, step + 1, state, checkpoint, ref bestState, label);
                     state.Step = step + 1;
                     state.Phase = phaseIndex;
                     state.SecondsBeforeResume = (resumed?.SecondsBeforeResume ?? 0) + clock.Elapsed.TotalSeconds;
-                    checkpoint?.Save(network, optimizer, state);
+                    checkpoint?.Save(trained, optimizer, state);
                 }
             }
             if (state.BestStep > 0)
             {
-                if (checkpoint is not null) checkpoint.RestoreBest(network, state.BestStep);
-                else if (bestState is not null) network.load_state_dict(bestState);
+                if (checkpoint is not null) checkpoint.RestoreBest(trained, state.BestStep);
+                else if (bestState is not null) trained.load_state_dict(bestState);
             }
+            network.MergeLora();
         }
         finally
         {
@@ -138,7 +148,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
     }
 
     /// <summary>Validation Harrell C at <paramref name="step"/>: keeps the best weights, counts towards early stopping.</summary>
-    private void Evaluate(EndToEndModel model, PatientPatches validation, TrainingPhase phase, int step, TrainingState state, TrainingCheckpoint? checkpoint,
+    private void Evaluate(EndToEndModel model, nn.Module trained, PatientPatches validation, TrainingPhase phase, int step, TrainingState state, TrainingCheckpoint? checkpoint,
         ref Dictionary<string, Tensor>? bestState, string label)
     {
         var network = model.Network;
@@ -148,11 +158,11 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         if (c > state.BestValue)
         {
             (state.BestValue, state.BestStep, state.SinceBest) = (c, step, 0);
-            if (checkpoint is not null) checkpoint.SaveBest(network, step);
+            if (checkpoint is not null) checkpoint.SaveBest(trained, step);
             else
             {
                 foreach (var t in bestState?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
-                bestState = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+                bestState = trained.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
             }
         }
         else if (config.Optimisation.EarlyStoppingPatience > 0 && ++state.SinceBest >= config.Optimisation.EarlyStoppingPatience)
@@ -214,6 +224,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
                 .. ParameterGroups.Uniform("backbone", network.Backbone.parameters(), opt.ScratchLearningRate, opt.WeightDecay)];
         var all = ParameterGroups.Discriminative(network.Backbone, network.HeadParameters, opt.HeadLearningRate, opt.LayerDecay, headDecay, opt.WeightDecay);
         var open = ParameterGroups.OpenIn(all, phase);
+        if (phase.AdaptersTrain) open = [.. open, .. ParameterGroups.Lora(network.Lora!, opt.HeadLearningRate)];
         if (phase.TrainableStages.Count > 0)
             log.Info("end-to-end " + phase.Name + ": learning rates " + string.Join(", ", open.Where(g => !g.Name.EndsWith(".norm_bias")).Select(g => $"{g.Name} {g.LearningRate:G3}")));
         return open;
