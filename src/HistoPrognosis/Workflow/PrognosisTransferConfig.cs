@@ -13,6 +13,8 @@ public enum PrognosisArm
     EndToEndDiscriminative,
     /// <summary>ImageNet backbone fine-tuned end to end, stages unfrozen gradually from the top.</summary>
     EndToEndGradual,
+    /// <summary>ImageNet backbone frozen, LoRA adapters on its convolutions trained end to end (see <see cref="Training.LoraAdapters"/>).</summary>
+    EndToEndLora,
 }
 
 /// <summary>

@@ -185,7 +185,9 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
             {
                 PrognosisArm.ScratchEndToEnd => FinetunePolicy.Scratch,
                 PrognosisArm.EndToEndGradual => FinetunePolicy.Gradual,
-                _ => FinetunePolicy.Discriminative,
+                PrognosisArm.EndToEndDiscriminative => FinetunePolicy.Discriminative,
+                PrognosisArm.EndToEndLora => FinetunePolicy.Lora,
+                _ => throw new ArgumentOutOfRangeException(nameof(arm)),
             };
             var backbone = arm == PrognosisArm.ScratchEndToEnd ? BackboneFactory.Scratch : imagenet;
             var source = FeatureSource.Of(table, config.Features with { Backbone = backbone }, config.Stain, model.Seed);

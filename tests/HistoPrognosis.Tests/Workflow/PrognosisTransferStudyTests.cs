@@ -32,7 +32,7 @@ public sealed class PrognosisTransferStudyTests
         Assert.Equal(0, HistoprogProcess.Run("simulate", "--patches", TestPaths.DemoLabels, "--seed", "3", "--out", cohortPath).Code);
         var outDir = Path.Combine(dir, "study");
         var result = HistoprogProcess.RunAsync(["study", "prognosis-transfer", "--config", Config(dir), "--cohort", cohortPath, "--patches", TestPaths.DemoLabels,
-            "--sizes", "20", "--repeats", "1", "--arms", "frozen-mil,end-to-end-discriminative,patch-finetuned-mil,scratch-end-to-end", "--out", outDir], timeoutSeconds: 600).GetAwaiter().GetResult();
+            "--sizes", "20", "--repeats", "1", "--arms", "frozen-mil,end-to-end-discriminative,patch-finetuned-mil,scratch-end-to-end,end-to-end-lora", "--out", outDir], timeoutSeconds: 600).GetAwaiter().GetResult();
         Assert.True(result.Code == 0, result.Err);
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "study.json")));
@@ -40,13 +40,13 @@ public sealed class PrognosisTransferStudyTests
         var cohort = Cohort.Load(cohortPath, requireOutcome: true);
         Assert.Equal(20, testIds.Length); // one of round(1 / 0.3) = 3 folds stratified by event
         var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToList();
-        Assert.Equal(["scratch-end-to-end", "frozen-mil", "end-to-end-discriminative", "patch-finetuned-mil"], runs.Select(r => r.GetProperty("arm").GetString()));
+        Assert.Equal(["scratch-end-to-end", "frozen-mil", "end-to-end-discriminative", "patch-finetuned-mil", "end-to-end-lora"], runs.Select(r => r.GetProperty("arm").GetString()));
 
         // Each run's Harrell C is the C of its own test risks (written to test-risks.csv) against the cohort's follow-up,
         // and its paired difference is the difference of the two C-indices on the same patients.
         var test = cohort.Subset(testIds);
         var rows = CsvTable.Read(Path.Combine(outDir, "test-risks.csv"));
-        Assert.Equal(4 * testIds.Length, rows.Rows.Count);
+        Assert.Equal(5 * testIds.Length, rows.Rows.Count);
         var c = new Dictionary<string, double>();
         foreach (var run in runs)
         {
