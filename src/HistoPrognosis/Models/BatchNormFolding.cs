@@ -75,7 +75,7 @@ internal static class ConvNorm
         if (conv.bias is null) return norm.forward(KernelUpdates.Convolve(conv, x));
         if (norm.training) throw new InvalidOperationException("a backbone with folded BatchNorm is for inference only; dispose the folding before training");
         if (KernelUpdates.Has(conv)) throw new InvalidOperationException("a folded kernel cannot take an unfolded update: merge the LoRA updates before folding");
-        return KernelUpdates.Convolve(conv, x);
+        return conv.forward(x);
     }
 
     public static Tensor Apply(Sequential convThenNorm, Tensor x) => Apply((Conv2d)convThenNorm[0], (BatchNorm2d)convThenNorm[1], x);

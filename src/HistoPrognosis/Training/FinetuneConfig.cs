@@ -46,7 +46,7 @@ public sealed record FinetuneConfig
     public int EvaluateEvery { get; init; } = 25;
     /// <summary>Stop after this many evaluations without improvement (0 = never), keeping the best.</summary>
     public int EarlyStoppingPatience { get; init; } = 4;
-    /// <summary>Adapters of the <c>lora</c> policy: rank, alpha, dropout.</summary>
+    /// <summary>Adapters of the <c>lora</c> policy: rank and alpha.</summary>
     public LoraConfig Lora { get; init; } = new();
     /// <summary>End-to-end training (<c>train --end-to-end</c>, objective prognosis): patients and patches per step, BatchNorm, validation hold-out.</summary>
     public EndToEndConfig EndToEnd { get; init; } = new();

@@ -37,8 +37,8 @@ public static class PhasePlan
             case FinetunePolicy.Discriminative:
                 return Phases(("head-only", config.HeadOnlySteps, []), ("all-layers", config.FullSteps, stages));
             case FinetunePolicy.Lora:
-                return [.. Phases(("head-only", config.HeadOnlySteps, [])),
-                    .. config.FullSteps > 0 ? [new TrainingPhase("lora", config.FullSteps, [], false, AdaptersTrain: true)] : Array.Empty<TrainingPhase>()];
+                return new[] { new TrainingPhase("head-only", config.HeadOnlySteps, [], false), new TrainingPhase("lora", config.FullSteps, [], false, AdaptersTrain: true) }
+                    .Where(p => p.Steps > 0).ToList();
             case FinetunePolicy.Gradual:
             {
                 var list = new List<(string, int, IReadOnlyList<string>)> { ("head-only", config.HeadOnlySteps, []) };

@@ -1,4 +1,5 @@
 using HistoPrognosis.Models;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -75,6 +76,17 @@ public sealed class LoraAdapters : Module
         adapters = ModuleList(targets.Select(t => new LoraConv(t, config)).ToArray());
         RegisterComponents();
         Attach();
+    }
+
+    /// <summary>Adapters drawn from their own seed (so the model's other draws stay those of the other policies), on the backbone's device.</summary>
+    public static LoraAdapters Create(Backbone backbone, LoraConfig config, int seed, Device device, PipelineLog log)
+    {
+        manual_seed(StableSeed.Of(seed + 3, 0));
+        var lora = new LoraAdapters(backbone, config);
+        lora.to(device);
+        log.Info($"LoRA: {lora.Count} convolutions, rank {config.Rank}, alpha {config.Alpha}: {lora.ParameterCount:N0} adapter weights " +
+                 $"on {backbone.parameters().Sum(p => p.numel()):N0} frozen");
+        return lora;
     }
 
     public int Count => targets.Count;

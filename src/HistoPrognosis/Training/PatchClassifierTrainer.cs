@@ -52,7 +52,7 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
             throw new UserInputException($"training patches need both classes (IDC {positives}, non-IDC {negatives})");
         using var posWeight = tensor(new[] { (float)negatives / positives }, device: device);
         var phases = PhasePlan.For(policy, config, model.Backbone.StageNames);
-        var lora = policy == FinetunePolicy.Lora ? NewAdapters(model, seed) : null;
+        var lora = policy == FinetunePolicy.Lora ? LoraAdapters.Create(model.Backbone, config.Lora, seed, device, log) : null;
         try
         {
             return Train(model, train, policy, seed, options, label, phases, lora, posWeight, clock);
@@ -61,15 +61,6 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         {
             lora?.Dispose();
         }
-    }
-
-    private LoraAdapters NewAdapters(PatchClassifier model, int seed)
-    {
-        manual_seed(StableSeed.Of(seed + 3, 0)); // the adapters' own draws
-        var lora = new LoraAdapters(model.Backbone, config.Lora);
-        lora.to(device);
-        log.Info($"LoRA: {lora.Count} convolutions, rank {config.Lora.Rank}, alpha {config.Lora.Alpha}: {lora.ParameterCount:N0} adapter weights");
-        return lora;
     }
 
     private TrainingHistory Train(PatchClassifier model, PatchDataset train, FinetunePolicy policy, int seed, TrainingOptions options, string label,

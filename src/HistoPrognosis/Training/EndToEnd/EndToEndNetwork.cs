@@ -1,7 +1,6 @@
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
 using HistoPrognosis.Training;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -34,11 +33,10 @@ public sealed class EndToEndNetwork : Module<Tensor, Tensor>
     /// <summary>LoRA adapters on the backbone while a <c>lora</c> policy trains (not in the saved weights: merged into the backbone at the end).</summary>
     public LoraAdapters? Lora { get; private set; }
 
-    public void AttachLora(LoraConfig config, Device device)
+    public void AttachLora(LoraAdapters adapters)
     {
         if (Lora is not null) throw new InvalidOperationException("LoRA adapters are already attached");
-        Lora = new LoraAdapters(backbone, config);
-        Lora.to(device);
+        Lora = adapters;
     }
 
     /// <summary>Merges the adapters' updates into the backbone's kernels and drops them: a plain backbone again.</summary>

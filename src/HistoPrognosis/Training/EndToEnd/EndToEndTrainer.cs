@@ -29,12 +29,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         var network = new EndToEndNetwork(backbone, m, head.OutputCount);
         network.to(device);
         if (config.Optimisation.Policy == FinetunePolicy.Lora)
-        {
-            manual_seed(StableSeed.Of(config.Seed + 3, 0)); // the adapters' own draws: the network's stay those of the other policies
-            network.AttachLora(config.Optimisation.Lora, device);
-            log.Info($"LoRA: {network.Lora!.Count} convolutions, rank {config.Optimisation.Lora.Rank}, alpha {config.Optimisation.Lora.Alpha}: " +
-                     $"{network.Lora.ParameterCount:N0} adapter weights on {network.Backbone.parameters().Sum(p => p.numel()):N0} frozen");
-        }
+            network.AttachLora(LoraAdapters.Create(backbone, config.Optimisation.Lora, config.Seed, device, log));
         return new EndToEndModel(network, head, config, device);
     }
 
