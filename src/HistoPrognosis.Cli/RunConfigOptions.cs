@@ -211,8 +211,9 @@ public static class RunInputs
         config.Validate();
         if (config.Input.SimulateFollowUp)
             throw new UserInputException("input.simulate_follow_up is a step of histoprog run; for this command simulate the cohort first (histoprog simulate) and give it as --cohort");
-        var cohort = Cohort(config, requireOutcome: true);
-        return (config, cohort, FeatureSource.Of(Patches(config, log), config.Features, config.Stain, config.Seed));
+        var table = Patches(config, log);
+        var cohort = config.Input.Restrict(Cohort(config, requireOutcome: true), table);
+        return (config, cohort, FeatureSource.Of(table, config.Features, config.Stain, config.Seed));
     }
 
     public static Cohort Cohort(RunConfig config, bool requireOutcome) =>

@@ -36,14 +36,20 @@ public sealed record InputConfig
     /// The patches of this input: <see cref="Patches"/> as given, or <see cref="Slides"/> tiled by the slide stage
     /// into <see cref="Tiles"/> (else <paramref name="defaultTiles"/>) and read as slide regions. With
     /// <see cref="SkipErrors"/> a slide that cannot be read is added to <paramref name="failures"/> and left out.
+    /// With <see cref="MaxPatients"/>, only the table's first N patients (for every command, not only <c>run</c>).
     /// </summary>
     public PatchTable LoadPatches(Tiling.TilingOptions tiling, string defaultTiles, PipelineLog log, bool requireLabel = false,
         ICollection<SlideFailure>? failures = null)
     {
         Validate();
-        if (Patches is { } patches) return PatchTable.Load(patches, requireLabel, MaxImagePixels);
-        return SlideManifest.Tile(Slides!, Tiles ?? defaultTiles, tiling, log, SkipErrors ? failures ?? [] : null);
+        var table = Patches is { } patches
+            ? PatchTable.Load(patches, requireLabel, MaxImagePixels)
+            : SlideManifest.Tile(Slides!, Tiles ?? defaultTiles, tiling, log, SkipErrors ? failures ?? [] : null);
+        return MaxPatients > 0 ? table.Subset(table.PatientIds.Take(MaxPatients)) : table;
     }
+
+    /// <summary>With <see cref="MaxPatients"/>, the cohort's patients among the table's first N (the others were left out on purpose, not missing).</summary>
+    public Data.Cohort Restrict(Data.Cohort cohort, PatchTable table) => MaxPatients > 0 ? cohort.Subset(table.PatientIds) : cohort;
 
     public void Validate()
     {

@@ -48,7 +48,6 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             // The tile table is rewritten on every run: its content, not its time stamp, says whether the tiles changed.
             ? StageRunner.Key("tiles", StageRunner.Fingerprint(slides), config.Tiling.SettingsKey(), StageRunner.ContentHash(table.SourcePath))
             : StageRunner.Key("patches", StageRunner.Fingerprint(config.Input.Patches), needLabels.ToString());
-        if (config.Input.MaxPatients > 0) table = table.Subset(table.PatientIds.Take(config.Input.MaxPatients));
         patchesKey = StageRunner.Key(patchesKey, config.Input.MaxPatients.ToString(CultureInfo.InvariantCulture));
         log.Info($"patches: {table.Patches.Count} from {table.PatientIds.Count} patients");
 
@@ -69,7 +68,7 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             cohort = Cohort.Load(config.Input.Cohort, requireOutcome: true);
             cohortKey = StageRunner.Key("cohort", StageRunner.Fingerprint(config.Input.Cohort));
         }
-        if (config.Input.MaxPatients > 0) cohort = cohort.Subset(table.PatientIds);
+        cohort = config.Input.Restrict(cohort, table);
         var model = config.ResolvedModel;
         var modelled = PrognosisPipeline.WithPatches(cohort, table, config.Input.AllowMissing, log);
         // Every fold, or both parts of the split, against its minimum before anything is written.

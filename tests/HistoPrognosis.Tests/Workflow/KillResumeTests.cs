@@ -26,7 +26,7 @@ public sealed class KillResumeTests
               head_only_steps: 3
               full_steps: 6
               evaluate_every: 2
-              early_stopping_patience: 3
+              early_stopping_patience: 10
             """);
         return config;
     }
