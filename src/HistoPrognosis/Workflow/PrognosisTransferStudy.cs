@@ -16,12 +16,16 @@ using static TorchSharp.torch;
 
 namespace HistoPrognosis.Workflow;
 
-/// <summary>One arm trained on one draw of training patients, scored on the study's test patients.</summary>
+/// <summary>
+/// One arm trained on one draw of training patients, scored on the study's test patients. <see cref="KeptStep"/>: the
+/// end-to-end step whose weights early stopping kept (null for the frozen-feature arms); <see cref="PeakRssMb"/>: the
+/// peak resident memory of this run alone where the platform can say (<see cref="ProcessMemory"/>).
+/// </summary>
 public sealed record PrognosisTransferRun(
     string Arm, int TrainPatients, int Repeat, double HarrellC, double? UnoC, double? TimeDependentAuc, double? Brier,
     double TrainingHarrellC, double? DifferenceToScratch, double? DifferenceLower, double? DifferenceUpper,
     IReadOnlyList<EvaluationPoint> ValidationCDuringTraining, double Seconds, long PeakRssMb, double[] TestRisks,
-    double? HarrellLower = null, double? HarrellUpper = null) : IStudyRecord
+    double? HarrellLower = null, double? HarrellUpper = null, int? KeptStep = null) : IStudyRecord
 {
     public (string Arm, int TrainPatients, int Repeat) Key => (Arm, TrainPatients, Repeat);
     /// <summary>Training C minus test C: how much of what the arm learned does not carry to unseen patients.</summary>
@@ -156,11 +160,13 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
     private PrognosisTransferRun TrainAndScore(PrognosisArm arm, int n, int repeat, Cohort trainCohort, Cohort testCohort, PatchTable table, string folder,
         double[]? scratchRisks)
     {
+        ProcessMemory.ResetPeak();
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(folder);
         var model = config.ResolvedModel with { Seed = StableSeed.Of(config.Seed, n, repeat) };
         string imagenet = config.Features.Backbone;
         IReadOnlyList<EvaluationPoint> convergence = [];
+        int? keptStep = null;
         string modelDir = Path.Combine(folder, "model");
         Func<Cohort, string, IReadOnlyList<PatientPrediction>> predict;
         if (arm is PrognosisArm.FrozenMil or PrognosisArm.PatchFinetunedMil)
@@ -195,7 +201,11 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
             var pipeline = new EndToEndPipeline(device, log);
             Directory.CreateDirectory(modelDir);
             using (var trained = pipeline.Train(trainCohort, source, setup, modelDir, config.Input.AllowMissing, Path.Combine(folder, "checkpoints")))
+            {
                 convergence = trained.History?.Evaluations ?? [];
+                // Without a restored best step the run kept its last one.
+                if (trained.History is { } h) keptStep = h.BestStep > 0 ? h.BestStep : h.Losses.Count > 0 ? h.Losses[^1].Step : 0;
+            }
             predict = (c, risks) => pipeline.Predict(modelDir, c, table, risks, config.Input.AllowMissing);
         }
 
@@ -211,10 +221,9 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
                 config.Evaluation.BootstrapSamples, StableSeed.Of(config.Seed, n, repeat, "paired"), config.Evaluation.MinDefinedShare);
             (difference, lower, upper) = (paired.Difference?.Value, paired.Difference?.Lower, paired.Difference?.Upper);
         }
-        using var self = Process.GetCurrentProcess();
         return new PrognosisTransferRun(Name(arm), n, repeat, evaluation.HarrellC.Value, evaluation.UnoC?.Value, evaluation.TimeDependentAuc?.Value, evaluation.Brier?.Value,
             Concordance.Harrell(trainCohort.Time, trainCohort.Events, trainRisks).Value, difference, lower, upper, convergence,
-            clock.Elapsed.TotalSeconds, self.PeakWorkingSet64 / (1 << 20), testRisks, evaluation.HarrellC.Lower, evaluation.HarrellC.Upper);
+            clock.Elapsed.TotalSeconds, ProcessMemory.PeakMb(), testRisks, evaluation.HarrellC.Lower, evaluation.HarrellC.Upper, keptStep);
     }
 
     private List<PrognosisTransferCell> Summarize(IReadOnlyList<PrognosisTransferRun> runs)
@@ -225,6 +234,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
                      {
                          ("harrell_c", r => r.HarrellC), ("uno_c", r => r.UnoC), ("td_auc", r => r.TimeDependentAuc), ("brier", r => r.Brier),
                          ("overfitting", r => r.Overfitting), ("difference_to_scratch", r => r.DifferenceToScratch),
+                         ("kept_step", r => r.KeptStep), ("seconds", r => r.Seconds), ("peak_rss_mb", r => r.PeakRssMb),
                      })
             {
                 var values = group.Select(pick).OfType<double>().Where(double.IsFinite).ToArray();
@@ -277,7 +287,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
     {
         var inv = CultureInfo.InvariantCulture;
         string Cell(string arm, int n, string metric) =>
-            cells.FirstOrDefault(c => c.Arm == arm && c.TrainPatients == n && c.Metric == metric)?.Format() ?? "–";
+            cells.FirstOrDefault(c => c.Arm == arm && c.TrainPatients == n && c.Metric == metric)?.Format(metric is "kept_step" or "seconds" or "peak_rss_mb" ? "F0" : "F3") ?? "–";
         var text = new StringBuilder("# Prognosis transfer study\n\n");
         text.AppendLine(inv, $"Test patients: {testCohort.Patients.Count} ({testCohort.Events.Count(e => e)} events), held out once; training draws from {pool}. "
                              + $"Backbone {config.Features.Backbone} at {config.Features.ImageSize} px, {study.Budget(config).TotalSteps} end-to-end steps, "
@@ -287,7 +297,8 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
             text.AppendLine().AppendLine("Reference Harrell C on the same test patients (simulated cohort): " +
                                          string.Join(", ", references.Select(r => string.Format(inv, "{0} {1:F3}", r.Key, r.Value))) + ".");
         foreach (var (metric, title) in new[] { ("harrell_c", "Harrell C (test)"), ("uno_c", "Uno C (test)"), ("td_auc", "5-year td-AUC (test)"), ("brier", "Brier score at 5 years (test)"),
-                     ("difference_to_scratch", "Harrell C minus scratch, paired on the same draw"), ("overfitting", "Training C minus test C") })
+                     ("difference_to_scratch", "Harrell C minus scratch, paired on the same draw"), ("overfitting", "Training C minus test C"),
+                     ("kept_step", "Step kept by early stopping on the validation C (end-to-end arms)"), ("seconds", "Wall time per run (s)"), ("peak_rss_mb", "Peak resident memory per run (MiB)") })
         {
             var sizes = cells.Select(c => c.TrainPatients).Distinct().Order().ToList();
             text.AppendLine().AppendLine($"## {title}").AppendLine();

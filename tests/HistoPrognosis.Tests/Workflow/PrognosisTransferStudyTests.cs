@@ -60,12 +60,23 @@ public sealed class PrognosisTransferStudyTests
         foreach (var run in runs.Skip(1))
             Assert.Equal(c[run.GetProperty("arm").GetString()!] - c["scratch-end-to-end"], run.GetProperty("difference_to_scratch").GetDouble(), 9);
         Assert.True(runs[2].GetProperty("validation_c_during_training").GetArrayLength() > 0, "end-to-end convergence is recorded");
+        // The kept step is the first step of the best validation C (the last step when none is defined); frozen arms have none.
+        foreach (var run in runs)
+        {
+            var kept = run.GetProperty("kept_step");
+            if (run.GetProperty("arm").GetString() is "frozen-mil" or "patch-finetuned-mil") { Assert.Equal(JsonValueKind.Null, kept.ValueKind); continue; }
+            var curve = run.GetProperty("validation_c_during_training").EnumerateArray()
+                .Select(e => (Step: e.GetProperty("step").GetInt32(), C: e.GetProperty("value").GetDouble())).Where(e => double.IsFinite(e.C)).ToList();
+            Assert.Equal(curve.Count > 0 ? curve.First(e => e.C == curve.Max(x => x.C)).Step : 3, kept.GetInt32());
+            Assert.InRange(run.GetProperty("peak_rss_mb").GetInt64(), 100, 8000);
+        }
         // The simulated cohort's oracle (its true linear predictor) on the same test patients, as the ceiling.
         var eta = test.OptionalNumbers("eta")!;
         Assert.Equal(Concordance.Harrell(test.Time, test.Events, eta).Value, json.RootElement.GetProperty("reference_c").GetProperty("oracle").GetDouble(), 9);
         var table = File.ReadAllText(Path.Combine(outDir, "table.md"));
         Assert.Contains("oracle", table);
         Assert.Contains("| end-to-end-discriminative |", table);
+        Assert.Contains("## Step kept by early stopping", table);
         Assert.Contains("<svg", File.ReadAllText(Path.Combine(outDir, "harrell-c.svg")));
         // Nothing of the runs' models, checkpoints or progress is left beside the output.
         Assert.Equal(["cache", "cohort.csv", "study", "study.yaml"], Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
