@@ -6,7 +6,8 @@ namespace HistoPrognosis.Models;
 /// Builds a backbone from its command-line spelling: <c>imagenet-resnet18</c> (the shipped CNTK weights),
 /// <c>scratch</c> (the same architecture, random), <c>resnet18|resnet34|resnet50</c> (torchvision layout, random)
 /// or <c>resnetNN:FILE.safetensors</c> (torchvision layout with a user's PyTorch weights), or the output folder of
-/// <c>histoprog finetune</c> (its architecture from <c>config.json</c>, its fine-tuned backbone from <c>model.safetensors</c>).
+/// <c>histoprog finetune</c> (its architecture from <c>config.json</c>, its fine-tuned backbone from <c>model.safetensors</c>),
+/// or a timm / Hugging Face ViT folder (<see cref="Vit.TimmFolder"/>), alone or as <c>PRESET:FOLDER</c> (<see cref="Vit.VitPresets"/>).
 /// </summary>
 public static class BackboneFactory
 {
@@ -20,10 +21,13 @@ public static class BackboneFactory
         if (trimmed.Equals(ImageNet, StringComparison.OrdinalIgnoreCase)) return PretrainedWeights.LoadImageNetResNet18();
         if (trimmed.Equals(Scratch, StringComparison.OrdinalIgnoreCase)) return PretrainedWeights.CreateScratch(seed);
         var parts = trimmed.Split(':', 2);
+        if (parts.Length == 2 && Vit.VitPresets.IsPreset(parts[0])) return Vit.VitPresets.Load(parts[0], parts[1]);
         int? depth = parts[0].ToLowerInvariant() switch { "resnet18" => 18, "resnet34" => 34, "resnet50" => 50, _ => null };
         if (depth is null)
-            return Directory.Exists(trimmed) ? FromFinetuneOutput(trimmed, seed)
-                : throw new UserInputException($"unknown backbone '{spec}': use {ImageNet}, {Scratch}, resnet18|resnet34|resnet50 or resnetNN:FILE.safetensors, or a histoprog finetune output folder");
+            return !Directory.Exists(trimmed)
+                ? throw new UserInputException($"unknown backbone '{spec}': use {ImageNet}, {Scratch}, resnet18|resnet34|resnet50 or resnetNN:FILE.safetensors, " +
+                                               $"a timm model folder (config.json + model.safetensors), PRESET:FOLDER ({string.Join(", ", Vit.VitPresets.All.Select(p => p.Name))}), or a histoprog finetune output folder")
+                : Vit.TimmFolder.Recognises(trimmed) ? Vit.TimmFolder.Load(trimmed) : FromFinetuneOutput(trimmed, seed);
         var backbone = new TorchvisionResNet(depth.Value);
         backbone.InitialiseRandomly();
         if (parts.Length == 2) SafetensorsWeights.Load(backbone, parts[1], "fc.");
@@ -36,7 +40,7 @@ public static class BackboneFactory
         var trimmed = spec.Trim();
         if (trimmed.Equals(ImageNet, StringComparison.OrdinalIgnoreCase) || trimmed.Equals(Scratch, StringComparison.OrdinalIgnoreCase)) return trimmed;
         var parts = trimmed.Split(':', 2);
-        if (parts[0].ToLowerInvariant() is "resnet18" or "resnet34" or "resnet50")
+        if (parts[0].ToLowerInvariant() is "resnet18" or "resnet34" or "resnet50" || (parts.Length == 2 && Vit.VitPresets.IsPreset(parts[0])))
             return parts.Length == 2 ? $"{parts[0]}:{Path.GetFullPath(Path.Combine(folder, parts[1]))}" : trimmed;
         return Path.GetFullPath(Path.Combine(folder, trimmed));
     }

@@ -18,24 +18,15 @@ public static class SafetensorsWeights
     public static void LoadPart(nn.Module module, string path, string keyPrefix) =>
         Load(module, path, key => key.StartsWith(keyPrefix, StringComparison.Ordinal) ? key[keyPrefix.Length..] : null);
 
-    // rename: the module's name for a file key, or null for a key that is deliberately not loaded.
-    private static void Load(nn.Module module, string path, Func<string, string?> rename)
+    /// <param name="rename">the module's name for a file key, or null for a key that is deliberately not loaded</param>
+    public static void Load(nn.Module module, string path, Func<string, string?> rename)
     {
         if (!File.Exists(path)) throw new UserInputException($"weights file not found: {path}");
-        Dictionary<string, Tensor> source;
-        try
+        var source = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (key, value) in Read(path))
         {
-            var file = Safetensors.LoadStateDict(path);
-            source = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (var (key, value) in file)
-            {
-                if (rename(key) is { } name) source[name] = value;
-                else value.Dispose();
-            }
-        }
-        catch (Exception ex) when (ex is not UserInputException)
-        {
-            throw new UserInputException($"{path}: not a readable .safetensors file ({ex.Message})", ex);
+            if (rename(key) is { } name) source[name] = value;
+            else value.Dispose();
         }
         try
         {
@@ -58,6 +49,36 @@ public static class SafetensorsWeights
         finally
         {
             foreach (var t in source.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Every tensor of a state dict file: <c>.safetensors</c>, or a PyTorch pickle (<c>.bin</c>, <c>.pt</c>, <c>.pth</c>,
+    /// as <c>torch.save(model.state_dict())</c> writes it; a pickle of anything else is refused, naming the entry).
+    /// </summary>
+    public static Dictionary<string, Tensor> Read(string path)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"weights file not found: {path}");
+        bool pickle = Path.GetExtension(path).ToLowerInvariant() is ".bin" or ".pt" or ".pth";
+        try
+        {
+            if (!pickle) return Safetensors.LoadStateDict(path);
+            var table = PyTorchUnpickler.UnpickleStateDict(path);
+            var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (System.Collections.DictionaryEntry entry in table)
+            {
+                if (entry.Key is string key && entry.Value is Tensor t) result[key] = t;
+                else
+                {
+                    foreach (var v in result.Values) v.Dispose();
+                    throw new UserInputException($"{path}: not a state dict — entry '{entry.Key}' holds {entry.Value?.GetType().Name ?? "null"}, not a tensor");
+                }
+            }
+            return result;
+        }
+        catch (Exception ex) when (ex is not UserInputException)
+        {
+            throw new UserInputException($"{path}: not a readable {(pickle ? "PyTorch state dict (torch.save)" : ".safetensors")} file ({ex.Message})", ex);
         }
     }
 
