@@ -155,8 +155,12 @@ public sealed class RunConfigOptions
             Add(command, new Option<double?>("--head-lr") { Description = $"head learning rate (default {f.HeadLearningRate})" }, (c, v) => c with { Finetune = c.Finetune with { HeadLearningRate = v } });
             Add(command, new Option<double?>("--scratch-lr") { Description = $"learning rate of every layer under the scratch policy (default {f.ScratchLearningRate})" }, (c, v) => c with { Finetune = c.Finetune with { ScratchLearningRate = v } });
             Add(command, new Option<double?>("--layer-decay") { Description = $"learning-rate factor per stage away from the head (default {f.LayerDecay})" }, (c, v) => c with { Finetune = c.Finetune with { LayerDecay = v } });
+            Add(command, new Option<double?>("--vit-layer-decay") { Description = $"ViT backbones: learning-rate factor per block away from the head (default {f.VitLayerDecay})" }, (c, v) => c with { Finetune = c.Finetune with { VitLayerDecay = v } });
+            Add(command, new Option<int?>("--freeze-first") { Description = $"discriminative and gradual: backbone stages from the input side that never train (ViT: embed, blocks.0, …; default {f.FreezeFirst})" }, (c, v) => c with { Finetune = c.Finetune with { FreezeFirst = v } });
             Add(command, new Option<int?>("--lora-rank") { Description = $"lora policy: rank of each adapter (default {f.Lora.Rank})" }, (c, v) => c with { Finetune = c.Finetune with { Lora = c.Finetune.Lora with { Rank = v } } });
             Add(command, new Option<double?>("--lora-alpha") { Description = $"lora policy: update scale alpha / rank (default alpha {f.Lora.Alpha})" }, (c, v) => c with { Finetune = c.Finetune with { Lora = c.Finetune.Lora with { Alpha = v } } });
+            Add(command, new Option<double?>("--lora-dropout") { Description = $"lora policy, ViTs: dropout on each adapter's input while training (default {f.Lora.Dropout})" }, (c, v) => c with { Finetune = c.Finetune with { Lora = c.Finetune.Lora with { Dropout = v } } });
+            AddSwitch(command, "--lora-mlp", "lora policy, ViTs: adapters on the MLP layers too, not only attention's qkv and proj", c => c with { Finetune = c.Finetune with { Lora = c.Finetune.Lora with { Mlp = true } } });
             Add(command, new Option<string?>("--augment") { Description = $"training augmentation: flips, hed[:σ], color[:x], stain[:σ], comma-separated, or none (default {f.Augment})" }, (c, v) => c with { Finetune = c.Finetune with { Augment = v } });
         }
     }

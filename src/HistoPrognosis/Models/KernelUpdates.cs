@@ -11,6 +11,13 @@ public interface IKernelUpdate
     Tensor Delta();
 }
 
+/// <summary>A low-rank update of a linear layer that can also run as a branch on the input (cheaper than W + Δ, and where its dropout applies).</summary>
+public interface ILowRankUpdate : IKernelUpdate
+{
+    /// <summary>The update's contribution to the layer's output for input x: Δ·x, through its factors.</summary>
+    Tensor Branch(Tensor x);
+}
+
 /// <summary>
 /// Updates attached to convolutions (and linear layers) of a backbone, applied where the backbones run each one
 /// (<see cref="ConvNorm"/>, <see cref="Linear(TorchSharp.Modules.Linear, Tensor)"/>): the layer runs once with weight
@@ -37,7 +44,8 @@ public static class KernelUpdates
     {
         if (!Attached.TryGetValue(linear, out var update)) return linear.forward(x);
         using var scope = NewDisposeScope();
-        return nn.functional.linear(x, linear.weight! + update.Delta(), linear.bias).MoveToOuterDisposeScope();
+        var y = update is ILowRankUpdate lowRank ? linear.forward(x) + lowRank.Branch(x) : nn.functional.linear(x, linear.weight! + update.Delta(), linear.bias);
+        return y.MoveToOuterDisposeScope();
     }
 
     /// <summary>The convolution's output with its update, if any.</summary>

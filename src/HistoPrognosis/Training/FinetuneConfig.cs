@@ -36,6 +36,10 @@ public sealed record FinetuneConfig
     public double HeadLearningRate { get; init; } = 1e-3;
     /// <summary>Discriminative decay per stage (&lt; 1: shallower stages learn slower).</summary>
     public double LayerDecay { get; init; } = 0.5;
+    /// <summary>The same for ViTs, per block (layer-wise learning-rate decay; BEiT and timm recipes use 0.65–0.75), embeddings lowest.</summary>
+    public double VitLayerDecay { get; init; } = 0.75;
+    /// <summary>Backbone stages from the input side that never train under discriminative and gradual (ResNet: stem, layer1, …; ViT: embed, blocks.0, …).</summary>
+    public int FreezeFirst { get; init; }
     /// <summary>One learning rate for every layer of the randomly initialised twin.</summary>
     public double ScratchLearningRate { get; init; } = 1e-3;
     public double WeightDecay { get; init; } = 1e-4;
@@ -48,6 +52,9 @@ public sealed record FinetuneConfig
     public int EarlyStoppingPatience { get; init; } = 4;
     /// <summary>Adapters of the <c>lora</c> policy: rank and alpha.</summary>
     public LoraConfig Lora { get; init; } = new();
+
+    /// <summary>The per-stage decay for this backbone: <see cref="VitLayerDecay"/> for ViTs (a stage per block), else <see cref="LayerDecay"/>.</summary>
+    public double DecayFor(Models.Backbone backbone) => backbone is Models.Vit.VisionTransformer ? VitLayerDecay : LayerDecay;
     /// <summary>End-to-end training (<c>train --end-to-end</c>, objective prognosis): patients and patches per step, BatchNorm, validation hold-out.</summary>
     public EndToEndConfig EndToEnd { get; init; } = new();
 
@@ -59,6 +66,8 @@ public sealed record FinetuneConfig
         if (BatchSize < 2) throw new UserInputException($"finetune.batch_size must be ≥ 2, got {BatchSize}");
         if (HeadOnlySteps < 0 || FullSteps < 0 || TotalSteps == 0) throw new UserInputException("finetune.head_only_steps and full_steps must be non-negative with a positive total");
         if (LayerDecay is <= 0 or > 1) throw new UserInputException($"finetune.layer_decay must be in (0, 1], got {LayerDecay}");
+        if (VitLayerDecay is <= 0 or > 1) throw new UserInputException($"finetune.vit_layer_decay must be in (0, 1], got {VitLayerDecay}");
+        if (FreezeFirst < 0) throw new UserInputException($"finetune.freeze_first must be ≥ 0, got {FreezeFirst}");
         AugmentationPlan.Parse(Augment);
         if (!(HeadLearningRate > 0) || !(ScratchLearningRate > 0)) throw new UserInputException("finetune learning rates must be positive");
         if (EvaluateEvery < 1) throw new UserInputException($"finetune.evaluate_every must be ≥ 1, got {EvaluateEvery}");

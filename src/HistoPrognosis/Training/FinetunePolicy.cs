@@ -28,6 +28,12 @@ public static class PhasePlan
     public static IReadOnlyList<TrainingPhase> For(FinetunePolicy policy, FinetuneConfig config, IReadOnlyList<string> stages)
     {
         int total = config.TotalSteps;
+        if (config.FreezeFirst > 0 && policy is FinetunePolicy.Discriminative or FinetunePolicy.Gradual)
+        {
+            if (config.FreezeFirst >= stages.Count)
+                throw new UserInputException($"finetune.freeze_first {config.FreezeFirst} would freeze every stage of the backbone ({string.Join(", ", stages)}); use policy frozen for that");
+            stages = stages.Skip(config.FreezeFirst).ToList();
+        }
         switch (policy)
         {
             case FinetunePolicy.Frozen:

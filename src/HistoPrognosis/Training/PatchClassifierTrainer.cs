@@ -186,7 +186,7 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
     {
         if (phase.UniformLearningRate)
             return ParameterGroups.Uniform("all", model.parameters(), config.ScratchLearningRate, config.WeightDecay);
-        var open = ParameterGroups.OpenIn(ParameterGroups.Discriminative(model, config.HeadLearningRate, config.LayerDecay, config.WeightDecay), phase);
+        var open = ParameterGroups.OpenIn(ParameterGroups.Discriminative(model, config.HeadLearningRate, config.DecayFor(model.Backbone), config.WeightDecay), phase);
         return phase.AdaptersTrain ? [.. open, .. ParameterGroups.Lora(lora!, config.HeadLearningRate)] : open;
     }
 

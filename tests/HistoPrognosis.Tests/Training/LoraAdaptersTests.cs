@@ -117,5 +117,43 @@ public sealed class LoraAdaptersTests
     {
         Assert.Contains("finetune.lora.rank", Assert.Throws<UserInputException>(() => new FinetuneConfig { Lora = new LoraConfig { Rank = 0 } }.Validate()).Message);
         Assert.Contains("finetune.lora.alpha", Assert.Throws<UserInputException>(() => new FinetuneConfig { Lora = new LoraConfig { Alpha = 0 } }.Validate()).Message);
+        Assert.Contains("finetune.lora.dropout", Assert.Throws<UserInputException>(() => new FinetuneConfig { Lora = new LoraConfig { Dropout = 1 } }.Validate()).Message);
+    }
+
+    /// <summary>
+    /// On a ViT (a timm fixture) the adapters sit on attention's qkv and proj (and with Mlp on fc1/fc2) as branches
+    /// scale · up(down(x)); merged into the weights they give the same features, and unmerging restores the weights
+    /// bit-exactly. Dropout acts only in training mode.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 2)]
+    [InlineData(true, 4)]
+    public void VitAdaptersSitOnAttentionAndMergeExactly(bool mlp, int perBlock)
+    {
+        using var vit = HistoPrognosis.Models.Vit.TimmFolder.Load(TestPaths.Fixture("vit", "token"));
+        vit.eval();
+        manual_seed(3);
+        using var x = randn(2, 3, 32, 32);
+        var plain = Features(vit, x);
+        var before = vit.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        using var lora = new LoraAdapters(vit, new LoraConfig { Rank = 2, Alpha = 4, Dropout = 0.5, Mlp = mlp });
+        lora.eval();
+        Assert.Equal(vit.Architecture.Depth * perBlock, lora.Count);
+        Assert.Equal(plain, Features(vit, x));
+        using (no_grad())
+            foreach (var (name, p) in lora.named_parameters())
+                if (name.EndsWith(".up")) p.copy_(randn_like(p) * 0.1);
+        var updated = Features(vit, x);
+        Assert.True(updated.Zip(plain).Max(p => Math.Abs(p.First - p.Second)) > 1e-2 * plain.Max(Math.Abs), "the updates changed nothing");
+        // Dropout on the branch input: training mode differs from evaluation, evaluation is deterministic.
+        lora.train();
+        Assert.NotEqual(updated, Features(vit, x));
+        lora.eval();
+        Assert.Equal(updated, Features(vit, x));
+        using (lora.Merged()) AssertClose(updated, Features(vit, x), 1e-5, "merged ViT weights");
+        foreach (var (name, value) in vit.state_dict())
+            Assert.True(value.equal(before[name]).all().item<bool>(), $"{name} was not restored exactly");
+        Assert.Equal(updated, Features(vit, x));
     }
 }
+

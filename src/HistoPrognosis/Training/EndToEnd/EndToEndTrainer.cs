@@ -217,7 +217,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         if (phase.UniformLearningRate)
             return [.. ParameterGroups.Uniform("head", network.HeadParameters, opt.ScratchLearningRate, headDecay),
                 .. ParameterGroups.Uniform("backbone", network.Backbone.parameters(), opt.ScratchLearningRate, opt.WeightDecay)];
-        var all = ParameterGroups.Discriminative(network.Backbone, network.HeadParameters, opt.HeadLearningRate, opt.LayerDecay, headDecay, opt.WeightDecay);
+        var all = ParameterGroups.Discriminative(network.Backbone, network.HeadParameters, opt.HeadLearningRate, opt.DecayFor(network.Backbone), headDecay, opt.WeightDecay);
         var open = ParameterGroups.OpenIn(all, phase);
         if (phase.AdaptersTrain) open = [.. open, .. ParameterGroups.Lora(network.Lora!, opt.HeadLearningRate)];
         if (phase.TrainableStages.Count > 0)
