@@ -5,10 +5,16 @@ using HistoPrognosis.Bench;
 // `-- --quick` runs a short Stopwatch timing of the survival targets instead.
 // `-- --stain` times the stain normalization targets the same way.
 // `-- --backbone [cpu|cuda]` times the ResNet18 (extraction and a training step), see bench/backbone/run.sh.
+// `-- --vit` times ViT-S/B extraction, ViT-L memory and LoRA vs full steps, see bench/vit/run.sh.
 // `-- --end-to-end [SIZE]` times an end-to-end prognosis step against a patch-classification step (CPU).
 if (args.Length > 0 && args[0] == "--backbone")
 {
     BackboneThroughput.Run(Console.Out, args.Length > 1 ? args[1] : "cpu");
+    return;
+}
+if (args.Length > 0 && args[0] == "--vit")
+{
+    VitThroughput.Run(Console.Out);
     return;
 }
 if (args.Length > 0 && args[0] == "--end-to-end")
