@@ -18,6 +18,9 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
 
     public abstract IEnumerable<Parameter> StageParameters(string stage);
 
+    /// <summary>Whether weight decay applies to a parameter: matrices and kernels do, norms and biases do not.</summary>
+    public virtual bool Decays(Parameter parameter) => parameter.dim() > 1;
+
     /// <summary>uint8 RGB, N×3×H×W → the input this backbone's weights expect (float32, same device).</summary>
     public abstract Tensor Preprocess(Tensor rgb);
 

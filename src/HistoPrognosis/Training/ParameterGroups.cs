@@ -26,7 +26,7 @@ public static class ParameterGroups
         var stages = backbone.StageNames.Reverse().ToArray(); // layer4 first: closest to the head
         for (int depth = 0; depth < stages.Length; depth++)
             AddSplitByDecay(groups, stages[depth], backbone.StageParameters(stages[depth]),
-                headLearningRate * Math.Pow(decay, depth + 1), backboneWeightDecay);
+                headLearningRate * Math.Pow(decay, depth + 1), backboneWeightDecay, backbone.Decays);
         return groups;
     }
 
@@ -50,11 +50,14 @@ public static class ParameterGroups
         return groups;
     }
 
-    private static void AddSplitByDecay(List<ParameterGroupSpec> groups, string name, IEnumerable<Parameter> parameters, double lr, double weightDecay)
+    /// <param name="decays">which parameters take weight decay (default: matrices and kernels, not norms and biases)</param>
+    private static void AddSplitByDecay(List<ParameterGroupSpec> groups, string name, IEnumerable<Parameter> parameters, double lr, double weightDecay,
+        Func<Parameter, bool>? decays = null)
     {
+        decays ??= p => p.dim() > 1;
         var all = parameters.ToList();
-        var decayed = all.Where(p => p.dim() > 1).ToList();
-        var notDecayed = all.Where(p => p.dim() <= 1).ToList();
+        var decayed = all.Where(decays).ToList();
+        var notDecayed = all.Where(p => !decays(p)).ToList();
         if (decayed.Count > 0) groups.Add(new ParameterGroupSpec(name, decayed, lr, weightDecay));
         if (notDecayed.Count > 0) groups.Add(new ParameterGroupSpec(name + ".norm_bias", notDecayed, lr, 0));
     }

@@ -27,6 +27,11 @@ public sealed class VitFinetuneTests
         Assert.Equal(vit.parameters().Count() + head.parameters().Count(), grouped.Count);
         Assert.Equal(grouped.Count, grouped.Distinct().Count());
         Assert.Equal(decay, new FinetuneConfig().DecayFor(vit));
+        // timm's no_weight_decay: tokens and positions sit in the embed stage's group without decay, the patch kernel with it.
+        var embedNoDecay = groups.Single(g => g.Name == "embed.norm_bias");
+        Assert.Equal(0, embedNoDecay.WeightDecay);
+        Assert.Equal(2, embedNoDecay.Parameters.Count(p => p.dim() == 3)); // cls_token and pos_embed (no registers in this layout)
+        Assert.Single(groups.Single(g => g.Name == "embed").Parameters); // patch_embed.proj.weight alone decays
     }
 
     [Fact]

@@ -228,6 +228,10 @@ public sealed class VisionTransformer : Backbone
         return i == blocks.Count - 1 ? own.Concat(norm.parameters()).Concat(fc_norm.parameters()) : own;
     }
 
+    /// <summary>As timm's <c>no_weight_decay</c>: the class and register tokens and the position embedding never decay.</summary>
+    public override bool Decays(Parameter parameter) =>
+        base.Decays(parameter) && !ReferenceEquals(parameter, cls_token) && !ReferenceEquals(parameter, reg_token) && !ReferenceEquals(parameter, pos_embed);
+
     public override Tensor Preprocess(Tensor rgb)
     {
         using var scope = NewDisposeScope();
