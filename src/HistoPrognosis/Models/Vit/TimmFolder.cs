@@ -44,7 +44,7 @@ public static class TimmFolder
             using var json = JsonDocument.Parse(File.ReadAllText(configPath));
             var root = json.RootElement;
             if (!root.TryGetProperty("architecture", out var arch) || arch.ValueKind != JsonValueKind.String)
-                throw new UserInputException($"{configPath}: field 'architecture' (a timm model name) is missing");
+                throw new UserInputException($"{configPath}: field 'architecture' must be a timm model name (a string)");
             JsonElement? modelArgs = root.TryGetProperty("model_args", out var args) ? args : null;
             if (modelArgs is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
                 throw new UserInputException($"{configPath}: 'model_args' must be an object");
