@@ -42,4 +42,33 @@ public sealed class VisionTransformerTests
         }
         foreach (var t in expected.Values) t.Dispose();
     }
+
+    /// <summary>What a user can get wrong in a model folder, named with the file and the key.</summary>
+    [Fact]
+    public void BadFoldersAreRefusedNamingTheFileAndTheKey()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        string Folder(string name, string config, byte[]? weights, string weightsName = "model.safetensors")
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(dir, name)).FullName;
+            File.WriteAllText(Path.Combine(folder, TimmFolder.ConfigFile), config);
+            if (weights is not null) File.WriteAllBytes(Path.Combine(folder, weightsName), weights);
+            return folder;
+        }
+        var config = File.ReadAllText(Path.Combine(TestPaths.Fixture("vit", "token"), TimmFolder.ConfigFile));
+        var weights = File.ReadAllBytes(Path.Combine(TestPaths.Fixture("vit", "token"), "model.safetensors"));
+        var foreign = File.ReadAllBytes(Path.Combine(TestPaths.Fixture("vit", "avg-qknorm-layerscale"), "model.safetensors"));
+        string Error(string folder) => Assert.Throws<UserInputException>(() => BackboneFactory.Create(folder, 0)).Message;
+
+        Assert.Contains("did you mean 'vit_small_patch16_224'", Error(Folder("unknown", config.Replace("vit_small_patch16_224", "vit_smal_patch16_224"), weights)));
+        Assert.Contains("model_args.mlp_layer: layer 'timm.layers.FancyMlp'", Error(Folder("layer", config.Replace("\"depth\": 2", "\"depth\": 2, \"mlp_layer\": \"timm.layers.FancyMlp\""), weights)));
+        var mismatch = Error(Folder("foreign", config, foreign));
+        Assert.Contains("model.safetensors: does not match vit_small_patch16_224", mismatch);
+        Assert.Contains("blocks.0.attn.q_norm.weight", mismatch);
+        Assert.Contains("not a readable .safetensors file", Error(Folder("truncated", config, weights[..(weights.Length / 2)])));
+        Assert.Contains("no weights (model.safetensors or pytorch_model.bin)", Error(Folder("none", config, null)));
+        Assert.Contains("not a state dict — entry 'blocks' holds", Error(TestPaths.Fixture("vit", "not-a-state-dict")));
+        Assert.Contains("but uni is a vit_large_patch16_224", Assert.Throws<UserInputException>(() => BackboneFactory.Create("uni:" + TestPaths.Fixture("vit", "token"), 0)).Message);
+        TestPaths.TryDelete(dir);
+    }
 }
