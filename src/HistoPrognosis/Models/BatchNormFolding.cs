@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,6 +16,17 @@ public sealed class BatchNormFolding : IDisposable
 
     private BatchNormFolding() { }
 
+    /// <summary>
+    /// sqrt(running_var + eps), with eps as a Scalar this code keeps alive: the implicit double → Scalar temporary of
+    /// <c>tensor + double</c> may be finalized while LibTorch reads it (the likely cause of one "Expected false to be
+    /// true" in c10::Scalar::toFloat, inside add_scalar here, after hours of a study whose loader threads churn the GC).
+    /// </summary>
+    internal static Tensor StandardDeviation(BatchNorm2d norm)
+    {
+        using var eps = norm.eps.ToScalar();
+        return norm.running_var!.add(eps).sqrt_();
+    }
+
     /// <summary>Folds every conv/BN pair of an eval-mode backbone (pairs by torchvision naming: bnK↔convK, downsample.1↔downsample.0).</summary>
     public static BatchNormFolding Fold(Backbone backbone)
     {
@@ -30,7 +42,7 @@ public sealed class BatchNormFolding : IDisposable
                 if (!modules.TryGetValue(ConvNameFor(name), out var partner) || partner is not Conv2d conv || conv.bias is not null)
                     throw new InvalidOperationException($"BatchNorm '{name}' has no bias-free convolution '{ConvNameFor(name)}' to fold into");
                 using var scope = NewDisposeScope();
-                var scale = norm.weight! / (norm.running_var! + norm.eps).sqrt();
+                var scale = norm.weight! / StandardDeviation(norm);
                 folding._saved.Add((conv, conv.weight!.detach().clone().MoveToOuterDisposeScope()));
                 conv.weight!.mul_(scale.view(-1, 1, 1, 1));
                 conv.bias = new TorchSharp.Modules.Parameter((norm.bias! - norm.running_mean! * scale).MoveToOuterDisposeScope(), requires_grad: false);

@@ -84,7 +84,7 @@ public sealed class OnnxGraphBuilder
         if (norm is not null)
         {
             if (conv.bias is not null) throw new InvalidOperationException("export a backbone whose BatchNorm is not folded already");
-            var scale = norm.weight! / (norm.running_var! + norm.eps).sqrt();
+            var scale = norm.weight! / BatchNormFolding.StandardDeviation(norm);
             weight = conv.weight! * scale.view(-1, 1, 1, 1);
             bias = norm.bias! - norm.running_mean! * scale;
         }
