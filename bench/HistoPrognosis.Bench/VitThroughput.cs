@@ -19,7 +19,7 @@ public static class VitThroughput
     private static VisionTransformer Create(string name)
     {
         manual_seed(0);
-        var vit = new VisionTransformer(VitArchitecture.Resolve(name, null, "bench"), VitPooling.Cls, [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
+        var vit = new VisionTransformer(VitArchitecture.Resolve(name, null, "bench"), VitPooling.Cls, BackbonePreprocessing.ImageNetMean, BackbonePreprocessing.ImageNetStd);
         vit.InitialiseRandomly();
         return vit;
     }
@@ -34,7 +34,7 @@ public static class VitThroughput
             using var noGrad = no_grad();
             using var engine = FeatureEngine.Create(FeatureEngineKind.TorchSharp, vit, CPU);
             using var x = randn(32, 3, 224, 224);
-            output.WriteLine($"extract {name} 224px batch 32: {Time(() => engine.Run(x), 32):F1} patches/s");
+            output.WriteLine($"extract {name} 224px batch 32: {BackboneThroughput.Time(() => engine.Run(x), 32, CPU):F1} patches/s");
         }
         using (var large = Create("vit_large_patch16_224"))
         {
@@ -58,30 +58,17 @@ public static class VitThroughput
             using var optimizer = optim.AdamW(trainable, lr: 1e-4);
             using var x = randn(16, 3, 224, 224);
             using var y = randint(0, 2, [16]).to_type(ScalarType.Float32);
-            double rate = Time(() =>
+            double rate = BackboneThroughput.Time(() =>
             {
                 using var scope = NewDisposeScope();
                 var loss = nn.functional.binary_cross_entropy_with_logits(head.forward(vit.forward(x)).squeeze(1), y);
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
-            }, 16);
+            }, 16, CPU);
             output.WriteLine($"train step vit_small_patch16_224 224px batch 16 [{(lora ? "LoRA r8 on qkv+proj" : "full fine-tuning")}]: {rate:F1} patches/s, " +
                              $"{trainable.Sum(p => p.numel()):N0} trainable weights");
             adapters?.Dispose();
         }
-    }
-
-    private static double Time(Action step, int batch)
-    {
-        for (int i = 0; i < 2; i++) step();
-        var clock = Stopwatch.StartNew();
-        int iterations = 0;
-        while (clock.Elapsed.TotalSeconds < 8 || iterations < 3)
-        {
-            step();
-            iterations++;
-        }
-        return iterations * batch / clock.Elapsed.TotalSeconds;
     }
 }

@@ -3,7 +3,7 @@ best way an experienced user would on a CPU: eval, no_grad, TorchScript traced, 
 (oneDNN); ViT-S/16 and ViT-B/16 at 224 px batch 32, timed as VitThroughput.cs does (warm-up 2, then >= 8 s and
 >= 3 batches); the peak RSS of one ViT-L/16 batch of 32 (plain eval + no_grad; freezing copies the weights); a full
 fine-tuning step of ViT-S/16 at batch 16. Usage: PYTHONPATH=timm-src python3 peer.py [THREADS]"""
-import resource, sys, time
+import importlib.util, os, resource, sys, time
 import torch
 import timm
 
@@ -12,14 +12,11 @@ torch.set_num_threads(threads)
 torch.manual_seed(0)
 
 
-def timed(step, batch):
-    for _ in range(2):
-        step()
-    start, n = time.perf_counter(), 0
-    while time.perf_counter() - start < 8 or n < 3:
-        step()
-        n += 1
-    return n * batch / (time.perf_counter() - start)
+# The same timing as the ResNet peer (warm-up 2, then >= 8 s and >= 3 steps).
+_spec = importlib.util.spec_from_file_location("backbone_peer", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "backbone", "peer.py"))
+_backbone_peer = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_backbone_peer)
+timed = _backbone_peer.timed
 
 
 print(f"threads {torch.get_num_threads()}, torch {torch.__version__}, timm {timm.__version__}")

@@ -21,7 +21,6 @@ public static class SafetensorsWeights
     /// <param name="rename">the module's name for a file key, or null for a key that is deliberately not loaded</param>
     public static void Load(nn.Module module, string path, Func<string, string?> rename)
     {
-        if (!File.Exists(path)) throw new UserInputException($"weights file not found: {path}");
         var source = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in Read(path))
         {

@@ -65,8 +65,6 @@ internal static class ResNetOnnx
 /// </summary>
 public sealed class TorchvisionResNet : Backbone, IOnnxExportable
 {
-    private static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
-    private static readonly float[] Std = [0.229f, 0.224f, 0.225f];
     private static readonly string[] Stages = ["stem", "layer1", "layer2", "layer3", "layer4"];
 
     private readonly Conv2d conv1;
@@ -127,13 +125,7 @@ public sealed class TorchvisionResNet : Backbone, IOnnxExportable
         _ => throw new ArgumentException($"unknown stage '{stage}'"),
     };
 
-    public override Tensor Preprocess(Tensor rgb)
-    {
-        using var scope = NewDisposeScope();
-        var mean = tensor(Mean, device: rgb.device).reshape(1, 3, 1, 1);
-        var std = tensor(Std, device: rgb.device).reshape(1, 3, 1, 1);
-        return rgb.to_type(ScalarType.Float32).div_(255).sub_(mean).div_(std).MoveToOuterDisposeScope();
-    }
+    public override Tensor Preprocess(Tensor rgb) => BackbonePreprocessing.Normalize(rgb, BackbonePreprocessing.ImageNetMean, BackbonePreprocessing.ImageNetStd);
 
     public override string Describe() => $"torchvision ResNet{Depth}; input RGB/255 normalised by ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225)";
 

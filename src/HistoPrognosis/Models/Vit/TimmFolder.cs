@@ -12,7 +12,6 @@ public static class TimmFolder
 {
     public const string ConfigFile = "config.json";
     private static readonly string[] WeightFiles = ["model.safetensors", "pytorch_model.bin"];
-    private static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f], ImageNetStd = [0.229f, 0.224f, 0.225f];
 
     /// <summary>Whether the folder holds a timm config (an <c>architecture</c> field), rather than a finetune output (a <c>backbone</c> field).</summary>
     public static bool Recognises(string directory)
@@ -38,7 +37,7 @@ public static class TimmFolder
         var configPath = Path.Combine(directory, ConfigFile);
         if (!File.Exists(configPath)) throw new UserInputException($"backbone folder {directory}: no {ConfigFile}");
         VitArchitecture architecture;
-        float[] mean = ImageNetMean, std = ImageNetStd;
+        float[] mean = BackbonePreprocessing.ImageNetMean, std = BackbonePreprocessing.ImageNetStd;
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllText(configPath));

@@ -232,13 +232,7 @@ public sealed class VisionTransformer : Backbone
     public override bool Decays(Parameter parameter) =>
         base.Decays(parameter) && !ReferenceEquals(parameter, cls_token) && !ReferenceEquals(parameter, reg_token) && !ReferenceEquals(parameter, pos_embed);
 
-    public override Tensor Preprocess(Tensor rgb)
-    {
-        using var scope = NewDisposeScope();
-        var mean = tensor(_mean, device: rgb.device).reshape(1, 3, 1, 1);
-        var std = tensor(_std, device: rgb.device).reshape(1, 3, 1, 1);
-        return rgb.to_type(ScalarType.Float32).div_(255).sub_(mean).div_(std).MoveToOuterDisposeScope();
-    }
+    public override Tensor Preprocess(Tensor rgb) => BackbonePreprocessing.Normalize(rgb, _mean, _std);
 
     public override string Describe()
     {
