@@ -54,6 +54,7 @@ public sealed class FinetuneJob(FinetuneJobConfig config, Device device, Pipelin
         using var validation = PatchDataset.Load(validationTable.Patches, config.Finetune.ImageSize, log, "loading validation patches", reader);
         using var model = new PatchClassifier(BackboneFactory.Create(config.Backbone, config.Seed));
         model.to(device);
+        PhasePlan.For(config.Policy, config.Finetune, model.Backbone.StageNames); // a plan this backbone cannot follow fails before anything is written
 
         Directory.CreateDirectory(outputDirectory);
         var checkpoints = Path.Combine(outputDirectory, "checkpoints");

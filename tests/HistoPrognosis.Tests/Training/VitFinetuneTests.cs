@@ -58,6 +58,11 @@ public sealed class VitFinetuneTests
         var baseWeights = SafetensorsWeights.Read(Path.Combine(Token, "model.safetensors"));
         string[] common = ["finetune", "--patches", TestPaths.DemoLabels, "--backbone", Token, "--image-size", "32", "--max-patients", "6", "--head-steps", "2", "--full-steps", "4"];
         string decayOut = Path.Combine(dir, "decay"), loraOut = Path.Combine(dir, "lora");
+        // A plan the backbone cannot follow fails before the output folder exists.
+        var refused = HistoprogProcess.Run([.. common, "--freeze-first", "3", "--out", decayOut]);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("finetune.freeze_first 3 would freeze every stage", refused.Err);
+        Assert.False(Directory.Exists(decayOut));
         var run = HistoprogProcess.Run([.. common, "--freeze-first", "1", "--out", decayOut]);
         Assert.True(run.Code == 0, run.Err);
         run = HistoprogProcess.Run([.. common, "--policy", "lora", "--lora-rank", "2", "--out", loraOut]);
