@@ -90,8 +90,11 @@ public sealed class RunConfigOptions
         }
         if (Has(ConfigFlags.Features))
         {
-            Add(command, new Option<string?>("--backbone") { Description = $"{BackboneFactory.ImageNet} | {BackboneFactory.Scratch} | resnet18|resnet34|resnet50[:FILE.safetensors] | a finetune folder (default {Defaults.Features.Backbone})" },
+            Add(command, new Option<string?>("--backbone") { Description = $"{BackboneFactory.ImageNet} | {BackboneFactory.Scratch} | resnet18|resnet34|resnet50[:FILE.safetensors] | a timm or transformers ViT folder | PRESET:FOLDER (uni, virchow2, phikon, …) | a finetune folder (default {Defaults.Features.Backbone})" },
                 (c, v) => c with { Features = c.Features with { Backbone = BackboneFactory.ResolvePaths(v, Environment.CurrentDirectory) } });
+            // After --backbone: the pooling travels in the spec (BackboneFactory.PoolSuffix), so manifests and caches know it.
+            Add(command, new Option<string?>("--pool") { Description = "ViT backbones: the tokens that make the feature, cls | mean | cls+mean (default: the model's; same as appending #pool=… to --backbone)" },
+                (c, v) => c with { Features = c.Features with { Backbone = BackboneFactory.WithPool(c.Features.Backbone, Models.Vit.VisionTransformer.ParsePooling(v, "--pool")) } });
             Add(command, new Option<int?>("--image-size") { Description = $"patch side fed to the backbone, px (default {Defaults.Features.ImageSize})" }, (c, v) => c with { Features = c.Features with { ImageSize = v } });
             AddPath(command, "--feature-cache", "feature cache folder (default ~/.local/share/histoprog/features)", (c, v) => c with { Features = c.Features with { Cache = v } });
             Add(command, new Option<string?>("--stain") { Description = $"normalize every patch before the backbone: {ConfigNames.Choices<StainMethod>()} (default {ConfigNames.Value(Defaults.Stain.Method)})" },

@@ -27,6 +27,15 @@ public static class SafetensorsWeights
             if (rename(key) is { } name) source[name] = value;
             else value.Dispose();
         }
+        Assign(module, source, path);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> (the module's names) into the module, every key and shape checked, naming
+    /// <paramref name="path"/> in the error; disposes the source tensors.
+    /// </summary>
+    public static void Assign(nn.Module module, Dictionary<string, Tensor> source, string path)
+    {
         try
         {
             var target = module.state_dict();

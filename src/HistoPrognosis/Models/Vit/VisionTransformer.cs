@@ -171,7 +171,8 @@ public sealed class PatchEmbed : Module<Tensor, Tensor>
 /// timm's <c>VisionTransformer</c> (patch embedding, class and register tokens, absolute position embedding with or
 /// without prefix positions, pre-norm blocks, final norm or fc_norm) as a backbone, with timm's state-dict names
 /// so a timm or Hugging Face checkpoint loads by name. At any grid but the trained one the position embedding is
-/// resampled as timm's <c>resample_abs_pos_embed</c> does (bicubic, antialiased). Stages for the training policies:
+/// resampled as timm's <c>resample_abs_pos_embed</c> does (bicubic, antialiased; Hugging Face checkpoints without
+/// antialiasing, as transformers does). Stages for the training policies:
 /// <c>embed</c> (patch embedding, tokens, positions), then one per block, the final norms with the last block, so a
 /// per-stage decay is timm's layer-wise learning-rate decay (block i of d at decay^(d − i), embeddings lowest).
 /// </summary>
@@ -187,6 +188,8 @@ public sealed class VisionTransformer : Backbone
 
     public VisionTransformer(VitArchitecture architecture, VitPooling pooling, float[] mean, float[] std) : base(architecture.Name)
     {
+        if (pooling != VitPooling.Mean && !architecture.ClassToken)
+            throw new UserInputException($"{architecture.Name}: pooling {PoolingName(pooling)} needs a class token, and this model has none (use mean)");
         Architecture = architecture;
         Pooling = pooling;
         (_mean, _std) = (mean, std);
@@ -245,6 +248,11 @@ public sealed class VisionTransformer : Backbone
 
     public static string PoolingName(VitPooling pooling) => pooling switch { VitPooling.Cls => "cls", VitPooling.Mean => "mean", _ => "cls+mean" };
 
+    /// <summary>A pooling as <see cref="PoolingName"/> spells it, or an error naming <paramref name="where"/>.</summary>
+    public static VitPooling ParsePooling(string name, string where) =>
+        Enum.GetValues<VitPooling>().FirstOrDefault(p => PoolingName(p) == name.Trim().ToLowerInvariant(), (VitPooling)(-1)) is var p && Enum.IsDefined(p) ? p
+            : throw new UserInputException($"{where}: pooling '{name}' is not one of {string.Join(", ", Enum.GetValues<VitPooling>().Select(PoolingName))}");
+
     /// <summary>Normed tokens [prefix…, patches] (timm's <c>forward_features</c>).</summary>
     public Tensor ForwardFeatures(Tensor x)
     {
@@ -282,14 +290,14 @@ public sealed class VisionTransformer : Backbone
         return pooled.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The position embedding for an h×w grid: as trained, or resampled (prefix positions kept) as timm does.</summary>
+    /// <summary>The position embedding for an h×w grid: as trained, or resampled (prefix positions kept) as timm or transformers does.</summary>
     private Tensor ResampledPositions(long h, long w)
     {
         int grid = Architecture.Grid, prefix = Architecture.NoEmbedClass ? 0 : Architecture.PrefixTokens;
         if (h == grid && w == grid) return pos_embed;
         var d = pos_embed.shape[2];
         var patches = pos_embed[.., prefix..].reshape(1, grid, grid, d).permute(0, 3, 1, 2);
-        var resized = F.interpolate(patches, [h, w], mode: InterpolationMode.Bicubic, align_corners: false, antialias: true).permute(0, 2, 3, 1).reshape(1, h * w, d);
+        var resized = F.interpolate(patches, [h, w], mode: InterpolationMode.Bicubic, align_corners: false, antialias: Architecture.PositionAntialias).permute(0, 2, 3, 1).reshape(1, h * w, d);
         return prefix > 0 ? cat([pos_embed[.., ..prefix], resized], 1) : resized;
     }
 

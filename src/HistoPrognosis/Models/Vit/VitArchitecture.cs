@@ -52,12 +52,16 @@ public sealed record VitArchitecture
     public VitMlpLayer MlpLayer { get; init; } = VitMlpLayer.Mlp;
     public VitActivation Activation { get; init; } = VitActivation.Gelu;
     public double NormEps { get; init; } = 1e-6;
+    /// <summary>The MLP's hidden width when a checkpoint states it (Hugging Face <c>intermediate_size</c>); null: timm's <c>int(embed_dim × mlp_ratio)</c>.</summary>
+    public int? MlpHiddenSize { get; init; }
+    /// <summary>Resample the position embedding with antialiasing (timm's <c>resample_abs_pos_embed</c>); Hugging Face's <c>interpolate_pos_encoding</c> does not.</summary>
+    public bool PositionAntialias { get; init; } = true;
 
     public int PrefixTokens => (ClassToken ? 1 : 0) + RegTokens;
     public int Grid => ImageSize / PatchSize;
     public bool UsesFcNorm => FcNorm ?? GlobalPool == VitGlobalPool.Avg;
-    /// <summary>timm: <c>int(embed_dim * mlp_ratio)</c>.</summary>
-    public int MlpHidden => (int)(EmbedDim * MlpRatio);
+    /// <summary>timm: <c>int(embed_dim * mlp_ratio)</c>, unless the checkpoint states the width.</summary>
+    public int MlpHidden => MlpHiddenSize ?? (int)(EmbedDim * MlpRatio);
 
     public void Validate(string source)
     {

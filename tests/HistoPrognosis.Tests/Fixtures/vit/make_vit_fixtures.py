@@ -7,10 +7,20 @@ parameter randomised (norm and layer-scale weights too, so no branch hides behin
 expected.safetensors with the inputs (preprocessed, N x 3 x H x W float32) at the native size and at one other size,
 timm's forward_features tokens and the pooled features (timm's forward_head without a classifier; for
 global_pool "" the class token concatenated with the mean of the patch tokens, as our cls+mean pooling).
+
+The hf-* layouts are Hugging Face transformers folders (ViTModel, Dinov2Model): a timm model built with
+transformers' semantics (LayerNorm eps from the config, DINOv2's SwiGLU width rule), its state dict renamed the way
+transformers' conversion scripts (models/vit/convert_vit_timm_to_pytorch.py, models/dinov2/convert_dinov2_to_hf.py)
+rename timm/DINOv2 weights, plus config.json and preprocessor_config.json as save_pretrained writes them. Their
+expected feature is last_hidden_state[:, 0]; at the other size the position embedding is resampled as transformers'
+interpolate_pos_encoding does (bicubic, align_corners=False, no antialiasing), then the timm model runs at that grid.
 """
 import json, os, struct, sys
+from functools import partial
 import torch
+import torch.nn.functional as F
 import timm
+from timm.models.vision_transformer import VisionTransformer
 
 LAYOUTS = {
     # name: (architecture, model_args, other image size, weights file)
@@ -23,6 +33,17 @@ LAYOUTS = {
     "swiglu-prenorm-geglutanh": ("vit_base_patch16_224", dict(img_size=32, embed_dim=32, depth=3, num_heads=2, mlp_layer="swiglu", pre_norm=True,
                                                              act_layer="gelu_tanh", dynamic_img_size=True), 48, "pytorch_model.bin"),
     "dinov2-reg4": ("vit_small_patch14_reg4_dinov2", dict(img_size=28, embed_dim=48, depth=2, num_heads=3, dynamic_img_size=True), 56, "model.safetensors"),
+}
+HF_LAYOUTS = {
+    # name: (model_type, timm kwargs, transformers config, other image size, weights file)
+    "hf-vit": ("vit", dict(img_size=32, patch_size=8, embed_dim=48, depth=2, num_heads=4, mlp_ratio=2.0, norm_layer=partial(torch.nn.LayerNorm, eps=1e-12)),
+               dict(hidden_size=48, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96, hidden_act="gelu", layer_norm_eps=1e-12,
+                    image_size=32, patch_size=8, num_channels=3, qkv_bias=True), 48, "model.safetensors"),
+    # Dinov2SwiGLUFFN width: (int(int(48 * 4) * 2 / 3) + 7) // 8 * 8 = 128, packed fc1 of 256 = timm's int(48 * 256 / 48)
+    "hf-dinov2-swiglu": ("dinov2", dict(img_size=42, patch_size=14, embed_dim=48, depth=2, num_heads=3, mlp_ratio=256 / 48, init_values=1.0,
+                                        mlp_layer=timm.layers.SwiGLUPacked, act_layer=torch.nn.SiLU),
+                         dict(hidden_size=48, num_hidden_layers=2, num_attention_heads=3, mlp_ratio=4, hidden_act="gelu", layer_norm_eps=1e-6,
+                              image_size=42, patch_size=14, num_channels=3, qkv_bias=True, layerscale_value=1.0, use_swiglu_ffn=True), 28, "pytorch_model.bin"),
 }
 MLP = {"swiglupacked": timm.layers.SwiGLUPacked, "swiglu": timm.layers.SwiGLU}
 MEAN, STD = [0.5, 0.45, 0.4], [0.25, 0.2, 0.3]
@@ -97,5 +118,76 @@ def main(out):
         print(name, architecture, {k: list(v.shape) for k, v in expected.items()})
 
 
+def to_transformers(state, model_type, depth, dim, generator):
+    """timm names onto transformers' (the renaming of transformers' conversion scripts), q/k/v split from qkv."""
+    out = {"embeddings.cls_token": state["cls_token"], "embeddings.position_embeddings": state["pos_embed"],
+           "embeddings.patch_embeddings.projection.weight": state["patch_embed.proj.weight"],
+           "embeddings.patch_embeddings.projection.bias": state["patch_embed.proj.bias"],
+           "layernorm.weight": state["norm.weight"], "layernorm.bias": state["norm.bias"]}
+    vit = model_type == "vit"
+    for i in range(depth):
+        b, l = f"blocks.{i}.", f"encoder.layer.{i}."
+        for kind in ("weight", "bias"):
+            for n, part in enumerate(("query", "key", "value")):
+                out[f"{l}attention.attention.{part}.{kind}"] = state[f"{b}attn.qkv.{kind}"][n * dim:(n + 1) * dim]
+            out[f"{l}attention.output.dense.{kind}"] = state[f"{b}attn.proj.{kind}"]
+            out[f"{l}{'layernorm_before' if vit else 'norm1'}.{kind}"] = state[f"{b}norm1.{kind}"]
+            out[f"{l}{'layernorm_after' if vit else 'norm2'}.{kind}"] = state[f"{b}norm2.{kind}"]
+            out[f"{l}{'intermediate.dense' if vit else 'mlp.weights_in'}.{kind}"] = state[f"{b}mlp.fc1.{kind}"]
+            out[f"{l}{'output.dense' if vit else 'mlp.weights_out'}.{kind}"] = state[f"{b}mlp.fc2.{kind}"]
+        if not vit:
+            out[f"{l}layer_scale1.lambda1"] = state[f"{b}ls1.gamma"]
+            out[f"{l}layer_scale2.lambda1"] = state[f"{b}ls2.gamma"]
+    if vit:  # ViTModel's pooler (dense + tanh) is not the feature the model cards use: present, and ignored
+        out["pooler.dense.weight"] = torch.randn((dim, dim), generator=generator)
+        out["pooler.dense.bias"] = torch.randn((dim,), generator=generator)
+    else:
+        out["embeddings.mask_token"] = torch.zeros((1, dim))
+    return {k: v.clone().contiguous() for k, v in out.items()}
+
+
+def transformers_positions(pos_embed, grid, new_grid):
+    """transformers' interpolate_pos_encoding: the class position kept, the patch grid resampled without antialiasing."""
+    dim = pos_embed.shape[-1]
+    patches = pos_embed[:, 1:].reshape(1, grid, grid, dim).permute(0, 3, 1, 2)
+    patches = F.interpolate(patches, size=(new_grid, new_grid), mode="bicubic", align_corners=False)
+    return torch.cat([pos_embed[:, :1], patches.permute(0, 2, 3, 1).reshape(1, -1, dim)], 1)
+
+
+def main_transformers(out):
+    for index, (name, (model_type, kwargs, config, other, weights)) in enumerate(HF_LAYOUTS.items()):
+        generator = torch.Generator().manual_seed(200 + index)
+        model = VisionTransformer(num_classes=0, **kwargs).eval()
+        randomise(model, generator)
+        state = model.state_dict()
+        folder = os.path.join(out, name)
+        os.makedirs(folder, exist_ok=True)
+        hf = to_transformers(state, model_type, kwargs["depth"], kwargs["embed_dim"], generator)
+        if weights.endswith(".bin"):
+            torch.save(hf, os.path.join(folder, weights))
+        else:
+            save_safetensors(os.path.join(folder, weights), hf)
+        architectures = {"vit": "ViTModel", "dinov2": "Dinov2Model"}
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump(dict(config, model_type=model_type, architectures=[architectures[model_type]]), f, indent=2)
+        with open(os.path.join(folder, "preprocessor_config.json"), "w") as f:
+            json.dump({"image_processor_type": "ViTImageProcessor" if model_type == "vit" else "BitImageProcessor", "image_mean": MEAN, "image_std": STD,
+                       "size": {"height": kwargs["img_size"], "width": kwargs["img_size"]}}, f, indent=2)
+        size, patch = kwargs["img_size"], kwargs["patch_size"]
+        resized = VisionTransformer(num_classes=0, **dict(kwargs, img_size=other)).eval()
+        resized.load_state_dict(dict(state, pos_embed=transformers_positions(state["pos_embed"], size // patch, other // patch)))
+        expected = {}
+        for label, px, net in (("native", size, model), ("other", other, resized)):
+            x = torch.randn((2, 3, px, px), generator=generator)
+            with torch.no_grad():
+                tokens = net.forward_features(x)
+            expected[f"input_{label}"] = x
+            expected[f"tokens_{label}"] = tokens
+            expected[f"pooled_{label}"] = tokens[:, 0]
+        save_safetensors(os.path.join(folder, "expected.safetensors"), expected)
+        print(name, model_type, {k: list(v.shape) for k, v in expected.items()})
+
+
 if __name__ == "__main__":
     main(sys.argv[1])
+    main_transformers(sys.argv[1])
