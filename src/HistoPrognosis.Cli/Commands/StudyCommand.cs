@@ -17,7 +17,12 @@ public static class StudyCommand
         var testTable = new Option<string>("--test-table") { Description = "test patients (must not share patients with the pool)", Required = true };
         var sizes = new Option<string>("--sizes") { Description = "training patients per run, comma-separated", DefaultValueFactory = _ => "5,10,25,50,100,200" };
         var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 3 };
-        var methods = new Option<string>("--methods") { Description = "scratch,frozen,finetune[,gradual]", DefaultValueFactory = _ => "scratch,frozen,finetune" };
+        var methods = new Option<string>("--methods") { Description = "scratch,frozen,finetune[,gradual,lora]", DefaultValueFactory = _ => "scratch,frozen,finetune" };
+        var backbone = new Option<string>("--backbone")
+        {
+            Description = $"the pretrained backbone (a ResNet spec, a timm or transformers ViT folder, PRESET:DIR; ViTs fine-tune with layer-wise decay); scratch is its architecture, random (default {BackboneFactory.ImageNet})",
+            DefaultValueFactory = _ => BackboneFactory.ImageNet,
+        };
         var steps = new Option<int>("--steps") { Description = "optimizer steps per run (the same for every method)", DefaultValueFactory = _ => 200 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
         var imageSize = new Option<int>("--image-size") { DefaultValueFactory = _ => 96 };
@@ -26,7 +31,7 @@ public static class StudyCommand
         var augment = CommonOptions.Augment();
         var transfer = new Command("transfer", "train scratch / frozen / fine-tuned classifiers on growing patient draws; evaluate on unseen patients")
         {
-            trainTable, testTable, sizes, repeats, methods, steps, batch, imageSize, augment, output,
+            trainTable, testTable, sizes, repeats, methods, backbone, steps, batch, imageSize, augment, output,
         };
         compute.AddTo(transfer);
         transfer.SetAction(parse =>
@@ -41,6 +46,7 @@ public static class StudyCommand
                 Sizes = ParseInts(parse.GetValue(sizes)!, "--sizes"),
                 Repeats = parse.GetValue(repeats),
                 Methods = parse.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Backbone = BackboneFactory.ResolvePaths(parse.GetValue(backbone)!, Environment.CurrentDirectory),
                 Seed = run.Seed,
                 Finetune = new TransferStudyConfig().Finetune with
                 {

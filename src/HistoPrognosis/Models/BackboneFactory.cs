@@ -46,6 +46,26 @@ public static class BackboneFactory
         }
     }
 
+    /// <summary>
+    /// The spec's architecture with fresh random weights, for the from-scratch baseline of a transfer comparison:
+    /// the ImageNet ResNet18's twin is <see cref="Scratch"/>; a ResNet with a user's weights is the bare ResNet; a
+    /// ViT (folder or preset, with its pooling) is rebuilt from its architecture and initialised as timm does.
+    /// </summary>
+    public static Backbone CreateScratchTwin(string spec, long seed)
+    {
+        var trimmed = SplitPool(spec).Spec;
+        if (trimmed.Equals(ImageNet, StringComparison.OrdinalIgnoreCase) || trimmed.Equals(Scratch, StringComparison.OrdinalIgnoreCase)) return Create(Scratch, seed);
+        var name = trimmed.Split(':', 2)[0].ToLowerInvariant();
+        if (name is "resnet18" or "resnet34" or "resnet50") return Create(name, seed);
+        using var pretrained = Create(spec, seed);
+        if (pretrained is Vit.VisionTransformer vit)
+        {
+            manual_seed(seed);
+            return vit.RandomTwin();
+        }
+        return pretrained is TorchvisionResNet resnet ? Create($"resnet{resnet.Depth}", seed) : Create(Scratch, seed);
+    }
+
     /// <summary>What a spec may end with to override a ViT's pooling (<c>--pool</c> appends it): <c>DIR#pool=cls+mean</c>.</summary>
     public const string PoolSuffix = "#pool=";
 

@@ -33,6 +33,7 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
     public IReadOnlyList<StudyRun> Run(OutputFolder output)
     {
         config.Validate();
+        using (BackboneFactory.Create(config.Backbone, config.Seed)) { } // a spec that cannot load fails before the patches are read
         var trainTable = PatchTable.Load(config.TrainTable, requireLabel: true);
         var testTable = PatchTable.Load(config.TestTable, requireLabel: true);
         var shared = trainTable.PatientIds.Intersect(testTable.PatientIds).ToList();
@@ -78,9 +79,13 @@ public sealed class TransferStudy(TransferStudyConfig config, Device device, Pip
                     }
                     var clock = Stopwatch.StartNew();
                     int seed = StableSeed.Of(config.Seed, n, repeat, method);
-                    using var model = new PatchClassifier(BackboneFactory.Create(method == "scratch" ? BackboneFactory.Scratch : BackboneFactory.ImageNet, seed));
+                    using var model = new PatchClassifier(method == "scratch" ? BackboneFactory.CreateScratchTwin(config.Backbone, seed) : BackboneFactory.Create(config.Backbone, seed));
                     model.to(device);
-                    var policy = method switch { "scratch" => FinetunePolicy.Scratch, "frozen" => FinetunePolicy.Frozen, "gradual" => FinetunePolicy.Gradual, _ => FinetunePolicy.Discriminative };
+                    var policy = method switch
+                    {
+                        "scratch" => FinetunePolicy.Scratch, "frozen" => FinetunePolicy.Frozen, "gradual" => FinetunePolicy.Gradual, "lora" => FinetunePolicy.Lora,
+                        _ => FinetunePolicy.Discriminative,
+                    };
                     var trainer = new PatchClassifierTrainer(config.Finetune, device, PipelineLog.Silent);
                     var options = new TrainingOptions
                     {

@@ -8,6 +8,30 @@ namespace HistoPrognosis.Tests.Models;
 [Collection(TorchCollection.Name)]
 public sealed class BackboneFactoryTests
 {
+    /// <summary>
+    /// The from-scratch baseline of a transfer comparison is the pretrained spec's architecture with fresh weights:
+    /// a ViT keeps its architecture and pooling (feature width), loses every pretrained tensor, and is seeded.
+    /// </summary>
+    [Fact]
+    public void ScratchTwinKeepsTheArchitectureAndDropsTheWeights()
+    {
+        var folder = TestPaths.Fixture("vit", "hf-vit");
+        using var pretrained = (HistoPrognosis.Models.Vit.VisionTransformer)BackboneFactory.Create(folder + "#pool=cls+mean", 1);
+        using var twin = (HistoPrognosis.Models.Vit.VisionTransformer)BackboneFactory.CreateScratchTwin(folder + "#pool=cls+mean", 1);
+        using var again = BackboneFactory.CreateScratchTwin(folder + "#pool=cls+mean", 1);
+        Assert.Equal(pretrained.Architecture, twin.Architecture);
+        Assert.Equal(pretrained.FeatureDimension, twin.FeatureDimension);
+        var (p, t, a) = (pretrained.state_dict(), twin.state_dict(), again.state_dict());
+        Assert.Equal(p.Keys.Order(), t.Keys.Order());
+        foreach (var name in p.Keys.Where(k => k.EndsWith(".weight") && !k.Contains("norm")))
+            Assert.False(p[name].allclose(t[name]), name);
+        foreach (var name in t.Keys) Assert.True(t[name].equal(a[name]).all().item<bool>(), name);
+        // Layer norms start as the identity, as a fresh timm model's do.
+        Assert.True(t["blocks.0.norm1.weight"].eq(1).all().item<bool>());
+        Assert.IsType<CntkResNet18>(BackboneFactory.CreateScratchTwin(BackboneFactory.ImageNet, 1));
+        Assert.IsType<TorchvisionResNet>(BackboneFactory.CreateScratchTwin("resnet34", 1));
+    }
+
     [Fact]
     public void AFinetuneOutputFolderIsABackbone()
     {

@@ -301,6 +301,14 @@ public sealed class VisionTransformer : Backbone
         return prefix > 0 ? cat([pos_embed[.., ..prefix], resized], 1) : resized;
     }
 
+    /// <summary>The same architecture, pooling and preprocessing with timm's random initialisation (the from-scratch baseline).</summary>
+    public VisionTransformer RandomTwin()
+    {
+        var twin = new VisionTransformer(Architecture, Pooling, _mean, _std);
+        twin.InitialiseRandomly();
+        return twin;
+    }
+
     /// <summary>timm's initialisation (truncated normal 0.02 for positions and linear weights, 1e-6 for the class token), for training from scratch.</summary>
     public void InitialiseRandomly()
     {
