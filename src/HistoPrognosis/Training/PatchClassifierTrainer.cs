@@ -76,8 +76,12 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
         var batches = new BatchSampler(train, config.BatchSize, seed);
         var augmentRng = new Random(seed + 1);
         var augmentation = AugmentationPlan.Parse(config.Augment);
+        // The worker reads the pixels through a handle of its own (the same storage, no copy), released only after the
+        // prefetcher has joined the worker: declared first, disposed last, also when a step throws.
+        using var pixels = train.Images.alias().DetachFromDisposeScope();
+        var labels = train.Labels;
         // Every batch of the plan is drawn (also those a resumed run skips), so a resumed run sees the same data.
-        using var prefetcher = new BatchPrefetcher(() => Prepare(train, batches, augmentation, augmentRng), phases.Sum(p => p.Steps));
+        using var prefetcher = new BatchPrefetcher(() => Prepare(pixels, labels, batches, augmentation, augmentRng), phases.Sum(p => p.Steps));
         double secondsBefore = state.SecondsBeforeResume;
         Dictionary<string, Tensor>? bestInMemory = null;
         int globalStep = 0;
@@ -165,15 +169,18 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
     }
 
     // Runs on the prefetch thread: the sampler and the augmentation generator are used by it alone, in batch order.
-    private static PreparedBatch Prepare(PatchDataset train, BatchSampler batches, AugmentationPlan augmentation, Random rng)
+    // Everything made here is freed here, except the batch's images: detached from every scope, they pass to the
+    // consumer with the batch. No implicit Scalars (their finalizer may free them during a native call).
+    internal static PreparedBatch Prepare(Tensor pixels, int[] labels, BatchSampler batches, AugmentationPlan augmentation, Random rng)
     {
+        var drawn = batches.Next();
+        var batchLabels = drawn.Select(i => (float)labels[i]).ToArray();
         using var scope = NewDisposeScope();
-        var index = batches.Next();
-        var images = train.Images.index_select(0, index);
-        if (augmentation.Pixels is { } pixels) images = BatchAugmentation.Pixels(images, pixels, rng);
+        var index = tensor(drawn, dtype: ScalarType.Int64);
+        var images = pixels.index_select(0, index);
+        if (augmentation.Pixels is { } transform) images = BatchAugmentation.Pixels(images, transform, rng);
         if (augmentation.Dihedral) images = BatchAugmentation.Dihedral(images, rng);
-        var labels = index.data<long>().ToArray().Select(i => (float)train.Labels[i]).ToArray();
-        return new PreparedBatch(images.MoveToOuterDisposeScope(), labels);
+        return new PreparedBatch(images.DetachFromDisposeScope(), batchLabels);
     }
 
     private static Dictionary<string, Tensor> Snapshot(nn.Module model, Dictionary<string, Tensor>? previous)
@@ -238,7 +245,8 @@ internal sealed class BatchSampler(PatchDataset data, int batchSize, int seed)
     private readonly Random _rng = new(seed);
     private readonly Queue<long> _queue = new();
 
-    public Tensor Next()
+    /// <summary>The dataset indices of the next batch.</summary>
+    public long[] Next()
     {
         while (_queue.Count < batchSize)
         {
@@ -248,6 +256,6 @@ internal sealed class BatchSampler(PatchDataset data, int batchSize, int seed)
         }
         var batch = new long[batchSize];
         for (int i = 0; i < batchSize; i++) batch[i] = _queue.Dequeue();
-        return tensor(batch, dtype: ScalarType.Int64);
+        return batch;
     }
 }

@@ -3,6 +3,7 @@ using HistoPrognosis.Imaging;
 using HistoPrognosis.Models;
 using HistoPrognosis.Training;
 using HistoPrognosis.Transforms;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace HistoPrognosis.Tests.Training;
@@ -66,7 +67,12 @@ public sealed class AugmentationTests
     public void PrefetcherHandsOverBatchesInOrderAndSurfacesFailures()
     {
         int made = 0;
-        using (var prefetcher = new BatchPrefetcher(() => new PreparedBatch(full(1, 1, ++made), [made]), 3))
+        PreparedBatch Make()
+        {
+            using var value = (++made).ToScalar(); // held: an implicit Scalar's finalizer may free it during the call
+            return new PreparedBatch(full(1, 1, value), [made]);
+        }
+        using (var prefetcher = new BatchPrefetcher(Make, 3))
         {
             Assert.Equal([1f, 2f, 3f], Enumerable.Range(0, 3).Select(_ => { using var b = prefetcher.Next(); return b.Labels[0]; }));
             Assert.Throws<InvalidOperationException>(() => prefetcher.Next());
