@@ -20,7 +20,7 @@ public static class BackbonePreprocessing
         using var scope = NewDisposeScope();
         var m = tensor(mean, device: rgb.device).reshape(1, 3, 1, 1);
         var s = tensor(std, device: rgb.device).reshape(1, 3, 1, 1);
-        return rgb.to_type(ScalarType.Float32).div_(255).sub_(m).div_(s).MoveToOuterDisposeScope();
+        return rgb.to_type(ScalarType.Float32).div_(HeldScalars.ByteMax).sub_(m).div_(s).MoveToOuterDisposeScope();
     }
 
     /// <summary>RGB bytes (N×3×H×W, any numeric type, 0–255) → the backbone's input (float32, BGR, mean-subtracted).</summary>

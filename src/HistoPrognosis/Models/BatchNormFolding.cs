@@ -17,15 +17,17 @@ public sealed class BatchNormFolding : IDisposable
     private BatchNormFolding() { }
 
     /// <summary>
-    /// sqrt(running_var + eps), with eps as a Scalar this code keeps alive: the implicit double → Scalar temporary of
-    /// <c>tensor + double</c> may be finalized while LibTorch reads it (the likely cause of one "Expected false to be
-    /// true" in c10::Scalar::toFloat, inside add_scalar here, after hours of a study whose loader threads churn the GC).
+    /// sqrt(running_var + eps), with eps and alpha as Scalars kept alive (<see cref="HeldScalars"/>): <c>add(eps)</c>
+    /// alone passes an implicit alpha temporary, and a finalized one failed c10::Scalar::toFloat inside add_Scalar here.
     /// </summary>
     internal static Tensor StandardDeviation(BatchNorm2d norm)
     {
         using var eps = norm.eps.ToScalar();
-        return norm.running_var!.add(eps).sqrt_();
+        return norm.running_var!.add(eps, HeldScalars.One).sqrt_();
     }
+
+    /// <summary>The folded bias: BatchNorm's bias − running_mean × scale (TorchSharp's sub passes no alpha).</summary>
+    internal static Tensor FoldedBias(BatchNorm2d norm, Tensor scale) => norm.bias! - norm.running_mean! * scale;
 
     /// <summary>Folds every conv/BN pair of an eval-mode backbone (pairs by torchvision naming: bnK↔convK, downsample.1↔downsample.0).</summary>
     public static BatchNormFolding Fold(Backbone backbone)
@@ -45,7 +47,7 @@ public sealed class BatchNormFolding : IDisposable
                 var scale = norm.weight! / StandardDeviation(norm);
                 folding._saved.Add((conv, conv.weight!.detach().clone().MoveToOuterDisposeScope()));
                 conv.weight!.mul_(scale.view(-1, 1, 1, 1));
-                conv.bias = new TorchSharp.Modules.Parameter((norm.bias! - norm.running_mean! * scale).MoveToOuterDisposeScope(), requires_grad: false);
+                conv.bias = new TorchSharp.Modules.Parameter(FoldedBias(norm, scale).MoveToOuterDisposeScope(), requires_grad: false);
             }
         }
         catch

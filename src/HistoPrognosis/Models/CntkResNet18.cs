@@ -34,7 +34,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, IOnnxExportable
         var identity = downsample is null ? x : ConvNorm.Apply(downsample, x);
         var y = ConvNorm.Apply(conv1, bn1, x).relu_();
         y = ConvNorm.Apply(conv2, bn2, y);
-        return y.add_(identity).relu_().MoveToOuterDisposeScope();
+        return y.add_(identity, HeldScalars.One).relu_().MoveToOuterDisposeScope();
     }
 
     public string ExportOnnx(OnnxGraphBuilder graph, string x)

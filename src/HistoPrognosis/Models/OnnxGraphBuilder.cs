@@ -86,7 +86,7 @@ public sealed class OnnxGraphBuilder
             if (conv.bias is not null) throw new InvalidOperationException("export a backbone whose BatchNorm is not folded already");
             var scale = norm.weight! / BatchNormFolding.StandardDeviation(norm);
             weight = conv.weight! * scale.view(-1, 1, 1, 1);
-            bias = norm.bias! - norm.running_mean! * scale;
+            bias = BatchNormFolding.FoldedBias(norm, scale);
         }
         else bias = conv.bias ?? zeros(conv.weight!.shape[0]);
         long[] stride = [conv.stride[0], conv.stride[1]];

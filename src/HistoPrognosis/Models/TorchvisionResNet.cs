@@ -33,7 +33,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>, IOnnxExportable
         var y = ConvNorm.Apply(conv1, bn1, x).relu_();
         y = ConvNorm.Apply(conv2, bn2, y).relu_();
         y = ConvNorm.Apply(conv3, bn3, y);
-        return y.add_(identity).relu_().MoveToOuterDisposeScope();
+        return y.add_(identity, HeldScalars.One).relu_().MoveToOuterDisposeScope();
     }
 
     public string ExportOnnx(OnnxGraphBuilder graph, string x)

@@ -172,7 +172,7 @@ public sealed class LoraAdapters : Module
             for (int i = 0; i < targets.Count; i++)
             {
                 using var delta = ((IKernelUpdate)adapters[i]).Delta();
-                Weight(targets[i]).add_(delta);
+                Weight(targets[i]).add_(delta, Models.HeldScalars.One);
             }
     }
 
