@@ -203,8 +203,8 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
             using (var trained = pipeline.Train(trainCohort, source, setup, modelDir, config.Input.AllowMissing, Path.Combine(folder, "checkpoints")))
             {
                 convergence = trained.History?.Evaluations ?? [];
-                // Without a restored best step the run kept its last one.
-                if (trained.History is { } h) keptStep = h.BestStep > 0 ? h.BestStep : h.Losses.Count > 0 ? h.Losses[^1].Step : 0;
+                // Without validation the run kept its last step; with it, the best evaluated one (0: the warm-started head).
+                if (trained.History is { } h) keptStep = h.Evaluations.Count > 0 ? h.BestStep : h.Losses.Count > 0 ? h.Losses[^1].Step : 0;
             }
             predict = (c, risks) => pipeline.Predict(modelDir, c, table, risks, config.Input.AllowMissing);
         }

@@ -152,6 +152,40 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             Assert.True(backbone.StageParameters(stage).Zip(before[stage]).All(p => !p.First.equal(p.Second).all().item<bool>()), $"a parameter of {stage} did not move");
     }
 
+    /// <summary>
+    /// Linear probing, then fine-tuning: the warm start fits the head on the starting backbone's embeddings before any
+    /// step (the cohort loss falls though the one step that follows barely moves anything), is evaluated as step 0,
+    /// and is what the model keeps when no step beats it; without it the same budget leaves the head untrained.
+    /// </summary>
+    [Fact]
+    public void WarmStartFitsTheHeadBeforeAnyStepAndIsKeptAsStepZero()
+    {
+        var (patches, cohort) = Synthetic(14);
+        using var _ = patches;
+        var (train, validation) = (cohort.Select([.. Enumerable.Range(0, 10)]), cohort.Select([10, 11, 12, 13]));
+        (double Loss, double Untrained, TrainingHistory History) Run(bool warm)
+        {
+            var tiny = Tiny(FinetunePolicy.Frozen, headSteps: 1, fullSteps: 0, new EndToEndConfig { PatientsPerBatch = 6, PatchesPerPatient = 4, WarmStartHead = warm });
+            var config = tiny with { Optimisation = tiny.Optimisation with { HeadLearningRate = 1e-9, EvaluateEvery = 1 } };
+            var trainer = new EndToEndTrainer(config, CPU, PipelineLog.Silent);
+            using var model = trainer.Initialise(PretrainedWeights.LoadImageNetResNet18(), train);
+            double untrained = CohortLoss(model, train);
+            var history = trainer.Train(model, train, validation);
+            return (CohortLoss(model, train), untrained, history);
+        }
+        var warm = Run(true);
+        var cold = Run(false);
+        output.WriteLine($"cohort loss untrained {warm.Untrained:F4}; after warm start + 1 step {warm.Loss:F4}; without warm start {cold.Loss:F4}");
+        Assert.Equal(warm.Untrained, cold.Untrained); // the same seeded initialisation
+        Assert.True(warm.Loss < warm.Untrained - 0.1, $"warm start did not fit the head: {warm.Untrained:F4} → {warm.Loss:F4}");
+        Assert.InRange(cold.Loss, cold.Untrained - 1e-3, cold.Untrained + 1e-3);
+        Assert.Equal([0, 1], warm.History.Evaluations.Select(e => e.Step));
+        Assert.Equal([1], cold.History.Evaluations.Select(e => e.Step));
+        // A step at a negligible rate changes nothing: the two evaluations tie and the first (step 0) is kept.
+        Assert.Equal(warm.History.Evaluations[0].Value, warm.History.Evaluations[1].Value, 6);
+        Assert.Equal(0, warm.History.BestStep);
+    }
+
     [Fact]
     public void SameSeedGivesBitIdenticalWeightsAndPredictions()
     {

@@ -30,6 +30,16 @@ public sealed record EndToEndConfig
     /// </summary>
     public double ValidationFraction { get; init; } = 0.2;
 
+    /// <summary>
+    /// Before any step, fit the aggregator and head to convergence on the starting backbone's embeddings of all the
+    /// training patches (the <c>model.mil</c> recipe of frozen-feature MIL: full-batch, its epochs, rate and weight
+    /// decay), and let early stopping keep that state (step 0) when no fine-tuning step beats it on validation.
+    /// Linear probing then fine-tuning (Kumar et al., ICLR 2022): a random head's gradients would otherwise distort the
+    /// pretrained features in the first steps, and with a few hundred patients the head-only steps alone leave it
+    /// far from fitted.
+    /// </summary>
+    public bool WarmStartHead { get; init; } = true;
+
     /// <summary>Patches per backbone forward pass at inference (bounds memory for patients with many patches).</summary>
     public int InferenceChunk { get; init; } = 128;
 

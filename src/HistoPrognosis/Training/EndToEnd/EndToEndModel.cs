@@ -31,6 +31,7 @@ public sealed class EndToEndModel : IDisposable
     public string Describe() =>
         $"end-to-end {Config.Optimisation.Policy}{(Config.Optimisation.Policy == Training.FinetunePolicy.Lora ? $" (rank {Config.Optimisation.Lora.Rank}, alpha {Config.Optimisation.Lora.Alpha}, merged into the weights)" : "")} fine-tuning of {Network.Backbone.Describe()}; {Config.Model.Aggregator} MIL, {Config.Model.Loss} loss; " +
         $"{Config.EndToEnd.PatientsPerBatch} patients × ≤{Config.EndToEnd.PatchesPerPatient} patches per micro-batch, {Config.EndToEnd.AccumulationSteps} per step; " +
+        (Config.EndToEnd.WarmStartHead ? "head first fitted on the starting backbone's embeddings (linear probe, then fine-tuning; step 0 a candidate for early stopping); " : "") +
         (Config.EndToEnd.FreezeBatchNormStatistics
             ? "BatchNorm running statistics frozen at their initial values (eval mode) because per-patient batches are small"
             : "BatchNorm running statistics updated in phases that train the whole backbone");
@@ -50,32 +51,49 @@ public sealed class EndToEndModel : IDisposable
 
     private List<(float[] Outputs, float[] Attention)> Run(PatientPatches patients)
     {
+        var results = new List<(float[], float[])>(patients.Count);
+        foreach (var embeddings in Embeddings(patients))
+            using (embeddings)
+            using (NewDisposeScope())
+            {
+                var output = Network.RunBag(embeddings);
+                results.Add((output.Outputs.cpu().data<float>().ToArray(), output.Attention.cpu().data<float>().ToArray()));
+            }
+        return results;
+    }
+
+    /// <summary>
+    /// Backbone embeddings [n × D] of every patch of each patient in turn (eval mode, no gradients); the caller owns
+    /// each tensor. The backbone runs on the feature stage's inference engine (ONNX Runtime on the CPU) when the
+    /// patches repay its start-up (about a second to export the graph and start a session: ~1,000 patches at 64 px).
+    /// </summary>
+    internal IEnumerable<Tensor> Embeddings(PatientPatches patients)
+    {
         Network.eval();
         using var noGrad = no_grad();
         using var merged = Network.Lora?.Merged(); // while LoRA trains (validation): its updates in the kernels, for BatchNorm folding and the export
-        // The backbone runs on the feature stage's inference engine (ONNX Runtime on the CPU) when the patches repay its
-        // start-up (about a second to export the graph and start a session: ~1,000 patches at 64 px); the bag head in TorchSharp.
         var kind = patients.Rows.Sum(r => r.Length) >= OnnxRuntimeAtLeast ? FeatureEngineKind.Auto : FeatureEngineKind.TorchSharp;
         using var engine = FeatureEngine.Create(kind, Network.Backbone, Device);
         var backbone = Network.Backbone;
-        var results = new List<(float[], float[])>(patients.Count);
         for (int p = 0; p < patients.Count; p++)
         {
-            using var scope = NewDisposeScope();
-            var rows = patients.Rows[p];
-            var chunks = new List<Tensor>();
-            for (int start = 0; start < rows.Length; start += Config.EndToEnd.InferenceChunk)
+            Tensor embeddings;
+            using (var scope = NewDisposeScope())
             {
-                int end = Math.Min(rows.Length, start + Config.EndToEnd.InferenceChunk);
-                using var index = tensor(rows[start..end], dtype: ScalarType.Int64);
-                // contiguous NCHW: see FeatureExtractor
-                var features = engine.Run(backbone.Preprocess(patients.Patches.Images.index_select(0, index).to(Device).contiguous()));
-                chunks.Add(tensor(features, [end - start, engine.Dimension]).to(Device));
+                var rows = patients.Rows[p];
+                var chunks = new List<Tensor>();
+                for (int start = 0; start < rows.Length; start += Config.EndToEnd.InferenceChunk)
+                {
+                    int end = Math.Min(rows.Length, start + Config.EndToEnd.InferenceChunk);
+                    using var index = tensor(rows[start..end], dtype: ScalarType.Int64);
+                    // contiguous NCHW: see FeatureExtractor
+                    var features = engine.Run(backbone.Preprocess(patients.Patches.Images.index_select(0, index).to(Device).contiguous()));
+                    chunks.Add(tensor(features, [end - start, engine.Dimension]).to(Device));
+                }
+                embeddings = cat(chunks, 0).DetachFromDisposeScope();
             }
-            var output = Network.RunBag(cat(chunks, 0));
-            results.Add((output.Outputs.cpu().data<float>().ToArray(), output.Attention.cpu().data<float>().ToArray()));
+            yield return embeddings;
         }
-        return results;
     }
 
     public void Dispose() => Network.Dispose();

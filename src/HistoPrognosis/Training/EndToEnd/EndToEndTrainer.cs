@@ -83,6 +83,12 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         Dictionary<string, Tensor>? bestState = null;
         try
         {
+            // A resumed run's checkpoint already holds the warm-started head (and step 0's score, when it was the best).
+            if (resumed is null && config.EndToEnd.WarmStartHead)
+            {
+                WarmStartHead(model, train, headLoss, label);
+                if (validate) Evaluate(model, trained, validation, phases[0], 0, state, checkpoint, ref bestState, label);
+            }
             int step = 0;
             for (int phaseIndex = 0; phaseIndex < phases.Count && !state.Stopped; phaseIndex++)
             {
@@ -122,7 +128,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
                     checkpoint?.Save(trained, optimizer, state);
                 }
             }
-            if (state.BestStep > 0)
+            if (state.Evaluations.Count > 0) // the best evaluated state, the warm start (step 0) included
             {
                 if (checkpoint is not null) checkpoint.RestoreBest(trained, state.BestStep);
                 else if (bestState is not null) trained.load_state_dict(bestState);
@@ -138,7 +144,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         var history = new TrainingHistory(state.Losses, state.Evaluations, (resumed?.SecondsBeforeResume ?? 0) + clock.Elapsed.TotalSeconds, state.BestStep);
         model.History = history;
         log.Info($"{label}: {state.Losses.Count} steps in {history.Seconds:F1} s" +
-                 (validate ? $", kept step {state.BestStep} (validation C {state.BestValue:F3})" : ", no validation: kept the last step"));
+                 (validate ? $", kept step {state.BestStep}{(state.BestStep == 0 ? " (the warm-started head on the starting backbone)" : "")} (validation C {state.BestValue:F3})" : ", no validation: kept the last step"));
         return history;
     }
 
@@ -167,6 +173,47 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         }
     }
 
+    /// <summary>
+    /// Fits the aggregator and head, full-batch, on the starting backbone's embeddings of every training patch
+    /// (computed once; the backbone does not move), as frozen-feature MIL trains: <c>model.mil</c> epochs, rate and
+    /// weight decay, dropout seeded. Keeps the last epoch; early stopping then weighs it as step 0.
+    /// </summary>
+    private void WarmStartHead(EndToEndModel model, PatientPatches train, Func<Tensor, int[], Tensor> headLoss, string label)
+    {
+        var mil = config.Model.Mil;
+        var network = model.Network;
+        var bags = model.Embeddings(train).ToList();
+        try
+        {
+            var all = Enumerable.Range(0, train.Count).ToArray();
+            using var optimizer = optim.AdamW(network.HeadParameters, lr: mil.LearningRate, weight_decay: mil.WeightDecay);
+            network.train();
+            manual_seed(StableSeed.Of(config.Seed + 3, 0)); // dropout draws
+            for (int epoch = 1; epoch <= mil.Epochs; epoch++)
+            {
+                using var scope = NewDisposeScope();
+                var runs = bags.Select(b => network.RunBag(b)).ToList();
+                var loss = WithInstanceLoss(headLoss(cat(runs.Select(r => r.Outputs).ToList(), 0), all), runs.Select(r => r.InstanceLoss).OfType<Tensor>().ToList());
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                log.Progress($"{label} head warm start", epoch, mil.Epochs, $"loss {loss.item<float>():F3}", Math.Max(1, mil.Epochs / 5));
+            }
+        }
+        finally
+        {
+            foreach (var b in bags) b.Dispose();
+        }
+    }
+
+    /// <summary>The survival loss with CLAM's instance loss mixed in, as <see cref="PrognosisModel"/> does.</summary>
+    private Tensor WithInstanceLoss(Tensor loss, IReadOnlyList<Tensor> instanceLosses)
+    {
+        if (instanceLosses.Count == 0) return loss;
+        double w = config.Model.InstanceLossWeight;
+        return loss * (1 - w) + stack(instanceLosses).mean() * w;
+    }
+
     /// <summary>Survival loss of one micro-batch: one backbone pass over all its patches, then one bag per patient.</summary>
     private Tensor BatchLoss(EndToEndModel model, PatientPatches train, PatientBatch batch, bool backboneTrains, AugmentationPlan augmentation, Random rng,
         Func<Tensor, int[], Tensor> headLoss)
@@ -189,10 +236,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
             if (run.InstanceLoss is { } instance) instanceLosses.Add(instance);
             offset += rows.Length;
         }
-        var loss = headLoss(cat(outputs, 0), batch.Patients);
-        if (instanceLosses.Count == 0) return loss;
-        double w = config.Model.InstanceLossWeight; // CLAM, as in PrognosisModel
-        return loss * (1 - w) + stack(instanceLosses).mean() * w;
+        return WithInstanceLoss(headLoss(cat(outputs, 0), batch.Patients), instanceLosses);
     }
 
     /// <summary>
