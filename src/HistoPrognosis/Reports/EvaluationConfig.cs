@@ -30,6 +30,14 @@ public sealed record EvaluationConfig
     /// and a warning says why, since percentiles of the few defined resamples would be biased.
     /// </summary>
     public double MinDefinedShare { get; init; } = 0.5;
+    /// <summary>Groups of the calibration curve at the horizon (quantile groups of p_event_5y; deciles by default), fewer when the patients are few.</summary>
+    public int CalibrationGroups { get; init; } = 10;
+    /// <summary>Risk thresholds of the decision curve (net benefit at the horizon), each in (0, 1), increasing.</summary>
+    public IReadOnlyList<double> DecisionThresholds { get; init; } = DecisionCurve.DefaultThresholds;
+    /// <summary>Nominal coverage of the conformal lower bounds on survival time.</summary>
+    public double ConformalLevel { get; init; } = 0.9;
+    /// <summary>Conformal threshold c0 in months (bounds are on min(T, c0)); unset = the horizon.</summary>
+    public double? ConformalCutoffMonths { get; init; }
 
     public CohortMinimum Minimum() =>
         new(MinPatients, MinEvents, "evaluation." + ConfigNames.Key(nameof(MinPatients)), "evaluation." + ConfigNames.Key(nameof(MinEvents)));
@@ -40,6 +48,14 @@ public sealed record EvaluationConfig
         if (MinDefinedShare is <= 0 or > 1) throw new UserInputException($"evaluation.min_defined_share must be in (0, 1], got {MinDefinedShare}");
         if (TestFraction is <= 0 or >= 1) throw new UserInputException($"evaluation.test_fraction must be in (0, 1), got {TestFraction}");
         if (BootstrapSamples is < 0 or 1) throw new UserInputException($"evaluation.bootstrap_samples must be 0 or at least 2, got {BootstrapSamples}");
+        if (CalibrationGroups < 1) throw new UserInputException($"evaluation.calibration_groups must be at least 1, got {CalibrationGroups}");
+        for (int k = 0; k < DecisionThresholds.Count; k++)
+        {
+            if (DecisionThresholds[k] is not (> 0 and < 1)) throw new UserInputException($"evaluation.decision_thresholds[{k}] must be in (0, 1), got {DecisionThresholds[k]}");
+            if (k > 0 && !(DecisionThresholds[k] > DecisionThresholds[k - 1])) throw new UserInputException($"evaluation.decision_thresholds must increase, got {DecisionThresholds[k - 1]} then {DecisionThresholds[k]}");
+        }
+        if (ConformalLevel is not (> 0 and < 1)) throw new UserInputException($"evaluation.conformal_level must be in (0, 1), got {ConformalLevel}");
+        if (ConformalCutoffMonths is double c0 && !(c0 > 0 && double.IsFinite(c0))) throw new UserInputException($"evaluation.conformal_cutoff_months must be a positive number of months, got {c0}");
     }
 }
 

@@ -13,13 +13,19 @@ public sealed record RiskGroupSummary(string Name, int Patients, int Events, dou
 /// <summary>
 /// What <c>histoprog evaluate</c> writes to <c>results.json</c>. A statistic that cannot be computed on these patients
 /// is null and <see cref="Warnings"/> says why (never NaN); <see cref="Brier"/> is also null when the risks file has no
-/// <c>p_event_5y</c> (<see cref="HasEventProbabilities"/>).
+/// <c>p_event_5y</c> (<see cref="HasEventProbabilities"/>), and so are <see cref="Calibration"/> and
+/// <see cref="DecisionCurve"/>; <see cref="Conformal"/> needs only the risk. The last three are optional so results.json
+/// files written before them still read.
 /// </summary>
 public sealed record PrognosisEvaluationResult(
     int Patients, int Events, double HorizonMonths, int BootstrapSamples, int Seed,
     Estimate HarrellC, Estimate? UnoC, Estimate? TimeDependentAuc, Estimate? Brier,
     IReadOnlyList<RiskGroupSummary> RiskGroups, double? LogRankChiSquare, double? LogRankP,
-    IReadOnlyDictionary<string, double> ReferenceC, double? FractionOfOracle, IReadOnlyList<string> Warnings, bool HasEventProbabilities = true);
+    IReadOnlyDictionary<string, double> ReferenceC, double? FractionOfOracle, IReadOnlyList<string> Warnings, bool HasEventProbabilities = true,
+    FiveYearCalibrationResult? Calibration = null, DecisionCurveResult? DecisionCurve = null, ConformalResult? Conformal = null);
+
+/// <summary>Net benefit of the model, treat-all and treat-none at each risk threshold, at the horizon.</summary>
+public sealed record DecisionCurveResult(double HorizonMonths, IReadOnlyList<NetBenefitPoint> Points);
 
 /// <summary>
 /// Scores predicted risks against a cohort's follow-up with the statistics library: Harrell C, Uno C truncated at
@@ -86,9 +92,32 @@ public static class PrognosisEvaluation
             .Concat(probability is null ? [] : context.Warnings("Brier score", brier, $"nobody at risk at {horizon} months")));
         if (plot.Undefined is { } why) warnings.Add($"log-rank test of low vs high predicted risk is undefined: {why}");
 
+        FiveYearCalibrationResult? calibration = null;
+        DecisionCurveResult? decision = null;
+        if (probability is not null)
+        {
+            calibration = FiveYearCalibrationResult.Assess(time, @event, probability, horizon, evaluation.CalibrationGroups, bootstrapSamples, seed, evaluation.MinDefinedShare);
+            warnings.AddRange(CalibrationWarnings(calibration, context, evaluation.CalibrationGroups, horizon));
+            decision = new DecisionCurveResult(horizon, DecisionCurve.Compute(time, @event, probability, horizon, evaluation.DecisionThresholds));
+            foreach (var point in decision.Points.Where(x => x.Model is null))
+                warnings.Add(string.Create(CultureInfo.InvariantCulture, $"decision curve at threshold {point.Threshold}: the model's net benefit is undefined (the {point.HighRisk} patients at or above it are not followed to {horizon} months)"));
+        }
+        ConformalEvaluation? conformal = null;
+        double cutoff = evaluation.ConformalCutoffMonths ?? horizon;
+        try { conformal = ConformalSplitEvaluation.Run(time, @event, risk, evaluation.ConformalLevel, cutoff, seed); }
+        catch (ArgumentException e) { warnings.Add($"conformal lower bounds are undefined: {e.Message}"); }
+        if (conformal?.Result.Quantile is null && conformal is not null)
+            warnings.Add($"conformal lower bounds are all 0: {conformal.Result.CalibrationPatients} calibration patients are too few for the level {evaluation.ConformalLevel.ToString(CultureInfo.InvariantCulture)}");
+        if (conformal?.Result.TestCoverage.Ipcw is null && conformal is not null)
+            warnings.Add("conformal coverage: no IPCW estimate (no test patient has a known status)");
+
         var result = new PrognosisEvaluationResult(n, @event.Count(e => e), horizon, bootstrapSamples, seed, harrell, uno, auc, brier,
-            groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction, warnings, probability is not null);
+            groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction, warnings, probability is not null,
+            calibration, decision, conformal?.Result);
         Directory.CreateDirectory(outputDirectory);
+        if (conformal is not null)
+            CsvFile.Write(Path.Combine(outputDirectory, "conformal.csv"), ["patient_id", "lower_bound_months", "part"],
+                cohort.Patients.Select((p, i) => (IReadOnlyList<object?>)[p.PatientId, conformal.LowerBounds[i], conformal.Parts[i] == ConformalPart.Test ? "test" : "calibration"]));
         File.WriteAllText(Path.Combine(outputDirectory, "results.json"), JsonSerializer.Serialize(result, JsonDefaults.Options));
         File.WriteAllText(Path.Combine(outputDirectory, "km.svg"), plot.Svg);
         File.WriteAllText(Path.Combine(outputDirectory, "summary.md"), Summary(result, cohortPath, risksPath));
@@ -129,6 +158,19 @@ public static class PrognosisEvaluation
         return (risk, probability);
     }
 
+    private static IEnumerable<string> CalibrationWarnings(FiveYearCalibrationResult c, StatisticContext context, int requestedGroups, double horizon)
+    {
+        if (c.Groups.Count < requestedGroups)
+            yield return $"calibration curve: {c.Groups.Count} group(s) instead of {requestedGroups}: at least {CalibrationCurve.MinPatientsPerGroup} patients per group";
+        foreach (var g in c.Groups.Where(g => g.Observed is null))
+            yield return $"calibration group {g.Group}: observed risk at {horizon} months is undefined (its follow-up ends before it)";
+        foreach (var w in context.Warnings("calibration intercept", c.Intercept, $"no event by {horizon} months, or nobody known event-free beyond it")
+            .Concat(context.Warnings("calibration slope", c.Slope, "no event by the horizon, nobody known event-free beyond it, equal predictions or separation"))
+            .Concat(context.Warnings("ICI", c.Ici, "the spline Cox model cannot be fitted: fewer than 10 patients, too few distinct predictions, or nobody followed to the horizon")))
+            yield return w;
+        if (c.ObservedExpected is null) yield return "calibration O/E is undefined (nobody followed to the horizon, or a mean predicted risk of 0)";
+    }
+
     private static string Summary(PrognosisEvaluationResult r, string cohortPath, string risksPath)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -140,11 +182,36 @@ public static class PrognosisEvaluation
         text.AppendLine(inv, $"| Uno C (τ = {r.HorizonMonths}) | {Estimate.Format(r.UnoC)} |");
         text.AppendLine(inv, $"| time-dependent AUC at {r.HorizonMonths} | {Estimate.Format(r.TimeDependentAuc)} |");
         text.AppendLine(inv, $"| Brier score at {r.HorizonMonths} | {(r.HasEventProbabilities ? Estimate.Format(r.Brier) : "— (no p_event_5y)")} |");
-        text.AppendLine(r.LogRankP is double p ? string.Format(inv, "| log-rank low vs high risk | χ² {0:F2}, p {1:G3} |", r.LogRankChiSquare, p) : "| log-rank low vs high risk | undefined (see warnings) |").AppendLine();
+        text.AppendLine(r.LogRankP is double p ? string.Format(inv, "| log-rank low vs high risk | χ² {0:F2}, p {1:G3} |", r.LogRankChiSquare, p) : "| log-rank low vs high risk | undefined (see warnings) |");
+        if (r.Calibration is { } calibration)
+        {
+            text.AppendLine(inv, $"| calibration intercept at {r.HorizonMonths} (IPCW, slope fixed at 1) | {Estimate.Format(calibration.Intercept)} |");
+            text.AppendLine(inv, $"| calibration slope at {r.HorizonMonths} (IPCW logistic on logit p) | {Estimate.Format(calibration.Slope)} |");
+            text.AppendLine(inv, $"| observed / expected (KM risk / mean p) | {(calibration.ObservedExpected is double oe ? oe.ToString("F3", inv) : "undefined")} |");
+            text.AppendLine(inv, $"| ICI (Austin et al. 2020) | {Estimate.Format(calibration.Ici)} |");
+            text.AppendLine(inv, $"| E50 / E90 / Emax | {(calibration.E50 is double e50 ? string.Format(inv, "{0:F3} / {1:F3} / {2:F3}", e50, calibration.E90, calibration.Emax) : "undefined")} |");
+        }
+        if (r.Conformal is { } cf)
+            text.AppendLine(inv, $"| conformal lower bound coverage on {cf.TestPatients} test patients (nominal {cf.NominalLevel}, c0 = {cf.CutoffMonths} months) | {cf.TestCoverage.Lower:F3}–{cf.TestCoverage.Upper:F3}, IPCW {(cf.TestCoverage.Ipcw is double ipcw ? ipcw.ToString("F3", inv) : "undefined")}; median bound {cf.MedianTestLowerBoundMonths:F1} months |");
+        text.AppendLine();
         foreach (var w in r.Warnings) text.AppendLine($"- warning: {w}");
         if (r.Warnings.Count > 0) text.AppendLine();
         foreach (var g in r.RiskGroups)
             text.AppendLine(inv, $"- {g.Name}: {g.Patients} patients, {g.Events} events, KM survival at {r.HorizonMonths} months {(g.SurvivalAtHorizon is double sv ? sv.ToString("F3", inv) : "undefined")}");
+        if (r.Calibration is { } cal)
+        {
+            text.AppendLine().AppendLine(inv, $"Calibration at {r.HorizonMonths} months (observed: Kaplan–Meier risk, 95% CI Greenwood on the log(−log) scale):").AppendLine();
+            text.AppendLine("| group | patients | events | mean predicted | observed (95% CI) |").AppendLine("|---|---|---|---|---|");
+            foreach (var g in cal.Groups)
+                text.AppendLine(inv, $"| {g.Group} | {g.Patients} | {g.Events} | {g.MeanPredicted:F3} | {(g.Observed is double o ? o.ToString("F3", inv) + (g.ObservedLower is double lo ? string.Format(inv, " ({0:F3}–{1:F3})", lo, g.ObservedUpper) : "") : "undefined")} |");
+        }
+        if (r.DecisionCurve is { } dc)
+        {
+            text.AppendLine().AppendLine(inv, $"Decision curve at {r.HorizonMonths} months (net benefit):").AppendLine();
+            text.AppendLine("| threshold | model | treat all | treat none |").AppendLine("|---|---|---|---|");
+            foreach (var pt in dc.Points)
+                text.AppendLine(inv, $"| {pt.Threshold:F2} | {(pt.Model is double m ? m.ToString("F4", inv) : "undefined")} | {(pt.TreatAll is double a ? a.ToString("F4", inv) : "undefined")} | 0 |");
+        }
         if (r.ReferenceC.Count > 0)
         {
             text.AppendLine().AppendLine("References (Harrell C on the same patients):").AppendLine();
