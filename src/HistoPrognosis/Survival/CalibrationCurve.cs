@@ -50,10 +50,18 @@ public static class CalibrationCurve
         return result;
     }
 
-    /// <summary>1 − S(horizon) with its log(−log) Greenwood interval; all null when the curve ends before the horizon.</summary>
+    /// <summary>
+    /// Kaplan–Meier S(horizon); also 0 beyond the last time when the curve has reached 0 (everyone left had an event),
+    /// null when the follow-up ends before the horizon with S &gt; 0.
+    /// </summary>
+    internal static double? SurvivalAt(KaplanMeierCurve curve, double horizon) =>
+        horizon <= curve.LastTime ? curve.SurvivalAt(horizon) : curve.Survival[^1] == 0 ? 0 : null;
+
+    /// <summary>1 − S(horizon) with its log(−log) Greenwood interval; all null when S(horizon) is undefined (<see cref="SurvivalAt"/>).</summary>
     internal static (double? Risk, double? Lower, double? Upper) ObservedRisk(KaplanMeierCurve curve, double horizon, double z)
     {
-        if (horizon > curve.LastTime) return (null, null, null);
+        if (SurvivalAt(curve, horizon) is not double survival) return (null, null, null);
+        if (horizon > curve.LastTime) return (1 - survival, null, null);
         var point = curve.At(horizon);
         double s = point.Survival, sigma = point.CumulativeHazardStdErr;
         if (s <= 0 || s >= 1 || !double.IsFinite(sigma)) return (1 - s, null, null);

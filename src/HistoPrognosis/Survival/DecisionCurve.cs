@@ -2,8 +2,8 @@ namespace HistoPrognosis.Survival;
 
 /// <summary>
 /// Net benefit at one risk threshold: the model (treat patients with p̂ ≥ threshold), treat-all and treat-none (0).
-/// <see cref="Model"/> is null when the high-risk group's follow-up ends before the horizon, <see cref="TreatAll"/> when
-/// everyone's does.
+/// <see cref="Model"/> is null when the high-risk group's Kaplan–Meier is undefined at the horizon (its follow-up ends
+/// before it with survival above 0), <see cref="TreatAll"/> when everyone's is.
 /// </summary>
 public sealed record NetBenefitPoint(double Threshold, int HighRisk, double? Model, double? TreatAll, double TreatNone);
 
@@ -48,5 +48,5 @@ public static class DecisionCurve
         return points;
     }
 
-    private static double? RiskBy(KaplanMeierCurve curve, double horizon) => horizon <= curve.LastTime ? 1 - curve.SurvivalAt(horizon) : null;
+    private static double? RiskBy(KaplanMeierCurve curve, double horizon) => 1 - CalibrationCurve.SurvivalAt(curve, horizon);
 }

@@ -45,12 +45,12 @@ public static class FiveYearCalibration
     {
         Check(time, @event, predicted, horizon);
         var curve = KaplanMeier.Fit(time, @event);
-        if (horizon > curve.LastTime) throw new ArgumentException($"Nobody is followed to the horizon ({horizon}).");
+        double survival = CalibrationCurve.SurvivalAt(curve, horizon) ?? throw new ArgumentException($"Nobody is followed to the horizon ({horizon}).");
         double expected = 0;
         foreach (double p in predicted) expected += p;
         expected /= predicted.Length;
         if (!(expected > 0)) throw new ArgumentException("The mean predicted risk is 0: O/E is undefined.");
-        return (1 - curve.SurvivalAt(horizon)) / expected;
+        return (1 - survival) / expected;
     }
 
     public static IntegratedCalibration Integrated(ReadOnlySpan<double> time, ReadOnlySpan<bool> @event, ReadOnlySpan<double> predicted, double horizon)

@@ -1,0 +1,143 @@
+using HistoPrognosis.Survival;
+using static HistoPrognosis.Tests.Survival.CalibrationFixture;
+using static HistoPrognosis.Tests.Survival.SurvivalFixtures;
+
+namespace HistoPrognosis.Tests.Survival;
+
+public sealed class FiveYearCalibrationTests
+{
+    // Ten patients, horizon 60; sorted by predicted risk p:
+    //   p:    0.10 0.15 0.20 0.25 0.30 | 0.50 0.55 0.60 0.70 0.80
+    //   time: 70+  80+  30   65+  20+  | 10   40   90+  50+  25      (+ = censored)
+    private static readonly double[] HandTime = [70, 80, 30, 65, 20, 10, 40, 90, 50, 25];
+    private static readonly bool[] HandEvent = [false, false, true, false, false, true, true, false, false, true];
+    private static readonly double[] HandP = [0.10, 0.15, 0.20, 0.25, 0.30, 0.50, 0.55, 0.60, 0.70, 0.80];
+
+    [Fact]
+    public void Hand_computed_ten_patient_cohort_gives_two_groups_KM_risks_and_O_over_E()
+    {
+        // 10 patients / 5 per group → 2 groups though 10 were asked for.
+        var groups = CalibrationCurve.Compute(HandTime, HandEvent, HandP, 60, requestedGroups: 10);
+        Assert.Equal(2, groups.Count);
+        // Low group: 20+ leaves, event at 30 with 4 at risk → S(60) = 3/4, risk 0.25; Greenwood σ² = 1/(4·3).
+        var low = groups[0];
+        Assert.Equal((5, 1), (low.Patients, low.Events));
+        Assert.Equal(0.20, low.MeanPredicted, 12);
+        Assert.Equal(0.25, low.Observed!.Value, 12);
+        // log(−log) interval: S^exp(∓zσ/log S) with z = 1.959964, σ = sqrt(1/12), log S = log 0.75.
+        double z = 1.959963984540054, sigma = Math.Sqrt(1.0 / 12), logS = Math.Log(0.75);
+        Assert.Equal(1 - Math.Pow(0.75, Math.Exp(z * sigma / logS)), low.ObservedLower!.Value, 12);
+        Assert.Equal(1 - Math.Pow(0.75, Math.Exp(-z * sigma / logS)), low.ObservedUpper!.Value, 12);
+        Assert.True(low.ObservedLower < 0.25 && low.ObservedUpper > 0.25);
+        // High group: events at 10 (5 at risk), 25 (4), 40 (3): S = 4/5·3/4·2/3 = 2/5, risk 0.6; mean p = 3.15/5.
+        var high = groups[1];
+        Assert.Equal((5, 3), (high.Patients, high.Events));
+        Assert.Equal(0.63, high.MeanPredicted, 12);
+        Assert.Equal(0.6, high.Observed!.Value, 12);
+        // Everyone: S(60) = 9/10·7/8·6/7·5/6 = 0.5625, risk 0.4375; mean p = 0.415 → O/E = 0.4375/0.415.
+        Assert.Equal(0.4375 / 0.415, FiveYearCalibration.ObservedExpected(HandTime, HandEvent, HandP, 60), 12);
+    }
+
+    [Fact]
+    public void A_group_not_followed_to_the_horizon_has_null_observed_risk_and_one_that_reached_zero_has_risk_one()
+    {
+        // Group 1 (lowest p): followed to 30 only, survival 1/2 there → undefined at 60.
+        // Group 2: everyone has an event by 20 → S = 0 from then on, risk 1 at 60, no interval.
+        double[] time = [5, 30, 30, 10, 30, 8, 9, 10, 12, 20, 70, 80, 90, 100, 110];
+        bool[] ev = [true, false, false, true, false, true, true, true, true, true, false, false, false, false, false];
+        double[] p = [.1, .11, .12, .13, .14, .5, .51, .52, .53, .54, .2, .21, .22, .23, .24];
+        var groups = CalibrationCurve.Compute(time, ev, p, 60, requestedGroups: 3);
+        Assert.Equal(3, groups.Count);
+        Assert.Null(groups[0].Observed);
+        Assert.Null(groups[0].ObservedLower);
+        Assert.Equal(0.0, groups[1].Observed!.Value, 12); // the 0.2x group: followed beyond 60, no event
+        Assert.Equal(1.0, groups[2].Observed!.Value, 12);
+        Assert.Null(groups[2].ObservedUpper);
+    }
+
+    [Fact]
+    public void Matches_the_independent_python_reference_on_a_fixed_cohort()
+    {
+        var c = Cohort();
+        var expected = Expected();
+        var groups = CalibrationCurve.Compute(c.Time, c.Event, c.Predicted, 60, requestedGroups: 4);
+        var expectedGroups = expected.GetProperty("groups").EnumerateArray().ToArray();
+        Assert.Equal(expectedGroups.Length, groups.Count);
+        for (int g = 0; g < groups.Count; g++)
+        {
+            var e = expectedGroups[g];
+            Assert.Equal(e.GetProperty("patients").GetInt32(), groups[g].Patients);
+            Assert.Equal(e.GetProperty("events").GetInt32(), groups[g].Events);
+            Close(e.Num("mean_predicted"), groups[g].MeanPredicted, 1e-12, $"group {g + 1} mean p");
+            Close(e.Num("observed"), groups[g].Observed!.Value, 1e-12, $"group {g + 1} observed");
+            Close(e.Num("lower"), groups[g].ObservedLower!.Value, 1e-9, $"group {g + 1} lower");
+            Close(e.Num("upper"), groups[g].ObservedUpper!.Value, 1e-9, $"group {g + 1} upper");
+        }
+        Close(expected.Num("slope"), FiveYearCalibration.Slope(c.Time, c.Event, c.Predicted, 60), 1e-8, "slope");
+        Close(expected.Num("intercept"), FiveYearCalibration.Intercept(c.Time, c.Event, c.Predicted, 60), 1e-8, "intercept");
+        Close(expected.Num("observed_expected"), FiveYearCalibration.ObservedExpected(c.Time, c.Event, c.Predicted, 60), 1e-12, "O/E");
+        var ici = FiveYearCalibration.Integrated(c.Time, c.Event, c.Predicted, 60);
+        var ei = expected.GetProperty("integrated");
+        var knots = ei.GetProperty("knots").EnumerateArray().Select(k => k.GetDouble()).ToArray();
+        for (int k = 0; k < 3; k++) Close(knots[k], ici.Knots[k], 1e-12, $"knot {k + 1}");
+        Close(ei.Num("ici"), ici.Ici, 1e-7, "ICI");
+        Close(ei.Num("e50"), ici.E50, 1e-7, "E50");
+        Close(ei.Num("e90"), ici.E90, 1e-7, "E90");
+        Close(ei.Num("emax"), ici.Emax, 1e-7, "Emax");
+    }
+
+    [Fact]
+    public void A_perfectly_calibrated_simulated_cohort_has_slope_one_intercept_zero_and_a_small_ICI()
+    {
+        var (d, _) = Simulate(4000, seed: 11, baseRate: 0.01, censorMax: 150);
+        double slope = FiveYearCalibration.Slope(d.Time, d.Event, d.Predicted, 60);
+        double intercept = FiveYearCalibration.Intercept(d.Time, d.Event, d.Predicted, 60);
+        var ici = FiveYearCalibration.Integrated(d.Time, d.Event, d.Predicted, 60);
+        Assert.InRange(slope, 0.9, 1.1);
+        Assert.InRange(intercept, -0.1, 0.1);
+        Assert.InRange(FiveYearCalibration.ObservedExpected(d.Time, d.Event, d.Predicted, 60), 0.94, 1.06);
+        Assert.InRange(ici.Ici, 0, 0.02);
+        Assert.True(ici.E50 <= ici.E90 && ici.E90 <= ici.Emax);
+    }
+
+    [Fact]
+    public void Doubling_the_log_odds_halves_the_slope_and_raises_the_ICI()
+    {
+        var (d, _) = Simulate(4000, seed: 12, baseRate: 0.01, censorMax: 150);
+        var doubled = d.Predicted.Select(p => 1 / (1 + Math.Pow((1 - p) / p, 2))).ToArray(); // logit → 2·logit
+        Assert.InRange(FiveYearCalibration.Slope(d.Time, d.Event, doubled, 60), 0.44, 0.56);
+        Assert.InRange(FiveYearCalibration.Integrated(d.Time, d.Event, doubled, 60).Ici, 0.04, 1);
+        // Predictions shifted down on the logit scale by 1: calibration-in-the-large ≈ +1.
+        var low = d.Predicted.Select(p => 1 / (1 + Math.Exp(1) * (1 - p) / p)).ToArray();
+        Assert.InRange(FiveYearCalibration.Intercept(d.Time, d.Event, low, 60), 0.9, 1.1);
+    }
+
+    [Fact]
+    public void Undefined_statistics_throw_argument_exceptions_and_the_assessment_reports_them_as_null()
+    {
+        // Nobody has an event by the horizon: no slope, no intercept; everyone's prediction equal: no spline knots.
+        double[] time = Enumerable.Range(0, 12).Select(i => 61.0 + i).ToArray();
+        bool[] ev = Enumerable.Range(0, 12).Select(i => i % 2 == 0).ToArray();
+        double[] p = Enumerable.Repeat(0.3, 12).ToArray();
+        Assert.ThrowsAny<ArgumentException>(() => FiveYearCalibration.Slope(time, ev, p, 60));
+        Assert.ThrowsAny<ArgumentException>(() => FiveYearCalibration.Intercept(time, ev, p, 60));
+        Assert.ThrowsAny<ArgumentException>(() => FiveYearCalibration.Integrated(time, ev, p, 60));
+        var result = FiveYearCalibrationResult.Assess(time, ev, p, 60, 10, 20, 1, 0.5);
+        Assert.Null(result.Slope);
+        Assert.Null(result.Intercept);
+        Assert.Null(result.Ici);
+        Assert.Equal(0.0, result.ObservedExpected!.Value, 12);
+        Assert.Equal(2, result.Groups.Count);
+    }
+
+    [Fact]
+    public void The_assessment_gives_bootstrap_intervals_around_the_estimates()
+    {
+        var c = Cohort();
+        var r = FiveYearCalibrationResult.Assess(c.Time, c.Event, c.Predicted, 60, 10, 50, 3, 0.5);
+        Assert.Equal(10, r.Groups.Count); // 80 patients: the 10 deciles asked for
+        foreach (var e in new[] { r.Slope!, r.Intercept!, r.Ici! })
+            Assert.True(e.Lower < e.Value && e.Value < e.Upper, $"{e.Lower} < {e.Value} < {e.Upper}");
+        Close(Expected().Num("slope"), r.Slope!.Value, 1e-8, "slope");
+    }
+}
