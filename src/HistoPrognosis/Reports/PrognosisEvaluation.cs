@@ -106,10 +106,12 @@ public static class PrognosisEvaluation
         double cutoff = evaluation.ConformalCutoffMonths ?? horizon;
         try { conformal = ConformalSplitEvaluation.Run(time, @event, risk, evaluation.ConformalLevel, cutoff, seed); }
         catch (ArgumentException e) { warnings.Add($"conformal lower bounds are undefined: {e.Message}"); }
-        if (conformal?.Result.Quantile is null && conformal is not null)
-            warnings.Add($"conformal lower bounds are all 0: {conformal.Result.CalibrationPatients} calibration patients are too few for the level {evaluation.ConformalLevel.ToString(CultureInfo.InvariantCulture)}");
-        if (conformal?.Result.TestCoverage.Ipcw is null && conformal is not null)
-            warnings.Add("conformal coverage: no IPCW estimate (no test patient has a known status)");
+        if (conformal is { Result: var cr })
+        {
+            if (cr.Quantile is null)
+                warnings.Add($"conformal lower bounds are all 0: {cr.CalibrationPatients} calibration patients ({cr.CalibrationKnownScores} with a known score) are too few for the level {evaluation.ConformalLevel.ToString(CultureInfo.InvariantCulture)}");
+            if (cr.TestCoverage.Ipcw is null) warnings.Add("conformal coverage: no IPCW estimate (no test patient has a known status)");
+        }
 
         var result = new PrognosisEvaluationResult(n, @event.Count(e => e), horizon, bootstrapSamples, seed, harrell, uno, auc, brier,
             groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction, warnings, probability is not null,

@@ -97,9 +97,10 @@ public static class ConformalSurvival
     }
 
     /// <summary>
-    /// Seeded half split stratified by event: within the events and within the censored (each in input order, then
-    /// shuffled), patients go alternately to calibration and test, the alternation running on across the two strata, so
-    /// each half gets half of each stratum (calibration the extra one of an odd count).
+    /// Seeded half split stratified by event: the events, then the censored (each in input order, shuffled with
+    /// <see cref="Random"/>(seed)), go alternately to calibration and test, the alternation running on across the two
+    /// strata — so each half gets half of each stratum (±1) and the halves differ by at most one patient, calibration
+    /// taking the odd one.
     /// </summary>
     public static (int[] Calibration, int[] Test) Split(ReadOnlySpan<bool> @event, int seed)
     {

@@ -123,6 +123,13 @@ public static class FiveYearCalibration
     }
 }
 
+/// <summary>How a calibration group's observed-risk interval is computed.</summary>
+public enum ObservedRiskInterval
+{
+    /// <summary>Kaplan–Meier with Greenwood's variance on the log(−log S) scale (R's <c>conf.type = "log-log"</c>).</summary>
+    GreenwoodLogLog,
+}
+
 /// <summary>
 /// Calibration at the horizon as results.json reports it (definitions in <see cref="FiveYearCalibration"/> and
 /// <see cref="CalibrationCurve"/>); intervals are percentile bootstrap 95% intervals over patients. A statistic
@@ -134,7 +141,7 @@ public sealed record FiveYearCalibrationResult(double HorizonMonths, int Request
     IReadOnlyList<double>? SplineKnots)
 {
     /// <summary>How the groups' observed-risk intervals are computed.</summary>
-    public string ObservedInterval { get; init; } = "Kaplan–Meier, Greenwood variance on the log(−log S) scale";
+    public ObservedRiskInterval ObservedInterval { get; init; } = ObservedRiskInterval.GreenwoodLogLog;
 
     public static FiveYearCalibrationResult Assess(double[] time, bool[] @event, double[] predicted, double horizon, int groups,
         int bootstrapSamples, int seed, double minDefinedShare)
