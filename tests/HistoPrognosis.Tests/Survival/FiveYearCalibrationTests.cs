@@ -39,6 +39,40 @@ public sealed class FiveYearCalibrationTests
     }
 
     [Fact]
+    public void Intercept_and_slope_have_closed_forms_on_uncensored_two_level_predictions()
+    {
+        // Nobody censored by 60 (all weights 1). Five patients at p = 0.2 with 2 events by 60, five at p = 0.5 with 4.
+        // Two levels make the slope model saturated: logit(ȳ_g) = a + b·logit(p_g), so
+        // b = (logit 0.8 − logit 0.4) / (logit 0.5 − logit 0.2) = (log 4 − log(2/3)) / (0 − log(1/4)) = log 6 / log 4.
+        // With the slope fixed at 1 the score equation is Σ y = Σ σ(a + logit pᵢ): 6 = 5σ(a − log 4) + 5σ(a), solved below
+        // by bisection (σ is increasing).
+        double[] time = [10, 20, 70, 80, 90, 15, 25, 35, 45, 75];
+        bool[] ev = [true, true, true, false, true, true, true, true, true, false];
+        double[] p = [0.2, 0.2, 0.2, 0.2, 0.2, 0.5, 0.5, 0.5, 0.5, 0.5];
+        Assert.Equal(Math.Log(6) / Math.Log(4), FiveYearCalibration.Slope(time, ev, p, 60), 9);
+        static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+        double lo = -10, hi = 10;
+        for (int k = 0; k < 200; k++) { double mid = (lo + hi) / 2; if (5 * Sigmoid(mid - Math.Log(4)) + 5 * Sigmoid(mid) < 6) lo = mid; else hi = mid; }
+        Assert.Equal(lo, FiveYearCalibration.Intercept(time, ev, p, 60), 9);
+        // Everyone at p = 0.2 with 6 of 10 events: σ(a + logit 0.2) = 0.6, a = logit 0.6 − logit 0.2 = log 1.5 + log 4 = log 6.
+        Assert.Equal(Math.Log(6), FiveYearCalibration.Intercept(time, ev, Enumerable.Repeat(0.2, 10).ToArray(), 60), 9);
+    }
+
+    [Fact]
+    public void Censoring_before_the_horizon_reweights_the_known_statuses()
+    {
+        // Censored at 30, 9 at risk there (after the events at 10, 20): G = 8/9 from 30 on. Known: events at 10, 20
+        // (weight 1/G(t−) = 1) and 40, 50 (weight 9/8), six followed beyond 60 (weight 1/G(60) = 9/8). All p = 0.3:
+        // σ(a + logit 0.3) = weighted share of events = (2 + 18/8) / (2 + 18/8 + 54/8) = 17/44, a = logit(17/44) − logit(0.3).
+        // (Unweighted, dropping the censored patient, it would be 4/10.)
+        double[] time = [10, 20, 30, 40, 50, 61, 62, 63, 64, 65, 66];
+        bool[] ev = [true, true, false, true, true, false, false, false, false, false, false];
+        double[] p = Enumerable.Repeat(0.3, 11).ToArray();
+        static double Logit(double v) => Math.Log(v / (1 - v));
+        Assert.Equal(Logit(17.0 / 44) - Logit(0.3), FiveYearCalibration.Intercept(time, ev, p, 60), 9);
+    }
+
+    [Fact]
     public void A_group_not_followed_to_the_horizon_has_null_observed_risk_and_one_that_reached_zero_has_risk_one()
     {
         // Group 1 (lowest p): followed to 30 only, survival 1/2 there → undefined at 60.
