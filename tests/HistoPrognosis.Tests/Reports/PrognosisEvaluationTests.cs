@@ -112,5 +112,12 @@ public sealed class PrognosisEvaluationTests
         Assert.Contains("evaluation.decision_thresholds", bad.Message);
         Assert.Throws<UserInputException>(() => new EvaluationConfig { ConformalLevel = 1 }.Validate());
         Assert.Throws<UserInputException>(() => new EvaluationConfig { CalibrationGroups = 0 }.Validate());
+        // The resolved run-config.yaml (and the evaluate stage's key) writes the new keys and reads them back.
+        var roundTrip = ConfigBinder.Parse<RunConfig>(ConfigWriter.ToYaml(config), "run-config.yaml").Evaluation;
+        Assert.Equal([0.1, 0.2], roundTrip.DecisionThresholds);
+        Assert.Equal(36.0, roundTrip.ConformalCutoffMonths);
+        var defaults = ConfigBinder.Parse<RunConfig>(ConfigWriter.ToYaml(new RunConfig()), "run-config.yaml").Evaluation;
+        Assert.Null(defaults.ConformalCutoffMonths);
+        Assert.Equal(DecisionCurve.DefaultThresholds, defaults.DecisionThresholds);
     }
 }
