@@ -72,6 +72,30 @@ public sealed class FiveYearCalibrationTests
         Assert.Equal(Logit(17.0 / 44) - Logit(0.3), FiveYearCalibration.Intercept(time, ev, p, 60), 9);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void The_spline_basis_is_cubic_between_knots_and_linear_beyond_them(int knots)
+    {
+        var x = Enumerable.Range(0, 200).Select(i => i / 10.0).ToArray(); // ≥ 100 values: knots at the percentiles
+        var spline = RestrictedCubicSpline.AtHarrellPercentiles(x, knots);
+        Assert.Equal(knots == 3 ? new[] { 1.99, 9.95, 17.91 } : new[] { 0.995, 6.965, 12.935, 18.905 }, spline.Knots.Select(k => Math.Round(k, 6)));
+        double first = spline.Knots[0], last = spline.Knots[^1], scale = (last - first) * (last - first);
+        for (int c = 1; c < spline.Columns; c++)
+        {
+            // Zero below the first knot; zero second difference above the last one (restricted to be linear).
+            Assert.Equal(0, spline.Basis(first - 1)[c]);
+            double a = spline.Basis(last + 1)[c], b = spline.Basis(last + 2)[c], d = spline.Basis(last + 3)[c];
+            Assert.Equal(0, d - 2 * b + a, 9);
+        }
+        // 3 knots, between the 2nd and 3rd: ((x − t1)³ − (x − t2)³·(t3 − t1)/(t3 − t2)) / (t3 − t1)².
+        if (knots == 3)
+        {
+            double t1 = spline.Knots[0], t2 = spline.Knots[1], t3 = spline.Knots[2], v = 12;
+            Assert.Equal((Math.Pow(v - t1, 3) - Math.Pow(v - t2, 3) * (t3 - t1) / (t3 - t2)) / scale, spline.Basis(v)[1], 12);
+        }
+    }
+
     [Fact]
     public void A_group_not_followed_to_the_horizon_has_null_observed_risk_and_one_that_reached_zero_has_risk_one()
     {
