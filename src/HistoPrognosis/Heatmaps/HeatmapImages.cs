@@ -102,7 +102,8 @@ public static class HeatmapImages
         for (int k = 0; k < ticks.Length; k++)
         {
             int y = barTop + (int)Math.Round((1 - k / 4.0) * (barHeight - 1));
-            for (int x = BarWidth; x < BarWidth + 4; x++) Set(figure, barX + x, y, Ink);
+            // The tick sits on the bar's left edge: a stub beside the label would read as a minus sign.
+            for (int x = -5; x < 0; x++) Set(figure, barX + x, y, Ink);
             BitmapFont.Draw(figure, labels[k], barX + BarWidth + 6, Math.Clamp(y - lineHeight / 2, barTop, barTop + barHeight - lineHeight), TextScale, Ink);
         }
         return figure;
