@@ -50,8 +50,7 @@ public static class HeatmapRenderer
         var ids = patients?.ToList() ?? table.PatientIds.ToList();
         var known = table.Patches.Select(p => p.PatientId).ToHashSet(StringComparer.Ordinal);
         if (ids.FirstOrDefault(id => !known.Contains(id)) is { } absent) throw new UserInputException($"{table.SourcePath}: no patches for patient {absent}");
-        // Every patient's features are read (and checked) before anything is drawn.
-        var features = new FeatureCache(cacheRoot ?? FeatureCache.DefaultRoot, log).ReadCached(table, ids, manifest.Features);
+        var cache = new FeatureCache(cacheRoot ?? FeatureCache.DefaultRoot, log);
         string? note = TileScorer.HasAttention(manifest.Config.Aggregator) ? null : $"{modelDirectory}: aggregator {ConfigNamesValue(manifest.Config.Aggregator)} {NoAttentionNote}";
         if (note is not null) log.Info(note);
         if (model.Clinical.Width > 0)
@@ -61,7 +60,9 @@ public static class HeatmapRenderer
         var slides = new List<SlideHeatmap>();
         for (int p = 0; p < ids.Count; p++)
         {
-            var patient = features[p];
+            // One patient's features in memory at a time; a patient missing from the cache fails the run before
+            // the commit, so nothing of it is left behind.
+            var patient = cache.ReadCached(table, [ids[p]], manifest.Features)[0];
             var patches = byPatient[patient.PatientId];
             CheckPositions(patient, patches, table);
             var scores = TileScorer.Score(model, new PatientBag(patient.PatientId, patient.Features));

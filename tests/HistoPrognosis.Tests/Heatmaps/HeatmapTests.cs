@@ -195,6 +195,18 @@ public sealed class HeatmapTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AnEndToEndModelIsRefusedWithAClearError()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var (table, _, cache) = Fixture(dir, MilAggregatorKind.Mean, ["p1"]);
+        var model = Path.Combine(dir, "e2e");
+        Directory.CreateDirectory(model);
+        File.WriteAllText(Path.Combine(model, HistoPrognosis.Training.EndToEnd.EndToEndModelFile.ManifestName), "{}");
+        var error = Assert.Throws<UserInputException>(() => HeatmapRenderer.Run(model, table, cache, Path.Combine(dir, "out"), new HeatmapConfig(), PipelineLog.Silent));
+        Assert.Contains("end-to-end model", error.Message);
+    }
+
+    [Fact]
     public void ConfigRejectsOutOfRangeValues()
     {
         Assert.Throws<UserInputException>(() => new HeatmapConfig { Alpha = 1.5 }.Validate());
