@@ -48,7 +48,7 @@ public static class HeatmapCommand
             var chosen = parse.GetValue(patient) is { Length: > 0 } ids ? ids : null;
             var summary = HeatmapRenderer.Run(modelDir, table, config.Features.Cache, parse.GetValue(output)!, heatmaps, log,
                 ComputeDevice.Resolve(config.Device), chosen,
-                new SlideOpenOptions { Backend = config.Tiling.Backend, MppOverride = config.Tiling.SlideMpp });
+                new SlideOpenOptions { Backend = config.Tiling.Backend, MppOverride = config.Tiling.SlideMpp }, config.Tiling.Tissue);
             if (summary.Note is not null) parse.InvocationConfiguration.Output.WriteLine($"note: {summary.Note}");
             parse.InvocationConfiguration.Output.WriteLine($"{summary.Slides.Count} slide heatmap(s) → {summary.Folder}");
             return 0;

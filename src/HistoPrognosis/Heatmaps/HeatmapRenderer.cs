@@ -36,8 +36,9 @@ public static class HeatmapRenderer
     /// <param name="cacheRoot">feature cache root (null = the default)</param>
     /// <param name="patients">only these patients (null = every patient of the table)</param>
     /// <param name="slideOptions">how slides are opened (backend, µm/px override)</param>
+    /// <param name="tissue">the slide stage's tissue detection settings (<c>tiling.tissue</c>), for the masks the maps are clipped to</param>
     public static HeatmapSummary Run(string modelDirectory, PatchTable table, string? cacheRoot, string outDirectory, HeatmapConfig config, PipelineLog log,
-        Device? device = null, IReadOnlyCollection<string>? patients = null, SlideOpenOptions? slideOptions = null)
+        Device? device = null, IReadOnlyCollection<string>? patients = null, SlideOpenOptions? slideOptions = null, Tiling.TissueDetectorOptions? tissue = null)
     {
         config.Validate();
         if (EndToEndModelFile.IsModelDirectory(modelDirectory))
@@ -85,7 +86,7 @@ public static class HeatmapRenderer
                 {
                     using var slide = SlideFactory.Open(group.Key, slideOptions);
                     var rects = indices.Select(i => RegionRect(patches[i], slide)).ToArray();
-                    var canvas = SlideCanvas.FromSlide(slide, config.MaxSide);
+                    var canvas = SlideCanvas.FromSlide(slide, config.MaxSide, tissue);
                     RenderSlide(folder, slideName, $"{patient.PatientId} {slideName}", rects, slice, scores.PatientRisk, canvas,
                         k => { var r = patches[indices[k]].Region!; return slide.ReadRegion(r.Level, rects[k].X, rects[k].Y, r.ReadSize, r.ReadSize); }, config);
                 }

@@ -148,6 +148,47 @@ public sealed class HeatmapTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SlidesOfAManifestGetOneHeatmapEachWithLevel0TilesAndTissueAnnotations()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        foreach (var name in new[] { "a.svs", "b.svs" }) File.Copy(TestPaths.Fixture("wsi", "CMU-1-Small-Region.svs"), Path.Combine(dir, name));
+        var manifest = Path.Combine(dir, "slides.csv");
+        File.WriteAllLines(manifest, ["patient_id,slide_path", "P1,a.svs", "P1,b.svs"]);
+        var options = new TilingOptions { TargetMpp = 2.0, TileSize = 64, Qc = new TileQcOptions { BlurThreshold = 0 }, Workers = 1 };
+        var table = SlideManifest.Tile(manifest, Path.Combine(dir, "tiles"), options, PipelineLog.Silent);
+        var patches = table.Patches.ToList();
+        // The signal on the third tile of slide b.
+        int signal = patches.FindIndex(p => p.Region!.SlideIndex == 1) + 2;
+        var rng = new Random(4);
+        var rows = patches.Select((_, i) => Enumerable.Range(0, Dim).Select(j => j == 0 && i == signal ? 5f : (float)Gaussian(rng)).ToArray()).ToArray();
+        var coords = new long[patches.Count, 2];
+        for (int i = 0; i < patches.Count; i++) (coords[i, 0], coords[i, 1]) = (patches[i].X!.Value, patches[i].Y!.Value);
+        var cacheRoot = Path.Combine(dir, "cache");
+        cache(cacheRoot).Put(table, new PatientFeatures("P1", rows, coords, patches.Select(p => (long)p.Region!.SlideIndex).ToArray(), ["a.svs", "b.svs"]), Settings);
+        var modelDir = Path.Combine(dir, "model");
+        using (var model = TrainModel(MilAggregatorKind.Abmil)) PrognosisModelFile.Save(modelDir, model, Settings, 0, ["t0"], new HistoPrognosis.Stain.StainConfig());
+
+        var outDir = Path.Combine(dir, "heatmaps");
+        var summary = HeatmapRenderer.Run(modelDir, table, cacheRoot, outDir, new HeatmapConfig { TopK = 2 }, PipelineLog.Silent);
+        Assert.Equal(["a.svs", "b.svs"], summary.Slides.Select(s => s.Slide).ToArray());
+        var a = ReadTiles(Path.Combine(outDir, summary.Slides[0].Folder, HeatmapRenderer.TilesFile));
+        var b = ReadTiles(Path.Combine(outDir, summary.Slides[1].Folder, HeatmapRenderer.TilesFile));
+        Assert.Equal(patches.Count, a.Count + b.Count);
+        // Attention is the patient's: it sums to 1 over both slides, and peaks on the signal tile of slide b.
+        Assert.Equal(1.0, a.Sum(r => r.Attention!.Value) + b.Sum(r => r.Attention!.Value), 3);
+        var top = b[ArgMax(b.Select(r => r.Attention!.Value).ToArray())];
+        Assert.Equal((patches[signal].X!.Value, patches[signal].Y!.Value), ((long)top.X, (long)top.Y));
+        Assert.True(b.Select(r => r.Attention!.Value).Max() > a.Select(r => r.Attention!.Value).Max());
+        Assert.Equal((double)patches[signal].X!.Value, b[ArgMax(b.Select(r => r.Risk).ToArray())].X);
+        // Level-0 tile sides: 64 px at 2 µm/px on a 0.499 µm/px slide, read at level 0.
+        Assert.All(b, r => Assert.Equal(patches[0].Region!.ReadSize, r.Width));
+        ValidateQuPathGeoJson(Path.Combine(outDir, summary.Slides[1].Folder, HeatmapRenderer.GeoJsonFile), b, expectAttention: true);
+        Assert.True(File.Exists(Path.Combine(outDir, summary.Slides[1].Folder, "risk.png")));
+
+        static FeatureCache cache(string root) => new(root, PipelineLog.Silent);
+    }
+
+    [Fact]
     public void MeanPoolingAskedForHeatmapsGivesTheRiskMapOnlyAndSaysSo()
     {
         var dir = TestPaths.NewTempDirectory();
