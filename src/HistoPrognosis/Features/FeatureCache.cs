@@ -86,6 +86,32 @@ public sealed class FeatureCache(string root, PipelineLog log)
     }
 
     /// <summary>
+    /// Features of every listed patient read from the cache only, never extracted: for tools that must show what a
+    /// model saw (heatmaps). A patient without a current file for these settings is an error naming the patient.
+    /// </summary>
+    public IReadOnlyList<PatientFeatures> ReadCached(PatchTable table, IReadOnlyList<string> patients, FeatureSettings settings)
+    {
+        var byPatient = table.Patches.GroupBy(p => p.PatientId).ToDictionary(g => g.Key, g => g.ToList());
+        var folder = FolderFor(settings);
+        return patients.Select(id =>
+            !byPatient.TryGetValue(id, out var patches) ? throw new UserInputException($"{table.SourcePath}: no patches for patient {id}")
+            : FeatureFile.TryRead(PathOf(folder, id), id, settings.Key, PatchesHash(patches))
+              ?? throw new UserInputException($"patient {id}: the feature cache {folder} holds no features of these patches made with the model's feature settings ({settings.Backbone}, {settings.ImageSize} px); run histoprog extract or predict with this model first (nothing is extracted here)"))
+            .ToList();
+    }
+
+    /// <summary>Writes one patient's features into the cache as extraction would (tests, imported features).</summary>
+    public void Put(PatchTable table, PatientFeatures features, FeatureSettings settings)
+    {
+        var patches = table.Patches.Where(p => p.PatientId == features.PatientId).ToList();
+        if (patches.Count != features.Features.Length)
+            throw new ArgumentException($"patient {features.PatientId}: {features.Features.Length} feature rows for {patches.Count} patches");
+        var folder = FolderFor(settings);
+        Directory.CreateDirectory(folder);
+        FeatureFile.Write(PathOf(folder, features.PatientId), features, settings.Key, PatchesHash(patches));
+    }
+
+    /// <summary>
     /// Extracts the listed patients that this process can claim, in chunks; returns those held by another process.
     /// A claimed patient whose file appeared meanwhile is read, not extracted again.
     /// </summary>

@@ -36,6 +36,9 @@ public sealed class ClamSbPool : MilAggregator
         return new BagEncoding(embedding, weights, training && bag.shape[0] >= 2 ? InstanceLoss(h, weights) : null);
     }
 
+    /// <summary>A one-instance bag has attention 1: its embedding is the instance's.</summary>
+    public override Tensor EncodeSingletons(Tensor bag) => attention.EncodeSingletons(bag);
+
     /// <summary>Cross-entropy of the instance classifier on the top-k (label 1) and bottom-k (label 0) instances.</summary>
     public Tensor InstanceLoss(Tensor instances, Tensor weights)
     {

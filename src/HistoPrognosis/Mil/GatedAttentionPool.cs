@@ -34,6 +34,13 @@ public sealed class GatedAttentionPool : MilAggregator
         return new BagEncoding(attention.unsqueeze(0).matmul(h), attention, null);
     }
 
+    /// <summary>A one-instance bag has attention 1: its embedding is the instance's.</summary>
+    public override Tensor EncodeSingletons(Tensor bag)
+    {
+        CheckBag(bag);
+        return embed.forward(bag);
+    }
+
     /// <summary>Instance embeddings [N × H] and their attention weights [N].</summary>
     public (Tensor Instances, Tensor Attention) EncodeInstances(Tensor bag)
     {

@@ -23,6 +23,16 @@ public abstract class MilAggregator : nn.Module<Tensor, Tensor>
 
     public abstract BagEncoding Encode(Tensor bag);
 
+    /// <summary>
+    /// The embedding of every instance taken as a bag of its own [N × D] (row i = <c>Encode(bag[i..i+1]).Embedding</c>),
+    /// for per-tile risk maps. Pools whose one-instance bag is the instance's embedding answer in one batched pass.
+    /// </summary>
+    public virtual Tensor EncodeSingletons(Tensor bag)
+    {
+        CheckBag(bag);
+        return cat(Enumerable.Range(0, (int)bag.shape[0]).Select(i => Encode(bag.narrow(0, i, 1)).Embedding).ToArray());
+    }
+
     protected static void CheckBag(Tensor bag)
     {
         if (bag.dim() != 2 || bag.shape[0] == 0)

@@ -24,6 +24,13 @@ public sealed class MeanPoolMil : MilAggregator
         var h = embed.forward(bag);
         return new BagEncoding(h.mean([0], keepdim: true), full(bag.shape[0], 1.0 / bag.shape[0], device: bag.device), null);
     }
+
+    /// <summary>The mean of one embedding is itself.</summary>
+    public override Tensor EncodeSingletons(Tensor bag)
+    {
+        CheckBag(bag);
+        return embed.forward(bag);
+    }
 }
 
 /// <summary>
@@ -52,5 +59,12 @@ public sealed class MaxPoolMil : MilAggregator
         var isMax = h.detach().eq(values.detach()).to_type(h.dtype);
         var share = (isMax / isMax.sum([0], keepdim: true)).mean([1]);
         return new BagEncoding(values, share, null);
+    }
+
+    /// <summary>The maximum over one embedding is itself.</summary>
+    public override Tensor EncodeSingletons(Tensor bag)
+    {
+        CheckBag(bag);
+        return embed.forward(bag);
     }
 }

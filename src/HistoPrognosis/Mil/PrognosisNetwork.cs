@@ -32,4 +32,16 @@ public sealed class PrognosisNetwork : Module<Tensor, Tensor?, Tensor>
             : fusion.forward(encoding.Embedding, clinical ?? throw new ArgumentException("this network fuses clinical covariates; none given"));
         return new PrognosisOutput(head.forward(features), encoding.Attention, encoding.InstanceLoss);
     }
+
+    /// <summary>
+    /// Head outputs of every instance taken as a bag of its own [N × K] (row i = <c>Run(bag[i..i+1], clinical)</c>):
+    /// what one tile alone would predict, the per-tile risk of a heatmap.
+    /// </summary>
+    public Tensor RunSingletons(Tensor bag, Tensor? clinical)
+    {
+        var embeddings = aggregator.EncodeSingletons(bag);
+        var features = fusion is null ? embeddings
+            : fusion.forward(embeddings, (clinical ?? throw new ArgumentException("this network fuses clinical covariates; none given")).expand(embeddings.shape[0], -1));
+        return head.forward(features);
+    }
 }
