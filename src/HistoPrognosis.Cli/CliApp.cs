@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(CrossvalCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         return root;
     }
 }
