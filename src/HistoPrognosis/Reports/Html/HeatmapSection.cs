@@ -27,7 +27,8 @@ public sealed class HeatmapSection : IReportSection
         html.Raw("<div class=\"thumbs\">\n");
         foreach (var path in Images(run))
         {
-            var relative = Path.GetRelativePath(run.ReportDirectory, path).Replace(Path.DirectorySeparatorChar, '/');
+            // A relative link, each segment percent-encoded: slide names may hold spaces or '#'.
+            var relative = string.Join('/', Path.GetRelativePath(run.ReportDirectory, path).Split(Path.DirectorySeparatorChar).Select(Uri.EscapeDataString));
             var name = Path.GetRelativePath(Path.Combine(run.RunDirectory, Folder), path);
             var thumbnail = Thumbnail(path);
             if (thumbnail is null) html.Element("p", $"{name}: not a readable PNG", "warnings");
