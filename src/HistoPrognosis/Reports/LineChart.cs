@@ -42,7 +42,8 @@ public static class LineChart
         plot.Axes.AutoScale();
         var limits = plot.Axes.GetLimits();
         if (yMin is not null || yMax is not null) plot.Axes.SetLimitsY(yMin ?? limits.Bottom, yMax ?? limits.Top);
-        if (series.Count > 0) plot.ShowLegend(Alignment.LowerRight);
+        // Outside the data area: a legend inside hides points wherever they fall.
+        if (series.Count > 0) plot.ShowLegend(Edge.Right);
         return plot;
     }
 

@@ -88,8 +88,8 @@ public sealed record ModelCard
                 ? string.Create(CultureInfo.InvariantCulture, $"Training: {trainPatients} patients fit the weights, {validationPatients} held out (model.validation_fraction {config.ValidationFraction:G}, stratified by event) choose the epoch; no test patient is among them.")
                 : $"Training: all {trainPatients} training patients fit the weights (model.validation_fraction 0: no validation share); no test patient is among them."],
             Tuning = validationPatients > 0
-                ? $"Settings fixed by the config (no search); the epoch with the lowest validation loss was kept (epoch {bestEpoch} of {config.Mil.Epochs})."
-                : $"Settings fixed by the config (no search); no validation share: epoch {bestEpoch} of {config.Mil.Epochs} was kept.",
+                ? $"Settings fixed by the config (no search); the epoch with the best validation Harrell C was kept (epoch {bestEpoch} of {config.Mil.Epochs})."
+                : $"Settings fixed by the config (no search); no validation share, so the epoch with the lowest training loss was kept (epoch {bestEpoch} of {config.Mil.Epochs}).",
             Limitations = BaseLimitations(cohort.Patients.Count, semiSynthetic),
         };
     }

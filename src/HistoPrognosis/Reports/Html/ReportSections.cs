@@ -16,6 +16,7 @@ public static class ReportSections
         new CalibrationSection(),
         new CrossvalSection(),
         new LearningCurveSection(),
+        new TransferStudySection(),
         new HeatmapSection(),
         new PatientSection(),
         new ModelCardSection(),

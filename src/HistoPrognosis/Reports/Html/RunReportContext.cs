@@ -96,7 +96,12 @@ public sealed class RunReportContext
     {
         var model = Path.Combine(armDir, "model");
         if (Read(Path.Combine(model, "loss-curve.csv"), "epoch", ["train_loss", "validation_loss"]) is { } mil)
-            yield return new LearningCurve(arm, "MIL training: loss per epoch", "epoch", "loss", mil);
+        {
+            // Without validation patients the trainer writes the training loss in both columns: one line, said so.
+            bool noValidation = mil.Count == 2 && mil[0].Points.SequenceEqual(mil[1].Points);
+            yield return new LearningCurve(arm, noValidation ? "MIL training: loss per epoch (no validation share)" : "MIL training: loss per epoch", "epoch", "loss",
+                noValidation ? [mil[0]] : mil);
+        }
         if (Read(Path.Combine(model, "losses.csv"), "step", ["loss"]) is { } e2e)
             yield return new LearningCurve(arm, "End-to-end training: loss per step", "step", "loss", e2e);
         if (Read(Path.Combine(model, "metrics.csv"), "step", ["validation_c"]) is { } c)
