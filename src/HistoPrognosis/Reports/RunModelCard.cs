@@ -26,7 +26,7 @@ public static class RunModelCard
 
         var size = config.Features.ImageSize;
         var basePredictors = trained?.Predictors ?? new ModelCardPredictors(config.Features.Backbone,
-            "not recorded: cross-validation keeps no model folder (crossval/crossval.json has the feature settings)", $"backbone {config.Features.Backbone}",
+            "not recorded: cross-validation keeps no model folder (crossval/crossval.json has the feature settings)", "not recorded (as above)",
             size, r.Crossval?.FeatureDimension ?? 0, null, "", ModelCard.Stain(config.Stain), config.Model.Clinical);
         var predictors = config.Input.Slides is not null
             ? basePredictors with { TileMicronsPerPixel = config.Tiling.TargetMpp, TileScale = string.Create(inv, $"tiles of {config.Tiling.TileSize} px cut from the slides at {config.Tiling.TargetMpp:G} µm/px (tiling.target_mpp), resized to {size} px") }
@@ -52,7 +52,9 @@ public static class RunModelCard
             Outcome = ModelCard.OutcomeAt(horizon),
             Predictors = predictors,
             Splits = splits,
-            Tuning = trained?.Tuning ?? "Settings fixed by the config (no search); within each fold the epoch is chosen on a validation share of the training patients.",
+            Tuning = trained?.Tuning ?? (config.Model.ValidationFraction > 0
+                ? string.Create(inv, $"Settings fixed by the config (no search); within each fold the epoch with the best Harrell C on a validation share ({config.Model.ValidationFraction:G}) of the training folds is kept.")
+                : "Settings fixed by the config (no search); no validation share, so within each fold the epoch with the lowest training loss is kept."),
             Performance = Metrics(r),
             Limitations = limitations,
         };

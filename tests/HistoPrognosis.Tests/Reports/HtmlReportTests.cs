@@ -117,3 +117,48 @@ public sealed class HtmlReportTests
         File.WriteAllBytes(path, data.ToArray());
     }
 }
+
+/// <summary>The report of a cross-validation run: folds instead of test patients.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class CrossvalReportTests
+{
+    [Fact]
+    public void ACrossValidationRunReportsEveryFoldAndItsPooledC()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var config = Path.Combine(dir, "cv.yaml");
+        File.WriteAllText(config, $"""
+            seed: 4
+            input:
+              patches: {TestPaths.DemoLabels}
+              simulate_follow_up: true
+              max_patients: 16
+            features: {"{"}backbone: scratch, image_size: 32, cache: cache{"}"}
+            model:
+              mil: {"{"}epochs: 3{"}"}
+            crossval: {"{"}folds: 2{"}"}
+            evaluation: {"{"}bootstrap_samples: 10{"}"}
+            """);
+        var outDir = Path.Combine(dir, "out");
+        var (exit, _, error) = PrognosisPipelineTests.Run("run", config, "--out", outDir);
+        Assert.True(exit == 0, error);
+        var html = File.ReadAllText(Path.Combine(outDir, HtmlReport.FileName));
+        Assert.Equal(2, Regex.Matches(HtmlReportTests.Section(html, "crossval"), "<tr><td>mean</td><td>[12]</td>").Count);
+        Assert.DoesNotContain("<section id=\"patients\">", html);
+        var card = ModelCardFile.TryRead(outDir)!;
+        Assert.Contains(card.Performance, m => m.Name == "Harrell C" && m.On.Contains("pooled out-of-fold"));
+        Assert.Equal(16, card.Participants.Patients);
+    }
+}
+
+public sealed class NumbersAtRiskTests
+{
+    [Fact]
+    public void CountsThePatientsStillFollowedAtEachYear()
+    {
+        var table = NumbersAtRisk.Of([("low", [10, 30, 50, 70]), ("high", [5, 12, 13])]);
+        Assert.Equal([0, 12, 24, 36, 48, 60], table.Times);
+        Assert.Equal([4, 3, 3, 2, 2, 1], table.Groups[0].AtRisk);
+        Assert.Equal([3, 2, 0, 0, 0, 0], table.Groups[1].AtRisk);
+    }
+}
