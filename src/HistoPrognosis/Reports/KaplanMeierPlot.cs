@@ -33,7 +33,7 @@ public static class KaplanMeierPlot
     public static RiskGroups ByMedianRisk(string title, double[] time, bool[] @event, double[] risk, string timeUnit)
     {
         var figure = Draw(title, time, @event, risk, timeUnit);
-        return new RiskGroups(figure.Plot.GetSvgXml(Width, Height), figure.LogRankChiSquare, figure.LogRankP,
+        return new RiskGroups(LineChart.Svg(figure.Plot, Width, Height), figure.LogRankChiSquare, figure.LogRankP,
             figure.Group.Count(g => g == 0), figure.Group.Count(g => g == 1), figure.Undefined);
     }
 

@@ -4,7 +4,7 @@ using ScottPlot;
 namespace HistoPrognosis.Reports;
 
 /// <summary>The ScottPlot line charts of the reports: series with optional error bars, step lines for survival curves, log x.</summary>
-public static class LineChart
+public static partial class LineChart
 {
     public const int Height = 440;
     private static readonly string[] Palette = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6c4f9c"];
@@ -62,6 +62,19 @@ public static class LineChart
     public const string FontName = "DejaVu Sans";
 
     public static byte[] Png(Plot plot, int width, int height) => plot.GetImageBytes(width, height, ImageFormat.Png);
+
+    /// <summary>
+    /// The plot as SVG, the same bytes for the same plot: Skia numbers its clip paths from a process-wide counter,
+    /// so they are renumbered in order of appearance (a resumed run must rewrite a file byte for byte).
+    /// </summary>
+    public static string Svg(Plot plot, int width, int height)
+    {
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        return ClipId().Replace(plot.GetSvgXml(width, height), m => ids.TryGetValue(m.Value, out var id) ? id : ids[m.Value] = $"cl_{ids.Count}");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bcl_[0-9A-Za-z]+\b")]
+    private static partial System.Text.RegularExpressions.Regex ClipId();
 
     private static void LogTicks(Plot plot, List<double> values)
     {

@@ -13,6 +13,6 @@ public static class LineChartSvg
         double? yMin = null, double? yMax = null, bool steps = false)
     {
         var plot = LineChart.Build(title, xLabel, yLabel, series, logX, yMin, yMax, steps);
-        return plot.GetSvgXml(LineChart.Width(series), LineChart.Height);
+        return LineChart.Svg(plot, LineChart.Width(series), LineChart.Height);
     }
 }

@@ -162,3 +162,20 @@ public sealed class NumbersAtRiskTests
         Assert.Equal([3, 2, 0, 0, 0, 0], table.Groups[1].AtRisk);
     }
 }
+
+/// <summary>The ScottPlot charts: SVG the same bytes every time (a resumed stage rewrites its plot byte for byte), PNG decodable.</summary>
+public sealed class LineChartTests
+{
+    private static readonly ChartSeries[] Series = [new("validation AUC", [(1, 0.5, 0.4, 0.6), (5, 0.61, double.NaN, double.NaN), (9, 0.7, 0.6, 0.8)])];
+
+    [Fact]
+    public void TheSvgIsTheSameOnEveryRenderAndThePngDecodes()
+    {
+        var first = LineChartSvg.Render("AUC <during> training", "step", "AUC", Series, logX: true);
+        Assert.Equal(first, LineChartSvg.Render("AUC <during> training", "step", "AUC", Series, logX: true));
+        Assert.Contains("<svg", first);
+        Assert.DoesNotContain("NaN", first);
+        using var png = SKBitmap.Decode(LineChart.Png(LineChart.Build("AUC", "step", "AUC", Series), 400, 300));
+        Assert.Equal((400, 300), (png.Width, png.Height));
+    }
+}
