@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the tests use, installed only when absent (OpenSlide's C library for the slide backends; GNU time,
-# whose /usr/bin/time -f %M gives the bad-input tests each child's peak memory).
+# whose /usr/bin/time -f %M gives the bad-input tests each child's peak memory; Chromium, in which the report test
+# opens report.html headless; DejaVu fonts, which ScottPlot's plots are drawn in).
 set -euo pipefail
 need=()
 ldconfig -p 2>/dev/null | grep -q 'libopenslide\.so\.0' || need+=(libopenslide0)
 [ -x /usr/bin/time ] || need+=(time)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

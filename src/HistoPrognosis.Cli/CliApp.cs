@@ -26,6 +26,7 @@ public static class CliApp
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(HeatmapCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         return root;
     }
 }

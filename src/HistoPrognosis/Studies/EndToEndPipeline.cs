@@ -38,6 +38,8 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
         var manifest = new EndToEndManifest(EndToEndModelFile.Version, source.Backbone, source.BackboneSeed, source.ImageSize, source.Stain, config,
             model.Head.State, model.Describe(), model.History?.BestStep ?? 0, train.Select(i => ids[i]).ToArray(), features);
         EndToEndModelFile.Save(modelDirectory, model, manifest);
+        Reports.ModelCardFile.Write(modelDirectory, Reports.ModelCard.ForEndToEndModel(cohort, source.Patches.SourcePath, features, source.Stain, config.Model,
+            source.Backbone, train.Count, validation.Count, model.History?.BestStep ?? 0, config.Optimisation.TotalSteps));
         return model;
     }
 

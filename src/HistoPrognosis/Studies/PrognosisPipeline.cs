@@ -41,6 +41,8 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         log.Info($"training on {train.Count} patients ({train.Event.Count(e => e)} events), choosing the epoch on {validation.Count}");
         var model = PrognosisModel.Train(train, validation, clinical, config, device, log, TrainingStage(fullCohort));
         PrognosisModelFile.Save(modelDirectory, model, settings, source.BackboneSeed, cohort.Patients.Select(p => p.PatientId).ToArray(), source.Stain);
+        Reports.ModelCardFile.Write(modelDirectory, Reports.ModelCard.ForTrainedModel(cohort, source.Patches.SourcePath, settings, source.Stain, config,
+            train.Count, validation.Count, model.BestEpoch));
         return model;
     }
 

@@ -6,6 +6,7 @@ using HistoPrognosis.IO;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
 using HistoPrognosis.Reports;
+using HistoPrognosis.Reports.Html;
 using HistoPrognosis.Simulation;
 using HistoPrognosis.Studies;
 using HistoPrognosis.Training;
@@ -214,7 +215,10 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
     {
         AtomicFile.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(result, JsonDefaults.Options));
         AtomicFile.WriteAllText(Path.Combine(output, "summary.md"), RunSummary.Markdown(result, config));
-        log.Info($"wrote {Path.Combine(output, "results.json")} and summary.md");
+        // The model card completed with the test metrics, then the page that shows it all (both read what was just written).
+        ModelCardFile.Write(output, RunModelCard.Build(result, config, output));
+        HtmlReport.Write(output);
+        log.Info($"wrote {Path.Combine(output, "results.json")}, summary.md, {ModelCardFile.MarkdownName} and {HtmlReport.FileName}");
         return result;
     }
 
