@@ -32,7 +32,7 @@ public static class HeatmapCommand
         {
             var config = options.Bind(parse);
             if (parse.GetValue(cache) is { } c) config = config with { Features = config.Features with { Cache = Path.GetFullPath(c) } };
-            var heatmaps = defaults;
+            var heatmaps = config.Report.Heatmaps; // the run config's report.heatmaps, then the flags
             if (parse.GetValue(colorMap) is { } cm) heatmaps = heatmaps with { ColorMap = ConfigNames.Parse<ColorMapKind>(cm, "--colormap") };
             if (parse.GetValue(alpha) is { } a) heatmaps = heatmaps with { Alpha = a };
             if (parse.GetValue(blur) is { } b) heatmaps = heatmaps with { BlurSigmaTiles = b };

@@ -101,8 +101,8 @@ public static class HeatmapRenderer
             }
             log.Progress("heatmaps", p + 1, ids.Count, patient.PatientId, Math.Max(1, ids.Count / 10));
         }
-        CsvFile.Write(output.File(SummaryFile), ["patient_id", "slide", "folder", "tiles", "patient_risk", "attention", "render_seconds"],
-            slides.Select(s => new object?[] { s.PatientId, s.Slide, s.Folder.Replace('\\', '/'), s.Tiles, s.PatientRisk, s.HasAttention, s.RenderSeconds }));
+        CsvFile.Write(output.File(SummaryFile), ["patient_id", "slide", "folder", "tiles", "patient_risk", "attention"],
+            slides.Select(s => new object?[] { s.PatientId, s.Slide, s.Folder.Replace('\\', '/'), s.Tiles, s.PatientRisk, s.HasAttention }));
         if (note is not null) AtomicFile.WriteAllText(output.File(NotesFile), note + "\n");
         output.Commit();
         log.Info($"heatmaps: {slides.Count} slide(s) of {ids.Count} patient(s) → {output.Destination}");

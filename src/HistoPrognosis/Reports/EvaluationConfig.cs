@@ -64,4 +64,20 @@ public sealed record ReportConfig
 {
     /// <summary>Heading of the run's <c>summary.md</c>.</summary>
     public string Title { get; init; } = "HistoPrognosis run";
+
+    /// <summary>
+    /// Test patients of the main arm whose slides get heatmaps in a holdout run (half of the highest, half of the
+    /// lowest predicted risk); 0 = none. Needs patches with positions (slides, or <c>x, y</c> columns) and a MIL model
+    /// on cached features (an end-to-end arm has none).
+    /// </summary>
+    public int HeatmapPatients { get; init; } = 6;
+
+    /// <summary>How those heatmaps are drawn.</summary>
+    public Heatmaps.HeatmapConfig Heatmaps { get; init; } = new();
+
+    public void Validate()
+    {
+        if (HeatmapPatients < 0) throw new UserInputException($"report.heatmap_patients must be ≥ 0, got {HeatmapPatients}");
+        Heatmaps.Validate();
+    }
 }

@@ -76,6 +76,12 @@ public static class RunModelCard
             Add(a.Name, $"Uno C (τ = {h} months)", e.UnoC, on);
             Add(a.Name, $"time-dependent AUC at {h} months", e.TimeDependentAuc, on);
             if (e.HasEventProbabilities) Add(a.Name, $"Brier score at {h} months", e.Brier, on);
+            if (e.Calibration is { } c)
+            {
+                Add(a.Name, $"calibration intercept at {h} months", c.Intercept, on);
+                Add(a.Name, $"calibration slope at {h} months", c.Slope, on);
+                Add(a.Name, $"ICI at {h} months", c.Ici, on);
+            }
         }
         if (r.Crossval is { } cv)
             foreach (var a in cv.Arms)

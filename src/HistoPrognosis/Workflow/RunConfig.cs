@@ -70,6 +70,7 @@ public sealed record RunConfig
         Model.Validate();
         Crossval.Validate();
         Evaluation.Validate();
+        Report.Validate();
         if (Study.Enabled) Study.Validate();
         if (Finetune.Enabled && Evaluation.Protocol == EvaluationProtocol.Crossval)
             throw new UserInputException("finetune.enabled needs evaluation.protocol: holdout (fine-tuning on every patient's patches would leak into the cross-validation folds)");

@@ -2,11 +2,13 @@ using System.Globalization;
 using System.Text.Json;
 using HistoPrognosis.Configuration;
 using HistoPrognosis.Data;
+using HistoPrognosis.Heatmaps;
 using HistoPrognosis.IO;
 using HistoPrognosis.Mil;
 using HistoPrognosis.Models;
 using HistoPrognosis.Reports;
 using HistoPrognosis.Reports.Html;
+using HistoPrognosis.Slides;
 using HistoPrognosis.Simulation;
 using HistoPrognosis.Studies;
 using HistoPrognosis.Training;
@@ -164,6 +166,8 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             var predictDir = Path.Combine(armDir, "predict");
             var predictKey = StageRunner.Key("predict", modelKey);
             stages.Run($"{name}: predict", predictDir, predictKey, predict);
+            if (name == MainArm && config.Finetune is not { Enabled: true, Objective: FinetuneObjective.Prognosis })
+                DrawHeatmaps(output, stages, predictKey, modelDir, Path.Combine(predictDir, "risks.csv"), testCohort, table, device);
             var evaluationDir = Path.Combine(armDir, "evaluation");
             var evaluationKey = StageRunner.Key("evaluate", predictKey, Yaml(config.Evaluation));
             stages.Run($"{name}: evaluate", evaluationDir, evaluationKey, staging =>
@@ -198,6 +202,31 @@ public sealed class RunWorkflow(RunConfig config, PipelineLog log)
             new PrognosisTransferStudy(config.Study, config, device, log).Run(cohort, table, staged);
         });
         return PrognosisTransferStudy.ReadSummary(dir);
+    }
+
+    /// <summary>
+    /// The report's heatmaps (<c>report.heatmap_patients</c>): the main arm's test patients of highest and lowest
+    /// predicted risk, drawn from the features the prediction cached. Patches without positions have no map: said in
+    /// the log, not an error, since the run's results do not depend on it.
+    /// </summary>
+    private void DrawHeatmaps(string output, StageRunner stages, string predictKey, string modelDir, string risksPath, Cohort testCohort, PatchTable table,
+        TorchSharp.torch.Device device)
+    {
+        int count = config.Report.HeatmapPatients;
+        if (count == 0) return;
+        if (table.Patches.Any(p => p.X is null || p.Y is null))
+        {
+            log.Info($"heatmaps: none, {table.SourcePath} has no patch positions (x, y)");
+            return;
+        }
+        var risk = PrognosisEvaluation.ReadRisks(risksPath, testCohort).Risk;
+        var order = Enumerable.Range(0, risk.Length).OrderByDescending(i => risk[i]).ThenBy(i => testCohort.Patients[i].PatientId, StringComparer.Ordinal).ToList();
+        var chosen = order.Take((count + 1) / 2).Concat(Enumerable.Reverse(order).Take(count / 2)).Distinct()
+            .Select(i => testCohort.Patients[i].PatientId).ToList();
+        var key = StageRunner.Key("heatmaps", predictKey, Yaml(config.Report.Heatmaps), count.ToString(CultureInfo.InvariantCulture));
+        stages.Run($"{MainArm}: heatmaps", Path.Combine(output, HeatmapSection.Folder), key, staging =>
+            HeatmapRenderer.Run(modelDir, table, config.Features.Cache, staging, config.Report.Heatmaps, log, device, chosen,
+                new SlideOpenOptions { Backend = config.Tiling.Backend, MppOverride = config.Tiling.SlideMpp }, config.Tiling.Tissue));
     }
 
     /// <summary>The holdout split (stratified by event), its training part checked against the model's minimum and its test part against the evaluation's.</summary>

@@ -41,10 +41,18 @@ public sealed class HtmlReportTests
         Assert.DoesNotContain("https://", html);
         Assert.DoesNotMatch(ExternalReference, html);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
-        foreach (var id in new[] { "cohort", "metrics", "kaplan-meier", "learning-curves", "patients", "model-card" })
+        foreach (var id in new[] { "cohort", "metrics", "kaplan-meier", "calibration", "learning-curves", "heatmaps", "patients", "model-card" })
             Assert.Contains($"<section id=\"{id}\">", html);
-        Assert.DoesNotContain("<section id=\"calibration\">", html); // no calibration data yet: no section, never a made-up one
-        Assert.DoesNotContain("<section id=\"heatmaps\">", html);
+        // The calibration section shows the evaluation's numbers, not its own.
+        var evaluation = JsonSerializer.Deserialize<PrognosisEvaluationResult>(File.ReadAllText(Path.Combine(run, "main", "evaluation", "results.json")), HistoPrognosis.IO.JsonDefaults.Options)!;
+        var calibration = Section(html, "calibration");
+        Assert.Contains(evaluation.Calibration!.Slope!.Format(), calibration);
+        Assert.Equal(evaluation.Calibration.Groups.Count, Regex.Matches(Section(html, "calibration"), "<tr><td>").Count - 1); // + the summary row
+        // The run drew the heatmaps of report.heatmap_patients test patients (mean pooling: risk maps only, and says so).
+        var heatmaps = File.ReadAllLines(Path.Combine(run, "heatmaps", "heatmaps.csv"));
+        Assert.Equal(6 + 1, heatmaps.Length);
+        Assert.True(File.Exists(Path.Combine(run, "heatmaps", "notes.txt")));
+        Assert.Contains("risk.png", Section(html, "heatmaps"));
         Assert.DoesNotContain("<section id=\"crossval\">", html);
         Assert.Contains("<table id=\"at-risk-main\">", html);
         Assert.Equal(ReportRun.TestPatients, Regex.Matches(Section(html, "patients"), "<tr><td>").Count);
@@ -59,6 +67,7 @@ public sealed class HtmlReportTests
         Assert.True(card.Data.SemiSyntheticOutcome);
         Assert.Contains(card.Limitations, l => l.Contains("semi-synthetic"));
         Assert.Equal(24, card.Participants.Patients);
+        Assert.Contains(card.Performance, m => m.Name == "calibration slope at 60 months" && m.Lower is not null);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, ModelCardFile.JsonName)));
         Assert.True(json.RootElement.TryGetProperty("intended_use", out _));
         var markdown = File.ReadAllText(Path.Combine(run, "main", "model", ModelCardFile.MarkdownName));
