@@ -16,7 +16,8 @@ public sealed record PrognosisData(IReadOnlyList<PatientBag> Bags, float[][] Cli
 }
 
 /// <summary>One patient's prediction: risk (higher = worse), event probability by the horizon, weight of every patch.</summary>
-public sealed record PatientPrediction(string PatientId, double Risk, double EventProbability, float[] Attention);
+/// <param name="Survival">predicted event-free probability at the head's <see cref="SurvivalHead.CurveMonths"/>, or null when the head predicts only the horizon</param>
+public sealed record PatientPrediction(string PatientId, double Risk, double EventProbability, float[] Attention, double[]? Survival = null);
 
 /// <summary>
 /// A MIL prognosis model: feature projection fitted on training instances, aggregator + fusion + head network,
@@ -131,7 +132,7 @@ public sealed class PrognosisModel : IDisposable
             var output = Network.Run(Projection.Apply(bags[i]), ClinicalRow(clinical[i]));
             var values = output.Outputs.cpu().data<float>().ToArray();
             predictions.Add(new PatientPrediction(bags[i].PatientId, Head.Risk(values), Head.EventProbability(values),
-                output.Attention.cpu().data<float>().ToArray()));
+                output.Attention.cpu().data<float>().ToArray(), Head.SurvivalCurve(values)));
         }
         return predictions;
     }

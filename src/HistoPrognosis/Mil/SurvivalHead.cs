@@ -5,7 +5,7 @@ namespace HistoPrognosis.Mil;
 
 /// <summary>Saved form of a survival head: the loss and what was fitted on the training outcomes.</summary>
 public sealed record SurvivalHeadState(string Loss, double HorizonMonths, double[]? BinUpperEdges = null,
-    double? BaselineCumulativeHazard = null, string? Censoring = null);
+    double? BaselineCumulativeHazard = null, string? Censoring = null, double[]? BaselineTimes = null, double[]? BaselineCurve = null);
 
 /// <summary>
 /// What the network's outputs mean and how they are trained: a loss over a batch of bags, a risk score (higher =
@@ -33,6 +33,38 @@ public abstract class SurvivalHead
     public abstract double EventProbability(ReadOnlySpan<float> outputs);
     public abstract SurvivalHeadState State { get; }
 
+    /// <summary>
+    /// Predicted probability of being event-free at <paramref name="months"/> (≤ the horizon), or null when the head
+    /// predicts only the horizon (the five-year head; a Cox model saved before its whole baseline was kept).
+    /// </summary>
+    public abstract double? SurvivalAt(ReadOnlySpan<float> outputs, double months);
+
+    /// <summary>The times of the predicted survival curve in <c>risks.csv</c> (<c>s_6m</c>, <c>s_12m</c>, …): every 6 months up to the horizon.</summary>
+    public double[] CurveMonths() => CurveGrid(HorizonMonths);
+
+    public static double[] CurveGrid(double horizonMonths)
+    {
+        var grid = new List<double>();
+        for (double t = CurveStepMonths; t < horizonMonths - 1e-9; t += CurveStepMonths) grid.Add(t);
+        grid.Add(horizonMonths);
+        return grid.ToArray();
+    }
+
+    public const double CurveStepMonths = 6;
+
+    /// <summary>The survival curve at <see cref="CurveMonths"/>, or null when the head cannot give it.</summary>
+    public double[]? SurvivalCurve(ReadOnlySpan<float> outputs)
+    {
+        var grid = CurveMonths();
+        var curve = new double[grid.Length];
+        for (int k = 0; k < grid.Length; k++)
+        {
+            if (SurvivalAt(outputs, grid[k]) is not double s) return null;
+            curve[k] = s;
+        }
+        return curve;
+    }
+
     /// <summary>Fits what the head needs after training (Cox: the baseline hazard) from the training patients' outputs.</summary>
     public virtual void Calibrate(float[][] trainOutputs, double[] time, bool[] @event) { }
 
@@ -49,7 +81,7 @@ public abstract class SurvivalHead
 
     public static SurvivalHead FromState(SurvivalHeadState state) => state.Loss switch
     {
-        "cox" => new CoxHead(state.HorizonMonths, state.BaselineCumulativeHazard),
+        "cox" => new CoxHead(state.HorizonMonths, state.BaselineCumulativeHazard, state.BaselineTimes, state.BaselineCurve),
         "nll" => new DiscreteHazardHead(state.HorizonMonths, new DiscreteTimeBins(state.BinUpperEdges ?? throw new InvalidDataException("nll head without time bins"))),
         "binary5y" => new FiveYearHead(state.HorizonMonths, ParseCensoring(state.Censoring ?? "ipcw")),
         _ => throw new InvalidDataException($"unknown loss '{state.Loss}' in the model file"),
@@ -67,9 +99,12 @@ public abstract class SurvivalHead
 /// Cox partial likelihood (Efron ties): the output is the log relative hazard. The event probability by the horizon
 /// is 1 − exp(−H₀(h)·e^risk) with the Breslow baseline hazard of the training patients' risks.
 /// </summary>
-public sealed class CoxHead(double horizonMonths, double? baselineCumulativeHazard) : SurvivalHead(horizonMonths)
+public sealed class CoxHead(double horizonMonths, double? baselineCumulativeHazard, double[]? baselineTimes = null, double[]? baselineCurve = null)
+    : SurvivalHead(horizonMonths)
 {
     private double? _baseline = baselineCumulativeHazard;
+    // H₀ as a step function over the training event times up to the horizon, for the survival curve.
+    private double[]? _times = baselineTimes, _curve = baselineCurve;
 
     public override int OutputCount => 1;
     public override Tensor Loss(Tensor outputs, double[] time, bool[] @event) => CoxLoss.Efron(outputs.select(1, 0), time, @event);
@@ -78,10 +113,26 @@ public sealed class CoxHead(double horizonMonths, double? baselineCumulativeHaza
     public override double EventProbability(ReadOnlySpan<float> outputs) =>
         1 - Math.Exp(-(_baseline ?? throw new InvalidOperationException("the Cox head has not been calibrated")) * Math.Exp(outputs[0]));
 
-    public override void Calibrate(float[][] trainOutputs, double[] time, bool[] @event) =>
-        _baseline = CoxBaselineHazardEstimator.Fit(time, @event, trainOutputs.Select(o => (double)o[0]).ToArray()).At(HorizonMonths);
+    public override double? SurvivalAt(ReadOnlySpan<float> outputs, double months)
+    {
+        if (months == HorizonMonths) return 1 - EventProbability(outputs);
+        if (_times is null || _curve is null) return null;
+        int lo = 0, hi = _times.Length;
+        while (lo < hi) { int mid = (lo + hi) >> 1; if (_times[mid] <= months) lo = mid + 1; else hi = mid; }
+        double h0 = lo == 0 ? 0 : _curve[lo - 1];
+        return Math.Exp(-h0 * Math.Exp(outputs[0]));
+    }
 
-    public override SurvivalHeadState State => new("cox", HorizonMonths, BaselineCumulativeHazard: _baseline);
+    public override void Calibrate(float[][] trainOutputs, double[] time, bool[] @event)
+    {
+        var fit = CoxBaselineHazardEstimator.Fit(time, @event, trainOutputs.Select(o => (double)o[0]).ToArray());
+        _baseline = fit.At(HorizonMonths);
+        var kept = Enumerable.Range(0, fit.Times.Count).Where(k => fit.Times[k] <= HorizonMonths).ToArray();
+        _times = kept.Select(k => fit.Times[k]).ToArray();
+        _curve = kept.Select(k => fit.CumulativeHazard[k]).ToArray();
+    }
+
+    public override SurvivalHeadState State => new("cox", HorizonMonths, BaselineCumulativeHazard: _baseline, BaselineTimes: _times, BaselineCurve: _curve);
 }
 
 /// <summary>
@@ -110,6 +161,13 @@ public sealed class DiscreteHazardHead(double horizonMonths, DiscreteTimeBins bi
         return 1 - Bins.SurvivalAt(hazards, HorizonMonths);
     }
 
+    public override double? SurvivalAt(ReadOnlySpan<float> outputs, double months)
+    {
+        var hazards = new double[outputs.Length];
+        for (int k = 0; k < outputs.Length; k++) hazards[k] = Sigmoid(outputs[k]);
+        return Bins.SurvivalAt(hazards, months);
+    }
+
     public override SurvivalHeadState State => new("nll", HorizonMonths, BinUpperEdges: Bins.UpperEdges);
 
     private static double Sigmoid(double z) => 1 / (1 + Math.Exp(-z));
@@ -128,5 +186,6 @@ public sealed class FiveYearHead(double horizonMonths, CensoringHandling censori
 
     public override double Risk(ReadOnlySpan<float> outputs) => outputs[0];
     public override double EventProbability(ReadOnlySpan<float> outputs) => 1 / (1 + Math.Exp(-outputs[0]));
+    public override double? SurvivalAt(ReadOnlySpan<float> outputs, double months) => months == HorizonMonths ? 1 - EventProbability(outputs) : null;
     public override SurvivalHeadState State => new("binary5y", HorizonMonths, Censoring: censoring == CensoringHandling.Ipcw ? "ipcw" : "exclude");
 }

@@ -22,7 +22,8 @@ public sealed record PrognosisEvaluationResult(
     Estimate HarrellC, Estimate? UnoC, Estimate? TimeDependentAuc, Estimate? Brier,
     IReadOnlyList<RiskGroupSummary> RiskGroups, double? LogRankChiSquare, double? LogRankP,
     IReadOnlyDictionary<string, double> ReferenceC, double? FractionOfOracle, IReadOnlyList<string> Warnings, bool HasEventProbabilities = true,
-    FiveYearCalibrationResult? Calibration = null, DecisionCurveResult? DecisionCurve = null, ConformalResult? Conformal = null);
+    FiveYearCalibrationResult? Calibration = null, DecisionCurveResult? DecisionCurve = null, ConformalResult? Conformal = null,
+    Estimate? IntegratedBrier = null, IReadOnlyList<double>? IntegratedBrierGrid = null);
 
 /// <summary>Net benefit of the model, treat-all and treat-none at each risk threshold, at the horizon.</summary>
 public sealed record DecisionCurveResult(double HorizonMonths, IReadOnlyList<NetBenefitPoint> Points);
@@ -63,6 +64,18 @@ public static class PrognosisEvaluation
         var uno = Metric(On(risk, (t, e, s) => Concordance.Uno(t, e, s, horizon)));
         var auc = Metric(On(risk, (t, e, s) => TimeDependentAuc.At(t, e, s, horizon)));
         var brier = probability is null ? null : Metric(On(probability, (t, e, s) => BrierScore.At(t, e, s, horizon)));
+        // Integrated Brier score over [0, horizon] from the predicted survival curves, when the risks file has them.
+        var curves = ReadSurvivalCurves(risksPath, cohort, horizon);
+        var ibs = curves is null ? null : Metric(span =>
+        {
+            var idx = span.ToArray();
+            var (t, e, _) = Bootstrap.Gather(idx, time, @event, risk);
+            return BrierScore.Integrated(t, e, curves.Value.Months, u =>
+            {
+                int k = Array.IndexOf(curves.Value.Months, u);
+                return idx.Select(i => 1 - curves.Value.Survival[i][k]).ToArray();
+            });
+        });
 
         var plot = KaplanMeierPlot.ByMedianRisk("Kaplan–Meier by predicted risk", time, @event, risk, "months");
         var group = Survival.RiskGroups.AboveMedian(risk); // the plot's split
@@ -89,7 +102,8 @@ public static class PrognosisEvaluation
         warnings.InsertRange(0, context.Warnings("Harrell C", harrell, "")
             .Concat(context.Warnings("Uno C", uno, $"no comparable pair with an event by {horizon} months"))
             .Concat(context.Warnings("time-dependent AUC", auc, $"no event by {horizon} months, or nobody event-free beyond it"))
-            .Concat(probability is null ? [] : context.Warnings("Brier score", brier, $"nobody at risk at {horizon} months")));
+            .Concat(probability is null ? [] : context.Warnings("Brier score", brier, $"nobody at risk at {horizon} months"))
+            .Concat(curves is null ? [] : context.Warnings("integrated Brier score", ibs, $"nobody at risk at {horizon} months")));
         if (plot.Undefined is { } why) warnings.Add($"log-rank test of low vs high predicted risk is undefined: {why}");
 
         FiveYearCalibrationResult? calibration = null;
@@ -115,7 +129,7 @@ public static class PrognosisEvaluation
 
         var result = new PrognosisEvaluationResult(n, @event.Count(e => e), horizon, bootstrapSamples, seed, harrell, uno, auc, brier,
             groups, plot.LogRankChiSquare, plot.LogRankP, references, fraction, warnings, probability is not null,
-            calibration, decision, conformal?.Result);
+            calibration, decision, conformal?.Result, ibs, curves?.Months);
         Directory.CreateDirectory(outputDirectory);
         if (conformal is not null)
             CsvFile.Write(Path.Combine(outputDirectory, "conformal.csv"), ["patient_id", "lower_bound_months", "part"],
@@ -160,6 +174,42 @@ public static class PrognosisEvaluation
         return (risk, probability);
     }
 
+    /// <summary>
+    /// The predicted survival curves of a risks file (columns <c>s_6m, s_12m, …</c> up to the horizon, as
+    /// <see cref="Studies.PrognosisPipeline.WriteRisks"/> writes them), in cohort order; null when it has none.
+    /// </summary>
+    public static (double[] Months, double[][] Survival)? ReadSurvivalCurves(string path, Cohort cohort, double horizon)
+    {
+        var table = CsvTable.Read(path);
+        var columns = new List<(double Months, int Column)>();
+        for (int c = 0; c < table.Headers.Count; c++)
+        {
+            var name = table.Headers[c];
+            if (name.Length > 3 && name.StartsWith("s_", StringComparison.Ordinal) && name.EndsWith('m')
+                && double.TryParse(name[2..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var months))
+                columns.Add((months, c));
+        }
+        if (columns.Count == 0) return null;
+        columns.Sort((a, b) => a.Months.CompareTo(b.Months));
+        if (columns[^1].Months != horizon || columns[0].Months <= 0 || columns.Select(c => c.Months).Distinct().Count() != columns.Count)
+            throw new UserInputException($"{path}: survival columns {string.Join(", ", columns.Select(c => table.Headers[c.Column]))} must be distinct positive times ending at the horizon, s_{horizon.ToString(CultureInfo.InvariantCulture)}m");
+        int id = table.RequireColumn("patient_id");
+        var rows = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        for (int r = 0; r < table.Rows.Count; r++)
+        {
+            var curve = columns.Select(c => table.Number(r, c.Column)).ToArray();
+            for (int k = 0; k < curve.Length; k++)
+            {
+                if (curve[k] is < 0 or > 1 || double.IsNaN(curve[k]))
+                    throw new UserInputException($"{path}, row {table.Rows[r].Line}, column '{table.Headers[columns[k].Column]}': {curve[k]} is not a probability");
+                if (k > 0 && curve[k] > curve[k - 1] + 1e-12)
+                    throw new UserInputException($"{path}, row {table.Rows[r].Line}: the survival curve rises from {curve[k - 1]} to {curve[k]} at column '{table.Headers[columns[k].Column]}'");
+            }
+            rows[table.Text(r, id)] = curve;
+        }
+        return (columns.Select(c => c.Months).ToArray(), cohort.Patients.Select(p => rows[p.PatientId]).ToArray());
+    }
+
     private static IEnumerable<string> CalibrationWarnings(FiveYearCalibrationResult c, StatisticContext context, int requestedGroups, double horizon)
     {
         if (c.Groups.Count < requestedGroups)
@@ -184,6 +234,7 @@ public static class PrognosisEvaluation
         text.AppendLine(inv, $"| Uno C (τ = {r.HorizonMonths}) | {Estimate.Format(r.UnoC)} |");
         text.AppendLine(inv, $"| time-dependent AUC at {r.HorizonMonths} | {Estimate.Format(r.TimeDependentAuc)} |");
         text.AppendLine(inv, $"| Brier score at {r.HorizonMonths} | {(r.HasEventProbabilities ? Estimate.Format(r.Brier) : "— (no p_event_5y)")} |");
+        text.AppendLine(inv, $"| integrated Brier score, 0–{r.HorizonMonths} | {(r.IntegratedBrierGrid is null ? "— (no survival curve: the five-year head predicts the horizon only)" : Estimate.Format(r.IntegratedBrier))} |");
         text.AppendLine(r.LogRankP is double p ? string.Format(inv, "| log-rank low vs high risk | χ² {0:F2}, p {1:G3} |", r.LogRankChiSquare, p) : "| log-rank low vs high risk | undefined (see warnings) |");
         if (r.Calibration is { } calibration)
         {

@@ -76,6 +76,7 @@ public static class RunModelCard
             Add(a.Name, $"Uno C (τ = {h} months)", e.UnoC, on);
             Add(a.Name, $"time-dependent AUC at {h} months", e.TimeDependentAuc, on);
             if (e.HasEventProbabilities) Add(a.Name, $"Brier score at {h} months", e.Brier, on);
+            Add(a.Name, $"integrated Brier score, 0–{h} months", e.IntegratedBrier, on);
             if (e.Calibration is { } c)
             {
                 Add(a.Name, $"calibration intercept at {h} months", c.Intercept, on);

@@ -58,7 +58,7 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
             predictions.AddRange(model.Predict(PatientPatches.ForPrediction(patches, group)));
         }
         PrognosisPipeline.RequireFinite(predictions, modelDirectory);
-        PrognosisPipeline.WriteRisks(risksPath, predictions);
+        PrognosisPipeline.WriteRisks(risksPath, predictions, model.Head.CurveMonths());
         return predictions;
     }
 }

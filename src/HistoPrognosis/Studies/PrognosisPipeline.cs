@@ -125,7 +125,7 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
             var bags = Bags(table, cohort, backbone, manifest.Features, cacheRoot, stain);
             var predictions = model.Predict(bags, clinical);
             RequireFinite(predictions, modelDirectory);
-            WriteRisks(risksPath, predictions);
+            WriteRisks(risksPath, predictions, model.Head.CurveMonths());
             return predictions;
         }
         finally
@@ -134,10 +134,19 @@ public sealed class PrognosisPipeline(Device device, PipelineLog log)
         }
     }
 
-    public static void WriteRisks(string path, IEnumerable<PatientPrediction> predictions)
+    /// <summary>
+    /// <c>risks.csv</c>: patient_id, risk, p_event_5y, and the predicted survival curve <c>s_6m, s_12m, …</c> at
+    /// <paramref name="curveMonths"/> when the head gives one (the evaluation's integrated Brier score reads it).
+    /// </summary>
+    public static void WriteRisks(string path, IReadOnlyList<PatientPrediction> predictions, double[] curveMonths)
     {
-        CsvFile.Write(path, ["patient_id", "risk", "p_event_5y"], predictions.Select(p => new object?[] { p.PatientId, p.Risk, p.EventProbability }));
+        bool curves = predictions.Count > 0 && predictions.All(p => p.Survival?.Length == curveMonths.Length);
+        string[] header = ["patient_id", "risk", "p_event_5y", .. curves ? curveMonths.Select(SurvivalColumn) : []];
+        CsvFile.Write(path, header, predictions.Select(p => (object?[])[p.PatientId, p.Risk, p.EventProbability, .. curves ? p.Survival!.Cast<object?>() : []]));
     }
+
+    /// <summary>The risks-file column of the predicted survival at a time: <c>s_12m</c>.</summary>
+    public static string SurvivalColumn(double months) => $"s_{months.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}m";
 
     private IReadOnlyList<PatientBag> Bags(PatchTable table, Cohort cohort, Lazy<Backbone> backbone, FeatureSettings settings, string? cacheRoot,
         Func<Imaging.RgbImage, Imaging.RgbImage>? stain)

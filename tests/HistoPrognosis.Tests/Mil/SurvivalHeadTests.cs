@@ -27,6 +27,34 @@ public sealed class SurvivalHeadTests
     }
 
     [Fact]
+    public void CoxHeadsSurvivalCurveIsTheBreslowBaselineStepFunctionAndSurvivesSaving()
+    {
+        // Risks 0 for all: Breslow adds d/n at each event time. Events at 10 (4 at risk) and 40 (2 at risk), censored
+        // at 20 and 70: H₀ = 1/4 from 10, 1/4 + 1/2 from 40 on. Horizon 60: the grid is 6, 12, …, 60.
+        var head = new CoxHead(60, null);
+        head.Calibrate([[0f], [0f], [0f], [0f]], [10, 20, 40, 70], [true, false, true, false]);
+        float[] patient = [(float)Math.Log(2)]; // twice the baseline hazard
+        Assert.Equal([6.0, 12, 18, 24, 30, 36, 42, 48, 54, 60], head.CurveMonths());
+        var curve = head.SurvivalCurve(patient)!;
+        Assert.Equal(1.0, curve[0], 12);                          // 6: before the first event
+        Assert.Equal(Math.Exp(-2 * 0.25), curve[1], 6);           // 12
+        Assert.Equal(Math.Exp(-2 * 0.75), curve[6], 6);           // 42
+        Assert.Equal(1 - head.EventProbability(patient), curve[^1], 12);
+        var restored = (CoxHead)SurvivalHead.FromState(head.State);
+        Assert.Equal(curve, restored.SurvivalCurve(patient)!);
+        // A head saved with only the horizon's baseline predicts the horizon, no curve.
+        var old = SurvivalHead.FromState(head.State with { BaselineTimes = null, BaselineCurve = null });
+        Assert.Null(old.SurvivalCurve(patient));
+        Assert.Equal(curve[^1], old.SurvivalAt(patient, 60)!.Value, 12);
+        // The five-year head has no curve; the discrete-time head's is its bins' survival.
+        Assert.Null(new FiveYearHead(60, CensoringHandling.Ipcw).SurvivalCurve([0.3f]));
+        var discrete = new DiscreteHazardHead(60, new DiscreteTimeBins([25, 60]));
+        var d = discrete.SurvivalCurve([0f, 1f])!;
+        Assert.Equal(new DiscreteTimeBins([25, 60]).SurvivalAt([0.5, Sigmoid(1)], 30), d[4], 12);
+        Assert.Equal(1 - discrete.EventProbability([0f, 1f]), d[^1], 12);
+    }
+
+    [Fact]
     public void TimeBinsComeFromEventTimeQuantilesAndInterpolateSurvival()
     {
         var bins = DiscreteTimeBins.FromEventTimes([10, 20, 30, 40, 50], [true, true, true, true, false], 2);

@@ -68,6 +68,7 @@ public sealed class HtmlReportTests
         Assert.Contains(card.Limitations, l => l.Contains("semi-synthetic"));
         Assert.Equal(24, card.Participants.Patients);
         Assert.Contains(card.Performance, m => m.Name == "calibration slope at 60 months" && m.Lower is not null);
+        Assert.Contains(card.Performance, m => m.Name == "integrated Brier score, 0–60 months" && m.Lower is not null); // the Cox head's curve
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, ModelCardFile.JsonName)));
         Assert.True(json.RootElement.TryGetProperty("intended_use", out _));
         var markdown = File.ReadAllText(Path.Combine(run, "main", "model", ModelCardFile.MarkdownName));

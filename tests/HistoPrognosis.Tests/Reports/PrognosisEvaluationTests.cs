@@ -68,6 +68,40 @@ public sealed class PrognosisEvaluationTests
     }
 
     [Fact]
+    public void Survival_curves_in_the_risks_file_give_the_integrated_Brier_score()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        string cohortPath = Path.Combine(dir, "cohort.csv"), risks = Path.Combine(dir, "risks.csv");
+        var (d, _) = Tests.Survival.CalibrationFixture.Simulate(120, seed: 9, baseRate: 0.01, censorMax: 150);
+        var inv = CultureInfo.InvariantCulture;
+        // Exponential curves S(t) = exp(−λt) with λ from each patient's five-year probability.
+        double[] grid = HistoPrognosis.Mil.SurvivalHead.CurveGrid(60);
+        double Survival(int i, double t) => Math.Pow(1 - d.Predicted[i], t / 60);
+        File.WriteAllLines(cohortPath, ["patient_id,time_months,event", .. d.Time.Select((t, i) => string.Create(inv, $"P{i},{t:R},{(d.Event[i] ? 1 : 0)}"))]);
+        File.WriteAllLines(risks, [string.Join(",", ["patient_id", "risk", "p_event_5y", .. grid.Select(HistoPrognosis.Studies.PrognosisPipeline.SurvivalColumn)]),
+            .. d.Risk.Select((r, i) => string.Join(",", [string.Create(inv, $"P{i},{r:R},{d.Predicted[i]:R}"), .. grid.Select(t => Survival(i, t).ToString("R", inv))]))]);
+        var cohort = Cohort.Load(cohortPath, requireOutcome: true);
+        var result = PrognosisEvaluation.Run(cohort, risks, Path.Combine(dir, "out"), new EvaluationConfig { BootstrapSamples = 20 });
+        double expected = BrierScore.Integrated(d.Time, d.Event, grid, u => Enumerable.Range(0, 120).Select(i => 1 - Survival(i, u)).ToArray());
+        Assert.Equal(expected, result.IntegratedBrier!.Value, 12);
+        Assert.NotNull(result.IntegratedBrier.Lower);
+        Assert.Equal(grid, result.IntegratedBrierGrid);
+        Assert.InRange(result.IntegratedBrier.Value, 0.01, result.Brier!.Value); // the early Brier scores are smaller
+        Assert.Contains("integrated Brier score, 0–60", File.ReadAllText(Path.Combine(dir, "out", "summary.md")));
+
+        // A curve that rises is refused, naming the row and column.
+        var lines = File.ReadAllLines(risks);
+        var cells = lines[1].Split(',');
+        cells[4] = "0.1"; // s_6m below s_12m
+        lines[1] = string.Join(",", cells);
+        File.WriteAllLines(risks, lines);
+        var error = Assert.Throws<UserInputException>(() => PrognosisEvaluation.Run(cohort, risks, Path.Combine(dir, "out2"), new EvaluationConfig { BootstrapSamples = 0 }));
+        Assert.Contains("row 2", error.Message);
+        Assert.Contains("rises", error.Message);
+        TestPaths.TryDelete(dir);
+    }
+
+    [Fact]
     public void A_results_json_written_before_calibration_still_reads()
     {
         var old = new PrognosisEvaluationResult(10, 4, 60, 0, 1, Estimate.Point(0.7), null, null, null, [], null, null,

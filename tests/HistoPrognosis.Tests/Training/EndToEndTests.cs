@@ -271,9 +271,12 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         (exit, _, error) = Studies.PrognosisPipelineTests.Run("predict", "--model", model, "--cohort", bare, "--patches", TestPaths.DemoLabels, "--out", risks);
         Assert.True(exit == 0, error);
         var rows = CsvTable.Read(risks);
-        Assert.Equal(["patient_id", "risk", "p_event_5y"], rows.Headers);
+        // The Cox head's survival curve every 6 months follows p_event_5y; its last point is 1 − p_event_5y.
+        Assert.Equal(["patient_id", "risk", "p_event_5y", "s_6m", "s_12m", "s_18m", "s_24m", "s_30m", "s_36m", "s_42m", "s_48m", "s_54m", "s_60m"], rows.Headers);
         Assert.Equal(12, rows.Rows.Count);
         Assert.All(Enumerable.Range(0, 12), r => Assert.InRange(rows.Number(r, 2), 0, 1));
+        Assert.All(Enumerable.Range(0, 12), r => Assert.Equal(1 - rows.Number(r, 2), rows.Number(r, 12), 9));
+        Assert.All(Enumerable.Range(0, 12), r => Assert.All(Enumerable.Range(4, 9), c => Assert.True(rows.Number(r, c) <= rows.Number(r, c - 1))));
         TestPaths.TryDelete(dir);
     }
 }

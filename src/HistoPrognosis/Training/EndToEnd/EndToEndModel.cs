@@ -44,7 +44,7 @@ public sealed class EndToEndModel : IDisposable
 
     /// <summary>Risk, event probability by the horizon (the head must be calibrated) and patch weights per patient.</summary>
     public IReadOnlyList<PatientPrediction> Predict(PatientPatches patients) =>
-        Run(patients).Select((r, i) => new PatientPrediction(patients.PatientIds[i], Head.Risk(r.Outputs), Head.EventProbability(r.Outputs), r.Attention)).ToList();
+        Run(patients).Select((r, i) => new PatientPrediction(patients.PatientIds[i], Head.Risk(r.Outputs), Head.EventProbability(r.Outputs), r.Attention, Head.SurvivalCurve(r.Outputs))).ToList();
 
     /// <summary>Patches at least, for inference to run on ONNX Runtime rather than TorchSharp (same outputs to float32 rounding).</summary>
     public const int OnnxRuntimeAtLeast = 2048;
