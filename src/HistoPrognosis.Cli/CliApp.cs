@@ -25,6 +25,9 @@ public static class CliApp
         root.Subcommands.Add(CrossvalCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(WorkCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(SlurmCommand.Create());
         return root;
     }
 }
