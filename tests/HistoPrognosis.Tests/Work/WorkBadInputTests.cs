@@ -88,3 +88,43 @@ public sealed class WorkBadInputTests
         Assert.False(Directory.Exists(output));
     }
 }
+
+/// <summary>A slide that fails is recorded and skipped; the cohort goes on, and a rerun retries only the failed ones.</summary>
+public sealed class WorkFailureTests
+{
+    [Fact]
+    public void AFailedSlideIsRecordedSkippedAndAloneRetriedByTheRerun()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var good = TestPaths.Fixture("wsi", "CMU-1-Small-Region.svs");
+        File.Copy(good, Path.Combine(dir, "a.svs"));
+        File.WriteAllText(Path.Combine(dir, "b.svs"), "not a slide"); // unreadable now, replaced before the rerun
+        File.WriteAllLines(Path.Combine(dir, "slides.csv"), ["patient_id,slide_path", "P1,a.svs", "P2,b.svs"]);
+        var config = Path.Combine(dir, "run.yaml");
+        File.WriteAllText(config, "input:\n  slides: slides.csv\ntiling:\n  target_mpp: 8\n  tile_size: 32\nfeatures:\n  backbone: scratch\n  image_size: 32\n");
+        var output = Path.Combine(dir, "out");
+
+        var first = HistoprogProcess.Run("work", config, "--out", output);
+        Assert.Equal(3, first.Code);
+        Assert.Contains("2 patients: 1 extracted, 0 reused (", first.Out);
+        Assert.Contains("1 patient(s) failed and were skipped", first.Err);
+        var failures = HistoPrognosis.Data.CsvTable.Read(Path.Combine(output, "failures.csv"));
+        Assert.Equal(["slide", "stage", "error", "host"], failures.Headers);
+        Assert.Single(failures.Rows);
+        Assert.Equal(Path.Combine(dir, "b.svs"), failures.Text(0, 0));
+        Assert.Equal("tile", failures.Text(0, 1));
+        Assert.Equal(HistoPrognosis.IO.WorkerIdentity.Current.Host, failures.Text(0, 3));
+        var status = HistoprogProcess.Run("status", output);
+        Assert.True(status.Code == 0, status.Err);
+        Assert.Matches(@"tile\s+1\s+0\s+1\s+0", status.Out);
+        Assert.Matches(@"extract\s+1\s+0\s+0\s+1", status.Out);
+
+        File.Copy(good, Path.Combine(dir, "b.svs"), overwrite: true);
+        var rerun = HistoprogProcess.Run("work", config, "--out", output);
+        Assert.True(rerun.Code == 0, rerun.Err);
+        Assert.Contains("2 patients: 1 extracted, 1 reused (", rerun.Out);
+        Assert.False(File.Exists(Path.Combine(output, "failures.csv")));
+        var processed = HistoPrognosis.Work.WorkFolder.Existing(output).JournalRows().Where(r => r[2] == "processed").Select(r => $"{r[0]} {r[1]}").Order().ToList();
+        Assert.Equal(["P1 extract", "P1 tile", "P2 extract", "P2 tile"], processed); // P1 once, in the first run only
+    }
+}
