@@ -53,14 +53,16 @@ public sealed class SlurmWorkerTests(SlurmCluster cluster)
         foreach (var (name, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[name]), $"{name} differs from the one-process run");
     }
 
-    private string Submit(string config, string output, int workers)
+    private string Submit(string config, string output, int workers) => SubmitBoth(config, output, workers, perSlideOnly: true).Array;
+
+    private (string Array, string? Cohort) SubmitBoth(string config, string output, int workers, bool perSlideOnly)
     {
-        var r = HistoprogProcess.RunAsync(["slurm", "submit", config, "--out", output, "--workers", workers.ToString(), "--per-slide-only"],
-            timeoutSeconds: 60, environment: cluster.SlurmEnvironment).GetAwaiter().GetResult();
+        string[] args = ["slurm", "submit", config, "--out", output, "--workers", workers.ToString(), .. perSlideOnly ? new[] { "--per-slide-only" } : []];
+        var r = HistoprogProcess.RunAsync(args, timeoutSeconds: 60, environment: cluster.SlurmEnvironment).GetAwaiter().GetResult();
         Assert.True(r.Code == 0, r.Err + r.Out);
-        var match = System.Text.RegularExpressions.Regex.Match(r.Out, @"submitted per-slide array (\d+)");
+        var match = System.Text.RegularExpressions.Regex.Match(r.Out, @"submitted per-slide array (\d+) \(\d+ workers\)(?: and cohort job (\d+) \(afterany:\1\))?");
         Assert.True(match.Success, r.Out);
-        return match.Groups[1].Value;
+        return (match.Groups[1].Value, match.Groups[2].Success ? match.Groups[2].Value : null);
     }
 
     [Fact]
@@ -68,7 +70,13 @@ public sealed class SlurmWorkerTests(SlurmCluster cluster)
     {
         var cohort = Shared.Value;
         var output = Path.Combine(cohort.Dir, "array");
-        var job = Submit(cohort.Config, output, 4);
+        var (job, cohortJob) = SubmitBoth(cohort.Config, output, 4, perSlideOnly: false);
+        // The cohort stages wait for the whole array, whatever its tasks' exit codes; the test needs only the array.
+        Assert.NotNull(cohortJob);
+        var dependency = cluster.Client("scontrol", "show", "job", cohortJob!);
+        Assert.Contains($"Dependency=afterany:{job}", dependency); // shown as afterany:ID_*(unfulfilled) for an array
+        Assert.Contains("JobState=PENDING", dependency);
+        cluster.Client("scancel", cohortJob!);
         cluster.WaitForJob(job, TimeSpan.FromMinutes(3));
         AssertSameFeatures(cohort.Reference, output);
         var folder = WorkFolder.Existing(output);
