@@ -72,19 +72,19 @@ public static class SlideManifest
         var rows = new List<object?[]>();
         var slidesOf = new Dictionary<string, int>(StringComparer.Ordinal);
         long total = 0;
-        // Processes tiling one manifest into one folder split the slides: each is claimed first; one claimed
+        // Processes tiling one manifest into one folder (on any hosts) split the slides: each is claimed first; one claimed
         // elsewhere is tiled (or, finished there, reused) after the others, once its claim is free.
         var tiled = new (SlideTilingResult Result, TileCoordinates Coords)?[entries.Count];
         var heldElsewhere = new List<int>();
         for (int i = 0; i < entries.Count; i++)
         {
-            using var claim = WorkClaim.TryTake(SlideFolder(workDir, i, entries[i]));
+            using var claim = SharedClaim.TryTake(SlideFolder(workDir, i, entries[i]), SharedClaim.DefaultStaleAfter);
             if (claim is null) heldElsewhere.Add(i);
             else tiled[i] = TileOne(manifestPath, workDir, options, entries, i, log, failures);
         }
         foreach (int i in heldElsewhere)
         {
-            using var claim = WorkClaim.Take(SlideFolder(workDir, i, entries[i]));
+            using var claim = SharedClaim.Take(SlideFolder(workDir, i, entries[i]), SharedClaim.DefaultStaleAfter);
             tiled[i] = TileOne(manifestPath, workDir, options, entries, i, log, failures);
         }
         for (int i = 0; i < entries.Count; i++)

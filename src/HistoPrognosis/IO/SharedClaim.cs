@@ -51,6 +51,26 @@ public sealed class SharedClaim : IDisposable
         }
     }
 
+    /// <summary>How long a holder on another host may go without a heartbeat before its claim is taken over.</summary>
+    public static readonly TimeSpan DefaultStaleAfter = TimeSpan.FromSeconds(120);
+
+    /// <summary>Waits until the unit can be claimed (its holder finished, died, or went silent), polling four times a second.</summary>
+    public static SharedClaim Take(string unitPath, TimeSpan staleAfter)
+    {
+        while (true)
+        {
+            if (TryTake(unitPath, staleAfter) is { } claim) return claim;
+            Thread.Sleep(250);
+        }
+    }
+
+    /// <summary>Removes the lock and record of a finished unit whose holder died after writing it but before letting go.</summary>
+    public static void ClearAbandoned(string unitPath, TimeSpan staleAfter)
+    {
+        if (File.Exists(unitPath + Suffix)) TryTake(unitPath, staleAfter)?.Dispose();
+        else WorkClaim.ClearAbandoned(unitPath);
+    }
+
     /// <summary>The claim on <paramref name="unitPath"/>, or null while a live worker (here or on another host) holds it.</summary>
     public static SharedClaim? TryTake(string unitPath, TimeSpan staleAfter, WorkerIdentity? who = null)
     {
