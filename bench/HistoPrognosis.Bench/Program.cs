@@ -7,6 +7,7 @@ using HistoPrognosis.Bench;
 // `-- --backbone [cpu|cuda]` times the ResNet18 (extraction and a training step), see bench/backbone/run.sh.
 // `-- --vit` times ViT-S/B extraction, ViT-L memory and LoRA vs full steps, see bench/vit/run.sh.
 // `-- --end-to-end [SIZE]` times an end-to-end prognosis step against a patch-classification step (CPU).
+// `-- --claims [FOLDER]` times a per-slide claim (SharedClaim) in FOLDER (default the temp folder; point it at NFS).
 if (args.Length > 0 && args[0] == "--backbone")
 {
     BackboneThroughput.Run(Console.Out, args.Length > 1 ? args[1] : "cpu");
@@ -20,6 +21,11 @@ if (args.Length > 0 && args[0] == "--vit")
 if (args.Length > 0 && args[0] == "--end-to-end")
 {
     EndToEndThroughput.Run(Console.Out, args.Length > 1 ? int.Parse(args[1]) : 64);
+    return;
+}
+if (args.Length > 0 && args[0] == "--claims")
+{
+    ClaimOverhead.Run(Console.Out, args.Length > 1 ? args[1] : Path.GetTempPath());
     return;
 }
 if (args.Contains("--stain"))

@@ -27,6 +27,9 @@ public static class CliApp
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(HeatmapCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(WorkCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(SlurmCommand.Create());
         return root;
     }
 }

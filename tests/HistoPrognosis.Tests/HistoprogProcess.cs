@@ -12,12 +12,15 @@ public sealed record ProcessResult(int Code, string Out, string Err);
 public static class HistoprogProcess
 {
     /// <param name="crashAt">a <see cref="CrashPoint"/> at which the child kills itself, or null</param>
-    public static async Task<ProcessResult> RunAsync(IEnumerable<string> args, string? crashAt = null, int timeoutSeconds = 300)
+    /// <param name="environment">variables set for the child (e.g. SLURM_CONF), or null</param>
+    public static async Task<ProcessResult> RunAsync(IEnumerable<string> args, string? crashAt = null, int timeoutSeconds = 300,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "histoprog.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment[CrashPoint.Variable] = crashAt ?? "";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

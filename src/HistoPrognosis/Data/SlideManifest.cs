@@ -72,19 +72,19 @@ public static class SlideManifest
         var rows = new List<object?[]>();
         var slidesOf = new Dictionary<string, int>(StringComparer.Ordinal);
         long total = 0;
-        // Processes tiling one manifest into one folder split the slides: each is claimed first; one claimed
+        // Processes tiling one manifest into one folder (on any hosts) split the slides: each is claimed first; one claimed
         // elsewhere is tiled (or, finished there, reused) after the others, once its claim is free.
         var tiled = new (SlideTilingResult Result, TileCoordinates Coords)?[entries.Count];
         var heldElsewhere = new List<int>();
         for (int i = 0; i < entries.Count; i++)
         {
-            using var claim = WorkClaim.TryTake(SlideFolder(workDir, i, entries[i]));
+            using var claim = SharedClaim.TryTake(SlideFolder(workDir, i, entries[i]), SharedClaim.DefaultStaleAfter);
             if (claim is null) heldElsewhere.Add(i);
             else tiled[i] = TileOne(manifestPath, workDir, options, entries, i, log, failures);
         }
         foreach (int i in heldElsewhere)
         {
-            using var claim = WorkClaim.Take(SlideFolder(workDir, i, entries[i]));
+            using var claim = SharedClaim.Take(SlideFolder(workDir, i, entries[i]), SharedClaim.DefaultStaleAfter);
             tiled[i] = TileOne(manifestPath, workDir, options, entries, i, log, failures);
         }
         for (int i = 0; i < entries.Count; i++)
@@ -92,33 +92,45 @@ public static class SlideManifest
             if (tiled[i] is not { } done) continue; // skipped: recorded in failures
             var (result, coords) = done;
             var entry = entries[i];
-            string stem = SlideTiler.OutputStem(entry.SlidePath);
-            string folder = Path.GetFileName(SlideFolder(workDir, i, entry));
-            var slideOptions = options with { SlideMpp = entry.Mpp ?? options.SlideMpp };
             int slideIndex = slidesOf.GetValueOrDefault(entry.PatientId);
             slidesOf[entry.PatientId] = slideIndex + 1;
-            long readSize = coords.PatchSize, level = coords.PatchLevel;
-            long tileSize = coords.Attributes.TryGetValue("tile_size", out var t) ? Convert.ToInt64(t, CultureInfo.InvariantCulture) : readSize;
-            string slideName = Path.GetFileName(entry.SlidePath);
-            // Row-major (y, then x) whatever wrote the coordinates file, so the patch order is deterministic.
-            var order = Enumerable.Range(0, coords.Count).OrderBy(k => coords.Coords[k, 1]).ThenBy(k => coords.Coords[k, 0]);
-            foreach (int k in order)
-            {
-                long x = coords.Coords[k, 0], y = coords.Coords[k, 1];
-                rows.Add(slideOptions.SaveTiles
-                    ? [$"{folder}/{stem}_tiles/{x}_{y}.png", entry.PatientId, slideName, slideIndex, x, y, null, null, null, null]
-                    : [entry.SlidePath, entry.PatientId, slideName, slideIndex, x, y, level, readSize, tileSize, slideOptions.SlideMpp]);
-            }
+            rows.AddRange(PatchRows(workDir, i, entry, coords, options, slideIndex));
             total += coords.Count;
             log.Info($"[{i + 1}/{entries.Count}] {entry.SlidePath}: {coords.Count} tiles for patient {entry.PatientId}{(result.Resumed ? " (reused)" : "")}");
         }
         if (total == 0) throw new UserInputException($"{manifestPath}: no slide produced a tissue tile at {options.TargetMpp} µm/px, {options.TileSize} px");
         var table = Path.Combine(workDir, "patches.csv");
-        CsvFile.Write(table, ["path", "patient_id", "slide", "slide_index", "x", "y", "level", "read_size", "tile_size", "slide_mpp"], rows);
+        CsvFile.Write(table, PatchColumns, rows);
         return PatchTable.Load(table, requireLabel: false);
     }
 
-    private static string SlideFolder(string workDir, int index, SlideEntry entry) =>
+    /// <summary>The columns of the patch table <see cref="Tile"/> writes.</summary>
+    public static readonly string[] PatchColumns = ["path", "patient_id", "slide", "slide_index", "x", "y", "level", "read_size", "tile_size", "slide_mpp"];
+
+    /// <summary>
+    /// The patch-table rows of one tiled manifest row (its <paramref name="slideIndex"/>-th slide of the patient), in
+    /// row-major order whatever wrote the coordinates file, so the patch order is deterministic.
+    /// </summary>
+    public static IEnumerable<object?[]> PatchRows(string workDir, int index, SlideEntry entry, TileCoordinates coords, TilingOptions options, int slideIndex)
+    {
+        string stem = SlideTiler.OutputStem(entry.SlidePath);
+        string folder = Path.GetFileName(SlideFolder(workDir, index, entry));
+        var slideOptions = options with { SlideMpp = entry.Mpp ?? options.SlideMpp };
+        long readSize = coords.PatchSize, level = coords.PatchLevel;
+        long tileSize = coords.Attributes.TryGetValue("tile_size", out var t) ? Convert.ToInt64(t, CultureInfo.InvariantCulture) : readSize;
+        string slideName = Path.GetFileName(entry.SlidePath);
+        var order = Enumerable.Range(0, coords.Count).OrderBy(k => coords.Coords[k, 1]).ThenBy(k => coords.Coords[k, 0]);
+        foreach (int k in order)
+        {
+            long x = coords.Coords[k, 0], y = coords.Coords[k, 1];
+            yield return slideOptions.SaveTiles
+                ? [$"{folder}/{stem}_tiles/{x}_{y}.png", entry.PatientId, slideName, slideIndex, x, y, null, null, null, null]
+                : [entry.SlidePath, entry.PatientId, slideName, slideIndex, x, y, level, readSize, tileSize, slideOptions.SlideMpp];
+        }
+    }
+
+    /// <summary>The folder of manifest row <paramref name="index"/> (0-based) in the tiles folder.</summary>
+    public static string SlideFolder(string workDir, int index, SlideEntry entry) =>
         Path.Combine(workDir, $"{index + 1:D4}-{SlideTiler.OutputStem(entry.SlidePath)}");
 
     /// <summary>Tiles one manifest row (reusing a finished folder); null when it failed and failures are collected.</summary>

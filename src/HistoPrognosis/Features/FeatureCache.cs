@@ -11,8 +11,8 @@ namespace HistoPrognosis.Features;
 /// Per-patient feature files under <c>root/&lt;backbone&gt;_&lt;size&gt;px_&lt;key&gt;/&lt;patient&gt;.h5</c>. A rerun reads
 /// them; a patient whose file is missing, was made with other settings, or from another patch list (paths, sizes,
 /// modification times) is extracted again. Processes sharing a cache split the work: each patient is claimed
-/// (<see cref="WorkClaim"/>) before it is extracted, a patient claimed elsewhere is waited for, and one whose
-/// claimant died is taken over.
+/// (<see cref="SharedClaim"/>, which holds across hosts sharing the cache) before it is extracted, a patient claimed
+/// elsewhere is waited for, and one whose claimant died (or, on another host, went silent) is taken over.
 /// </summary>
 public sealed class FeatureCache(string root, PipelineLog log)
 {
@@ -49,7 +49,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
             if (Cached(id) is { } cached)
             {
                 result[id] = cached;
-                WorkClaim.ClearAbandoned(PathOf(folder, id));
+                SharedClaim.ClearAbandoned(PathOf(folder, id), SharedClaim.DefaultStaleAfter);
             }
             else todo.Add(id);
         }
@@ -77,7 +77,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
             log.Info($"features: waiting for {heldElsewhere.Count} patient(s) claimed by another process");
             foreach (var id in heldElsewhere)
             {
-                using var claim = WorkClaim.Take(PathOf(folder, id));
+                using var claim = SharedClaim.Take(PathOf(folder, id), SharedClaim.DefaultStaleAfter);
                 if (Cached(id) is { } done) { result[id] = done; Reused++; }
                 else ExtractClaimed([id], byPatient, folder, Cached, result, backbone, settings, device, reader, claim);
             }
@@ -117,10 +117,10 @@ public sealed class FeatureCache(string root, PipelineLog log)
     /// </summary>
     private List<string> ExtractClaimed(List<string> patients, Dictionary<string, List<PatchRecord>> byPatient, string folder,
         Func<string, PatientFeatures?> cached, Dictionary<string, PatientFeatures> result, Lazy<Backbone> backbone, FeatureSettings settings,
-        Device device, PatchReader reader, WorkClaim? alreadyClaimed = null)
+        Device device, PatchReader reader, SharedClaim? alreadyClaimed = null)
     {
         var heldElsewhere = new List<string>();
-        var claims = new Dictionary<string, WorkClaim>();
+        var claims = new Dictionary<string, SharedClaim>();
         var queue = new Queue<string>(patients);
         // The next chunk: patients claimed in order until the patch budget is reached.
         List<string> NextChunk()
@@ -130,7 +130,7 @@ public sealed class FeatureCache(string root, PipelineLog log)
             while (queue.Count > 0 && chunk.Count < ChunkPatients && (chunk.Count == 0 || size + byPatient[queue.Peek()].Count <= ChunkPatches))
             {
                 var id = queue.Dequeue();
-                var claim = alreadyClaimed ?? WorkClaim.TryTake(PathOf(folder, id));
+                var claim = alreadyClaimed ?? SharedClaim.TryTake(PathOf(folder, id), SharedClaim.DefaultStaleAfter);
                 if (claim is null) { heldElsewhere.Add(id); continue; }
                 if (alreadyClaimed is null) claims[id] = claim;
                 if (cached(id) is { } done) { result[id] = done; Reused++; Release(id); continue; }

@@ -6,6 +6,9 @@ namespace HistoPrognosis.IO;
 /// The kernel drops the lock when its holder dies, even by <c>kill -9</c>, so a crashed worker's unit is taken
 /// over by the next one that asks. The lock file is only a rendezvous: whoever gets a claim must check whether the
 /// unit's output already exists, because a holder may have finished it just before releasing.
+/// Exact on one host only: on shared file systems <c>flock</c> may be per client, unsupported (no lock, no error)
+/// or held for a lease after its holder died, so workers on several hosts claim with <see cref="SharedClaim"/>,
+/// which keeps this lock as its same-host fast path.
 /// </summary>
 public sealed class WorkClaim : IDisposable
 {
