@@ -133,6 +133,7 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
 
         // A simulated cohort knows its true risk: the oracle's C on the same test patients is the ceiling to compare with.
         var references = PrognosisEvaluation.ReferenceC(testCohort);
+        if (references.Count > 0 && PatchProbeC(cohort.Subset(pool), testCohort, table) is double probe) references["patch_probe_frozen"] = probe;
         var cells = Summarize(runs);
         var statement = Statement(cells, sizes);
         var testIds = testCohort.Patients.Select(p => p.PatientId).ToArray();
@@ -155,6 +156,20 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
         TryDelete(work);
         log.Info(statement);
         return runs;
+    }
+
+    /// <summary>
+    /// The supervised ceiling of the frozen ImageNet features (<see cref="PatchProbeReference"/>), fitted on the whole
+    /// training pool's patch labels; null when the table has no labels.
+    /// </summary>
+    private double? PatchProbeC(Cohort poolCohort, Cohort testCohort, PatchTable table)
+    {
+        if (table.Patches.Any(p => p.Label is null)) return null;
+        var pipeline = new PrognosisPipeline(device, log);
+        var source = FeatureSource.Of(table, config.Features, config.Stain, config.Seed);
+        var (trainCohort, trainBags, _) = pipeline.LoadCohortFeatures(poolCohort, source, config.Input.AllowMissing);
+        var (scoredCohort, testBags, _) = pipeline.LoadCohortFeatures(testCohort, source, config.Input.AllowMissing);
+        return PatchProbeReference.HarrellC(table, trainCohort, trainBags, scoredCohort, testBags);
     }
 
     private PrognosisTransferRun TrainAndScore(PrognosisArm arm, int n, int repeat, Cohort trainCohort, Cohort testCohort, PatchTable table, string folder,
@@ -295,7 +310,8 @@ public sealed class PrognosisTransferStudy(PrognosisTransferConfig study, RunCon
                              + $"{(study.Repeats == 1 ? " (one repeat: the run's 95% patient-bootstrap interval on the test patients, for Harrell C and the paired difference)." : ".")}");
         if (references.Count > 0)
             text.AppendLine().AppendLine("Reference Harrell C on the same test patients (simulated cohort): " +
-                                         string.Join(", ", references.Select(r => string.Format(inv, "{0} {1:F3}", r.Key, r.Value))) + ".");
+                                         string.Join(", ", references.Select(r => string.Format(inv, "{0} {1:F3}", r.Key, r.Value))) + "." +
+                                         (references.ContainsKey("patch_probe_frozen") ? " patch_probe_frozen: a linear patch classifier on the frozen ImageNet features, fitted to the training pool's patch labels, its mean probability per patient as the risk — what these features tell with full patch supervision." : ""));
         foreach (var (metric, title) in new[] { ("harrell_c", "Harrell C (test)"), ("uno_c", "Uno C (test)"), ("td_auc", "5-year td-AUC (test)"), ("brier", "Brier score at 5 years (test)"),
                      ("difference_to_scratch", "Harrell C minus scratch, paired on the same draw"), ("overfitting", "Training C minus test C"),
                      ("kept_step", "Step kept by early stopping on the validation C (end-to-end arms)"), ("seconds", "Wall time per run (s)"), ("peak_rss_mb", "Peak resident memory per run (MiB)") })

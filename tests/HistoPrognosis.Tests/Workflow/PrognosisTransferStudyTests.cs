@@ -73,8 +73,11 @@ public sealed class PrognosisTransferStudyTests
         // The simulated cohort's oracle (its true linear predictor) on the same test patients, as the ceiling.
         var eta = test.OptionalNumbers("eta")!;
         Assert.Equal(Concordance.Harrell(test.Time, test.Events, eta).Value, json.RootElement.GetProperty("reference_c").GetProperty("oracle").GetDouble(), 9);
+        // The frozen features' supervised ceiling (the demo table has patch labels) is a C-index beside it.
+        Assert.InRange(json.RootElement.GetProperty("reference_c").GetProperty("patch_probe_frozen").GetDouble(), 0, 1);
         var table = File.ReadAllText(Path.Combine(outDir, "table.md"));
         Assert.Contains("oracle", table);
+        Assert.Contains("patch_probe_frozen", table);
         Assert.Contains("| end-to-end-discriminative |", table);
         Assert.Contains("## Step kept by early stopping", table);
         Assert.Contains("<svg", File.ReadAllText(Path.Combine(outDir, "harrell-c.svg")));
