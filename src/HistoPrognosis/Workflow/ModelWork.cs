@@ -78,7 +78,7 @@ public sealed class ModelWork : IDisposable
                                          $"{manifest.Features.Engine}, feature key {manifest.Features.Key}), but this config's features are '{extracted.Backbone}' ({extracted.ImageSize} px, " +
                                          $"{extracted.Engine}, key {extracted.Key}); set features (backbone, image_size, engine) and stain as the model was trained");
         Cohort? cohort = null;
-        if (config.Input.Cohort is { } cohortPath)
+        if (stages.Contains(WorkStage.Predict) && config.Input.Cohort is { } cohortPath)
         {
             cohort = Cohort.Load(cohortPath, requireOutcome: false);
             var inManifest = units.Select(u => u.Id).ToHashSet(StringComparer.Ordinal);
