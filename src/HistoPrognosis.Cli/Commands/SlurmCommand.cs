@@ -5,8 +5,9 @@ using HistoPrognosis.Workflow;
 namespace HistoPrognosis.Cli.Commands;
 
 /// <summary>
-/// <c>histoprog slurm submit CONFIG --out DIR --workers N [--partition P --time T --mem M --gpus G] [--dry-run]</c>:
-/// an sbatch array of per-slide workers and a dependent (afterany) job for the cohort stages.
+/// <c>histoprog slurm submit CONFIG --out DIR --workers N [--model MODEL_DIR] [--stages …] [--partition P --time T --mem M --gpus G] [--dry-run]</c>:
+/// an sbatch array of per-slide workers (with a model: predict and heatmap too) and a dependent (afterany) job for
+/// the cohort stages.
 /// </summary>
 public static class SlurmCommand
 {
@@ -22,7 +23,9 @@ public static class SlurmCommand
         var cpus = new Option<int?>("--cpus") { Description = "CPUs per task (default 1)" };
         var perSlideOnly = new Option<bool>("--per-slide-only") { Description = "submit only the per-slide array (the cohort stages run elsewhere)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "print the scripts; submit nothing" };
-        var submit = new Command("submit", "write and submit the per-slide array and the dependent cohort job") { file, output, workers, partition, time, mem, gpus, cpus, perSlideOnly, dryRun };
+        var model = new Option<string?>("--model") { Description = "a MIL model folder of histoprog train: the array's workers also predict and draw heatmaps (work --model)" };
+        var stages = new Option<string?>("--stages") { Description = "the workers' --stages (default tile,extract; with --model all four)" };
+        var submit = new Command("submit", "write and submit the per-slide array and the dependent cohort job") { file, output, workers, partition, time, mem, gpus, cpus, perSlideOnly, dryRun, model, stages };
         submit.SetAction(parse =>
         {
             var config = Path.GetFullPath(parse.GetValue(file)!);
@@ -31,7 +34,8 @@ public static class SlurmCommand
             var run = SlideWork.ForFolder(RunConfig.Load(config), outDir);
             if (run.Input.Slides is null) throw new UserInputException($"{config}: input.slides is not set; the per-slide workers need a slide manifest");
             var request = new SlurmRequest(config, outDir, parse.GetValue(workers), SelfCommand(), parse.GetValue(partition), parse.GetValue(time),
-                parse.GetValue(mem), parse.GetValue(gpus), parse.GetValue(cpus) ?? 1, parse.GetValue(perSlideOnly));
+                parse.GetValue(mem), parse.GetValue(gpus), parse.GetValue(cpus) ?? 1, parse.GetValue(perSlideOnly),
+                parse.GetValue(model) is { } m ? Path.GetFullPath(m) : null, parse.GetValue(stages));
             var result = SlurmJobs.Submit(request, run.Features.Cache!, parse.GetValue(dryRun));
             var writer = parse.InvocationConfiguration.Output;
             if (result.ArrayJob is null)

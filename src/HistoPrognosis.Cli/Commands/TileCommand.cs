@@ -18,10 +18,11 @@ public static class TileCommand
         var outDir = new Option<string>("--out") { Description = "Output folder for <slide>.h5, <slide>.mask.png, <slide>.tissue.geojson", Required = true };
         var workers = new Option<int?>("--workers") { Description = "Parallel tile readers (default: the processor count)" };
         var json = new Option<bool>("--json") { Description = "Print JSON: {slides: [{path, tiles, dropped: {reason: count}, seconds, h5}]}" };
+        var shard = ShardOption.Create("slides");
         var tiling = new RunConfigOptions(ConfigFlags.Tiling);
         var command = new Command("tile", "Detect tissue and tile slides at a target µm/px (CLAM-compatible coordinates; the tiling section of a run config)")
         {
-            paths, outDir, workers, json,
+            paths, outDir, workers, json, shard,
         };
         tiling.AddTo(command);
         command.SetAction(parse =>
@@ -32,7 +33,8 @@ public static class TileCommand
             var files = parse.GetValue(paths)!;
             bool asJson = parse.GetValue(json);
             var bar = Console.IsErrorRedirected ? null : new ProgressBar();
-            var results = SlideTiler.RunBatch(files, parse.GetValue(outDir)!, options, bar);
+            var share = ShardOption.Parse(parse.GetValue(shard));
+            var results = SlideTiler.RunBatch(files, parse.GetValue(outDir)!, options, bar, include: share.Includes);
             bar?.Finish();
             if (asJson) Console.WriteLine(ToJson(results).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             else

@@ -98,8 +98,10 @@ public static class SlideTiler
     private const string H5Suffix = ".h5", MaskSuffix = ".mask.png", GeoJsonSuffix = ".tissue.geojson", TilesSuffix = "_tiles";
     private static readonly int LongestSuffix = new[] { H5Suffix, MaskSuffix, GeoJsonSuffix, TilesSuffix }.Max(s => s.Length);
 
+    /// <param name="include">which positions of <paramref name="paths"/> to tile (a static share, <c>tile --shard</c>;
+    /// null: all). Output names are checked over every path, so shards of one batch never collide.</param>
     public static IReadOnlyList<SlideTilingResult> RunBatch(IReadOnlyList<string> paths, string outDir, TilingOptions options,
-        IProgress<TilingProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<TilingProgress>? progress = null, CancellationToken cancel = default, Func<int, bool>? include = null)
     {
         var stems = paths.GroupBy(OutputStem).FirstOrDefault(g => g.Count() > 1);
         if (stems is not null)
@@ -109,6 +111,7 @@ public static class SlideTiler
         for (int i = 0; i < paths.Count; i++)
         {
             cancel.ThrowIfCancellationRequested();
+            if (include is not null && !include(i)) continue;
             int index = i;
             var p = progress is null ? null : new Progress<(long, long)>(d => progress.Report(new TilingProgress(index, paths.Count, paths[index], d.Item1, d.Item2)));
             try { results.Add(TileSlide(paths[i], outDir, options, p, cancel)); }

@@ -6,8 +6,10 @@ namespace HistoPrognosis.Work;
 
 /// <summary>What <c>histoprog slurm submit</c> asks of Slurm.</summary>
 /// <param name="Histoprog">the command line that starts histoprog on the nodes (already shell-quoted)</param>
+/// <param name="Model">a MIL model folder: the array's workers also predict and draw heatmaps (<c>work --model</c>)</param>
+/// <param name="Stages">the workers' <c>--stages</c>, or null for their default</param>
 public sealed record SlurmRequest(string Config, string Output, int Workers, string Histoprog, string? Partition = null, string? Time = null,
-    string? Mem = null, int? Gpus = null, int CpusPerTask = 1, bool PerSlideOnly = false)
+    string? Mem = null, int? Gpus = null, int CpusPerTask = 1, bool PerSlideOnly = false, string? Model = null, string? Stages = null)
 {
     public void Validate()
     {
@@ -15,6 +17,8 @@ public sealed record SlurmRequest(string Config, string Output, int Workers, str
         if (CpusPerTask < 1) throw new UserInputException($"--cpus must be at least 1, got {CpusPerTask}");
         if (Gpus is < 0) throw new UserInputException($"--gpus must be ≥ 0, got {Gpus}");
         if (!File.Exists(Config)) throw new UserInputException($"{Config}: no such run config");
+        if (Model is not null && !Directory.Exists(Model)) throw new UserInputException($"--model: {Model} does not exist");
+        WorkStages.Parse(Stages, Model is not null); // a bad --stages fails here, not in every array task
     }
 }
 
@@ -23,7 +27,8 @@ public sealed record SlurmSubmission(string WorkScript, string CohortScript, str
 
 /// <summary>
 /// The sbatch scripts of a cohort: an array of <c>histoprog work</c> workers (one per task, each its static share
-/// from SLURM_ARRAY_TASK_ID) and a job for the cohort stages (<c>histoprog run</c>: train / crossval / evaluate /
+/// from SLURM_ARRAY_TASK_ID; with a model they also predict and draw heatmaps, and the last to finish merges
+/// risks.csv) and a job for the cohort stages (<c>histoprog run</c>: train / crossval / evaluate /
 /// report, reusing every slide's outputs) that starts after the array ends whatever its tasks' exit codes
 /// (<c>afterany</c>: failed slides are in failures.csv, and the run decides what to do without them).
 /// </summary>
@@ -32,7 +37,9 @@ public static class SlurmJobs
     public static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
 
     public static string WorkScript(SlurmRequest r, string logs) => Header(r, "histoprog-slides", logs, "slides-%A_%a.log", array: true)
-        + $"exec {r.Histoprog} work {Quote(r.Config)} --out {Quote(r.Output)}\n";
+        + $"exec {r.Histoprog} work {Quote(r.Config)} --out {Quote(r.Output)}"
+        + (r.Model is { } m ? $" --model {Quote(m)}" : "")
+        + (r.Stages is { } s ? $" --stages {Quote(string.Join(',', WorkStages.Parse(s, r.Model is not null).Select(x => x.Name())))}" : "") + "\n";
 
     public static string CohortScript(SlurmRequest r, string logs, string featureCache) => Header(r with { Gpus = null }, "histoprog-cohort", logs, "cohort-%j.log", array: false)
         + $"exec {r.Histoprog} run {Quote(r.Config)} --out {Quote(r.Output)} --feature-cache {Quote(featureCache)}\n";

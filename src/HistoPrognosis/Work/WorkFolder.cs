@@ -61,16 +61,54 @@ public sealed class WorkFolder
         {
             throw new UserInputException($"{folder.Output}: this worker cannot write the output folder ({ex.Message})");
         }
-        var mine = new Settings(key, units);
-        var temp = FileNames.Temporary(settingsPath);
-        File.WriteAllText(temp, JsonSerializer.Serialize(mine, JsonDefaults.Options));
-        try { File.Move(temp, settingsPath, overwrite: false); } // the first worker names the settings
-        catch (IOException) when (File.Exists(settingsPath)) { }
-        finally { if (File.Exists(temp)) File.Delete(temp); }
+        PublishOnce(settingsPath, JsonSerializer.Serialize(new Settings(key, units), JsonDefaults.Options));
         var theirs = ReadSettings(settingsPath);
         if (theirs.Key != key)
             throw new UserInputException($"{settingsPath}: {folder.Output} was written by another config (settings key {theirs.Key}, this config's is {key}); use another --out or remove that folder");
         return folder;
+    }
+
+    /// <summary>
+    /// Pins the settings of a model stage (predict, heatmap) in <c>.work/STAGE/settings.json</c>: the model's hash and
+    /// the stage's own settings, apart from the per-slide key, so a folder tiled and extracted first takes a model
+    /// later. The first worker names them; a worker with another key (another model, or other settings) is refused,
+    /// naming both, before it does any work.
+    /// </summary>
+    /// <param name="describes">what the key stands for, for a person (e.g. the model folder)</param>
+    public void OpenStage(WorkStage stage, string key, string describes)
+    {
+        var path = StageSettingsPath(stage);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        PublishOnce(path, JsonSerializer.Serialize(new StageSettings(key, describes), JsonDefaults.Options));
+        StageSettings theirs;
+        try
+        {
+            theirs = JsonSerializer.Deserialize<StageSettings>(File.ReadAllText(path), JsonDefaults.Options) is { Key.Length: > 0 } t ? t : throw new JsonException("no key");
+        }
+        catch (JsonException ex)
+        {
+            throw new UserInputException($"{path}: corrupt {Stage(stage)} stage settings ({ex.Message}); remove {Path.GetDirectoryName(path)} only if no worker uses it");
+        }
+        if (theirs.Key != key)
+            throw new UserInputException($"{path}: the {Stage(stage)} stage of {Output} was run with {theirs.Describes} (key {theirs.Key}); this worker has {describes} (key {key}). " +
+                                         $"Use another --out, or remove {Path.GetDirectoryName(path)} and that stage's outputs to redo it with this model");
+    }
+
+    /// <summary>Whether a stage belongs to this folder: the slide stages always, a model stage once a worker pinned its settings.</summary>
+    public bool InUse(WorkStage stage) => !stage.NeedsModel() || File.Exists(StageSettingsPath(stage));
+
+    private string StageSettingsPath(WorkStage stage) => Path.Combine(Root, Stage(stage), "settings.json");
+
+    private sealed record StageSettings(string Key, string Describes);
+
+    // Create-exclusive publication (a rename that never replaces): the first writer's text stays, later ones read it.
+    private static void PublishOnce(string path, string text)
+    {
+        var temp = FileNames.Temporary(path);
+        File.WriteAllText(temp, text);
+        try { File.Move(temp, path, overwrite: false); }
+        catch (IOException) when (File.Exists(path)) { }
+        finally { if (File.Exists(temp)) File.Delete(temp); }
     }
 
     /// <summary>An existing work folder (for <c>histoprog status</c>).</summary>
@@ -140,7 +178,10 @@ public sealed class WorkFolder
             failures.SelectMany(f => f.Slides.Select(slide => new object?[] { slide, Stage(f.Stage), f.Error, f.Host })));
     }
 
-    /// <summary>Per stage: units done, claimed now by a live worker (record present), failed, and left.</summary>
+    /// <summary>
+    /// Per stage in use (<see cref="InUse"/>): units done, claimed now by a live worker (record present), failed, and
+    /// left.
+    /// </summary>
     public IReadOnlyList<StageStatus> Status()
     {
         var units = ReadSettings(Path.Combine(Root, "settings.json")).Units;
@@ -148,7 +189,7 @@ public sealed class WorkFolder
             ? Directory.EnumerateFiles(ClaimsFolder, "*" + SharedClaim.Suffix).Select(p => Path.GetFileName(p)[..^SharedClaim.Suffix.Length]).ToHashSet(StringComparer.Ordinal)
             : [];
         var result = new List<StageStatus>();
-        foreach (var stage in Enum.GetValues<WorkStage>())
+        foreach (var stage in Enum.GetValues<WorkStage>().Where(InUse))
         {
             var done = Done(stage).Select(d => UnitFile(d.Unit)).ToHashSet(StringComparer.Ordinal);
             var failed = ReadAll<FailedRecord>(Path.Combine(Root, Stage(stage), "failed")).Select(f => UnitFile(f.Unit)).Where(u => !done.Contains(u)).ToHashSet(StringComparer.Ordinal);
