@@ -15,6 +15,14 @@ public enum FeatureEngineKind
     TorchSharp,
 }
 
+/// <summary>The arithmetic an engine runs the backbone in.</summary>
+public enum FeaturePrecision
+{
+    Float32,
+    /// <summary>ONNX Runtime QDQ int8 (VNNI): per-channel int8 weights, uint8 activations calibrated on a batch.</summary>
+    Int8,
+}
+
 /// <summary>
 /// Runs a backbone in inference mode on preprocessed batches. On this project's CPUs ONNX Runtime's prepacked NCHWc
 /// convolutions are about twice LibTorch 2.10's contiguous NCHW ones (whose faster channels-last path computes wrong
@@ -25,8 +33,21 @@ public abstract class FeatureEngine : IDisposable
 {
     public FeatureEngineKind Kind { get; }
     public int Dimension { get; }
+    public virtual FeaturePrecision Precision => FeaturePrecision.Float32;
 
     protected FeatureEngine(FeatureEngineKind kind, int dimension) => (Kind, Dimension) = (kind, dimension);
+
+    /// <summary>
+    /// An int8 ONNX Runtime engine (CPU): weights quantized per output channel, each activation's uint8 range the
+    /// min/max it takes on <paramref name="calibration"/> (a preprocessed N×3×H×W batch of representative patches).
+    /// Its features differ from float32 by about 1–3% of the largest feature (bench/backbone/RESULTS.md), so they are
+    /// not interchangeable with the float32 engines' and the product does not use it by default.
+    /// </summary>
+    public static FeatureEngine CreateInt8(Backbone backbone, Tensor calibration)
+    {
+        if (backbone is not IOnnxExportable) throw new UserInputException($"the int8 engine needs a backbone that exports to ONNX; {backbone.GetName()} does not");
+        return new OnnxRuntimeFeatureEngine(backbone, calibration);
+    }
 
     /// <summary>The engine <paramref name="requested"/> resolves to for this backbone and device (never <see cref="FeatureEngineKind.Auto"/>).</summary>
     public static FeatureEngineKind Resolve(FeatureEngineKind requested, Backbone backbone, Device device)
@@ -134,12 +155,27 @@ internal sealed class OnnxRuntimeFeatureEngine : FeatureEngine
     // One input buffer for every batch: a fresh 19 MB array per 224 px batch is large-object garbage that the GC
     // collects rarely, and it added 0.7 GB to the peak RSS of a slide's extraction.
     private float[] _input = [];
+    private readonly FeaturePrecision _precision;
 
-    public OnnxRuntimeFeatureEngine(Backbone backbone) : base(FeatureEngineKind.OnnxRuntime, backbone.FeatureDimension)
+    public override FeaturePrecision Precision => _precision;
+
+    /// <param name="calibration">null: float32; else an int8 graph calibrated on this preprocessed batch</param>
+    public OnnxRuntimeFeatureEngine(Backbone backbone, Tensor? calibration = null) : base(FeatureEngineKind.OnnxRuntime, backbone.FeatureDimension)
     {
-        var graph = new OnnxGraphBuilder();
-        _output = ((IOnnxExportable)backbone).ExportOnnx(graph, InputName);
-        var model = graph.Build(InputName, _output, backbone.FeatureDimension);
+        var exportable = (IOnnxExportable)backbone;
+        OnnxGraphBuilder graph;
+        if (calibration is null) graph = new OnnxGraphBuilder();
+        else
+        {
+            graph = OnnxGraphBuilder.Int8(Calibrate(exportable, calibration, backbone.FeatureDimension));
+            _precision = FeaturePrecision.Int8;
+        }
+        _output = exportable.ExportOnnx(graph, InputName);
+        _session = Session(graph.Build(InputName, _output, backbone.FeatureDimension));
+    }
+
+    private static InferenceSession Session(byte[] model)
+    {
         using var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
@@ -148,7 +184,43 @@ internal sealed class OnnxRuntimeFeatureEngine : FeatureEngine
             InterOpNumThreads = 1,
         };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        _session = new InferenceSession(model, options);
+        return new InferenceSession(model, options);
+    }
+
+    /// <summary>
+    /// Min and max of every tensor the int8 graph quantizes over the calibration batch, run in float32 16 patches at a
+    /// time. (Clipping each range to its least-squared-error quantization was tried: it gave larger feature errors.)
+    /// </summary>
+    private static Dictionary<string, (float Min, float Max)> Calibrate(IOnnxExportable backbone, Tensor calibration, int features)
+    {
+        if (calibration.dim() != 4 || calibration.shape[1] != 3) throw new ArgumentException($"calibration batch must be N×3×H×W, got [{string.Join(",", calibration.shape)}]");
+        var graph = OnnxGraphBuilder.ForCalibration();
+        var output = backbone.ExportOnnx(graph, InputName);
+        var tensors = graph.QuantizedTensors.ToArray();
+        using var session = Session(graph.Build(InputName, output, features, tensors));
+        var ranges = tensors.Select(_ => (Min: float.PositiveInfinity, Max: float.NegativeInfinity)).ToArray();
+        long[] shape = calibration.shape;
+        for (long start = 0; start < shape[0]; start += 16)
+        {
+            long n = Math.Min(16, shape[0] - start);
+            float[] data;
+            using (var scope = NewDisposeScope())
+                data = calibration.narrow(0, start, n).cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+            using var inputValue = OrtValue.CreateTensorValueFromMemory(data, [n, shape[1], shape[2], shape[3]]);
+            using var run = new RunOptions();
+            using var results = session.Run(run, [InputName], [inputValue], tensors);
+            for (int i = 0; i < tensors.Length; i++)
+            {
+                var (min, max) = ranges[i];
+                foreach (var v in results[i].GetTensorDataAsSpan<float>())
+                {
+                    if (v < min) min = v;
+                    if (v > max) max = v;
+                }
+                ranges[i] = (min, max);
+            }
+        }
+        return tensors.Select((t, i) => (t, ranges[i])).ToDictionary(p => p.t, p => p.Item2);
     }
 
     private int _users;

@@ -120,7 +120,7 @@ public sealed class PatchClassifierTrainer(FinetuneConfig config, Device device,
                 var loss = nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weights: posWeight);
                 optimizer.zero_grad();
                 loss.backward();
-                optimizer.step();
+                FusedAdamW.Step(optimizer);
                 double value = loss.item<float>();
                 state.Losses.Add(new StepLoss(globalStep + 1, phase.Name, value));
                 running = double.IsNaN(running) ? value : 0.9 * running + 0.1 * value;
