@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests use, installed only when absent (OpenSlide's C library for the slide backends; GNU time,
+# Debian packages the tests use, installed only when absent (OpenSlide's C library for the slide backends; libjpeg-turbo's
+# TurboJPEG library, which decodes whole JPEG tiles of TIFF slides directly; GNU time,
 # whose /usr/bin/time -f %M gives the bad-input tests each child's peak memory; Chromium, in which the report test
 # opens report.html headless; DejaVu fonts, which ScottPlot's plots are drawn in).
 set -euo pipefail
 need=()
 ldconfig -p 2>/dev/null | grep -q 'libopenslide\.so\.0' || need+=(libopenslide0)
+ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' || need+=(libturbojpeg0)
 [ -x /usr/bin/time ] || need+=(time)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)

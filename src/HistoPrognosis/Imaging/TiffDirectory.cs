@@ -15,6 +15,18 @@ public sealed record TiffPage(
 {
     public bool IsTiled => TileWidth > 0 && TileHeight > 0;
 
+    /// <summary>PhotometricInterpretation (262): 2 RGB, 6 YCbCr, ...; -1 when absent.</summary>
+    public int Photometric { get; init; } = -1;
+
+    /// <summary>PlanarConfiguration (284): 1 interleaved (the default), 2 separate planes.</summary>
+    public int PlanarConfiguration { get; init; } = 1;
+
+    /// <summary>BitsPerSample (258) of the first sample (8 unless the file says otherwise).</summary>
+    public int BitsPerSample { get; init; } = 8;
+
+    /// <summary>JPEGTables (347): the quantisation and Huffman tables a JPEG tile's abbreviated stream leaves out, or null.</summary>
+    public byte[]? JpegTables { get; init; }
+
     /// <summary>
     /// Fails naming the file when a tile or strip is not where the directory says: its data runs past the end of the
     /// file (a truncated copy, damaged offsets) or the offset and byte-count tables disagree. libvips would otherwise
@@ -136,7 +148,13 @@ public static class TiffDirectory
             bool tiled = Num(322) > 0 && Num(323) > 0;
             pages.Add(new TiffPage(pages.Count, Num(256), Num(257), (int)Num(259, 1), (int)Num(322), (int)Num(323),
                 (int)Num(277, 1), Num(254), description, Rational(282), Rational(283), (int)Num(296, 2),
-                Numbers(tiled ? 324 : 273), Numbers(tiled ? 325 : 279)));
+                Numbers(tiled ? 324 : 273), Numbers(tiled ? 325 : 279))
+            {
+                Photometric = (int)Num(262, -1),
+                PlanarConfiguration = (int)Num(284, 1),
+                BitsPerSample = (int)Num(258, 8),
+                JpegTables = tags.TryGetValue(347, out var jt) && jt.Type is 1 or 7 && jt.Value.Length >= 4 ? jt.Value : null,
+            });
         }
         if (pages.Count == 0) throw new InvalidDataException("no image directory");
         return pages;

@@ -52,10 +52,18 @@ internal sealed class JpegTileCheck
         if (count == 0) return; // an absent tile (sparse file): libvips paints it, there is nothing to be cut
         var tail = new byte[(int)Math.Min(TailBytes, count)];
         int read = RandomAccess.Read(_file, tail, offset + count - tail.Length);
-        int end = read;
-        while (end > 0 && tail[end - 1] is 0x00 or 0xFF) end--; // padding after the marker
-        if (read < tail.Length || end < 2 || tail[end - 2] != 0xFF || tail[end - 1] != 0xD9)
-            throw new InvalidDataException(
-                $"TIFF page {_page.Index}, tile {t}: its JPEG data ({count} bytes at offset {offset}) is cut short (no end-of-image marker); the file is truncated or damaged");
+        if (read < tail.Length || !EndsWithEndOfImage(tail)) throw CutShort(_page.Index, t, offset, count);
     }
+
+    /// <summary>True when JPEG data ends with the End Of Image marker, padding (00 or FF bytes) after it allowed.</summary>
+    internal static bool EndsWithEndOfImage(ReadOnlySpan<byte> data)
+    {
+        var tail = data[Math.Max(0, data.Length - TailBytes)..];
+        int end = tail.Length;
+        while (end > 0 && tail[end - 1] is 0x00 or 0xFF) end--; // padding after the marker
+        return end >= 2 && tail[end - 2] == 0xFF && tail[end - 1] == 0xD9;
+    }
+
+    internal static InvalidDataException CutShort(int page, long tile, long offset, long count) => new(
+        $"TIFF page {page}, tile {tile}: its JPEG data ({count} bytes at offset {offset}) is cut short (no end-of-image marker); the file is truncated or damaged");
 }

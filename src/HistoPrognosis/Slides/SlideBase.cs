@@ -27,11 +27,21 @@ public abstract class SlideBase : ISlide
     /// end of the file — is bad input, never a crash or blank pixels: a <see cref="UserInputException"/> naming the
     /// slide, the region and what the backend found.
     /// </summary>
-    public RgbImage ReadRegion(int level, long x, long y, int width, int height)
+    public RgbImage ReadRegion(int level, long x, long y, int width, int height) => ReadRegion(level, x, y, width, height, null);
+
+    /// <summary>
+    /// <see cref="ReadRegion(int, long, long, int, int)"/> that may decode into <paramref name="buffer"/> (exactly
+    /// width × height × 3 bytes) instead of a new array, when the backend can (whole JPEG tiles, see
+    /// <see cref="DirectJpegTiles"/>): the image then shares the buffer, so it is only valid until the buffer is reused.
+    /// A tiler's worker passes the same buffer for every tile, which spares the allocator a large array per tile.
+    /// </summary>
+    internal RgbImage ReadRegion(int level, long x, long y, int width, int height, byte[]? buffer)
     {
         var (lx, ly) = ToLevel(level, x, y, width, height);
         try
         {
+            if (buffer is not null && buffer.Length == (long)width * height * 3 && ReadLevelRegionInto(level, lx, ly, width, height, buffer) is { } into)
+                return into;
             return ReadLevelRegion(level, lx, ly, width, height);
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UserInputException)
@@ -62,6 +72,9 @@ public abstract class SlideBase : ISlide
     /// <see cref="InvalidDataException"/> saying what is wrong (the caller adds the slide and the region).
     /// </summary>
     protected abstract RgbImage ReadLevelRegion(int level, long x, long y, int width, int height);
+
+    /// <summary>A read into a caller's buffer (see <see cref="ReadRegion(int, long, long, int, int, byte[])"/>), or null: read it the usual way.</summary>
+    protected virtual RgbImage? ReadLevelRegionInto(int level, long x, long y, int width, int height, byte[] buffer) => null;
 
     public abstract void Dispose();
 }

@@ -10,6 +10,13 @@ public sealed record SlideOpenOptions
 
     /// <summary>Level-0 µm/px to use instead of (or where the file lacks) its own, e.g. from <c>--slide-mpp</c>.</summary>
     public double? MppOverride { get; init; }
+
+    /// <summary>
+    /// Decode reads made of whole JPEG tiles of a TIFF level straight from the file with libjpeg-turbo (the default,
+    /// for the libvips and the OpenSlide backend; see <see cref="VipsSlide.Open"/>). Off: every read goes through the
+    /// backend's own decoder (the reference the direct path is tested against).
+    /// </summary>
+    public bool DirectJpegTiles { get; init; } = true;
 }
 
 /// <summary>
@@ -27,7 +34,7 @@ public static class SlideFactory
         options ??= new SlideOpenOptions();
         if (options.MppOverride is { } m && !(m > 0 && double.IsFinite(m)))
             throw new UserInputException($"{path}: µm/px override {m} must be a positive number");
-        var slide = OpenRaw(path, options.Backend);
+        var slide = OpenRaw(path, options.Backend, options.DirectJpegTiles);
         if (options.MppOverride is { } mpp) ((SlideBase)slide).MppOverride = mpp;
         return slide;
     }
@@ -51,7 +58,7 @@ public static class SlideFactory
         return SlideBackend.Vips;
     }
 
-    private static ISlide OpenRaw(string path, SlideBackend backend)
+    private static ISlide OpenRaw(string path, SlideBackend backend, bool directJpeg)
     {
         if (Directory.Exists(path))
         {
@@ -63,8 +70,8 @@ public static class SlideFactory
         return backend switch
         {
             SlideBackend.Dicom => DicomWsiSlide.Open(path),
-            SlideBackend.OpenSlide => OpenSlideSlide.Open(path),
-            SlideBackend.Vips => VipsSlide.Open(path),
+            SlideBackend.OpenSlide => OpenSlideSlide.Open(path, directJpeg),
+            SlideBackend.Vips => VipsSlide.Open(path, directJpeg),
             _ => throw new ArgumentOutOfRangeException(nameof(backend)),
         };
     }

@@ -22,13 +22,15 @@ public sealed class VipsSlide : SlideBase
     private readonly int[] _pageIndex;
     private readonly SafeFileHandle _file;
     private readonly JpegTileCheck?[] _checks;
+    private readonly DirectJpegTiles?[] _jpeg;
 
-    private VipsSlide(string path, Image[] pages, int[] pageIndex, SafeFileHandle file, JpegTileCheck?[] checks, SlideLevel[] levels,
-        string vendor, double? mppX, double? mppY, double? power) : base(path)
+    private VipsSlide(string path, Image[] pages, int[] pageIndex, SafeFileHandle file, JpegTileCheck?[] checks, DirectJpegTiles?[] jpeg,
+        SlideLevel[] levels, string vendor, double? mppX, double? mppY, double? power) : base(path)
     {
         _pageIndex = pageIndex;
         _file = file;
         _checks = checks;
+        _jpeg = jpeg;
         _pages = pages;
         _levels = levels;
         _direct = pages.Select(p => p.Bands == 3 && p.Format == Enums.BandFormat.Uchar
@@ -47,16 +49,21 @@ public sealed class VipsSlide : SlideBase
     protected override double? NativeMppX { get; }
     protected override double? NativeMppY { get; }
 
-    /// <summary>Opens a TIFF pyramid (levels found from its directories) or, as an <see cref="ImageSlide"/>, any other image libvips reads.</summary>
-    public static SlideBase Open(string path)
+    /// <summary>
+    /// Opens a TIFF pyramid (levels found from its directories) or, as an <see cref="ImageSlide"/>, any other image libvips
+    /// reads. <paramref name="directJpeg"/> (the default): a read of exactly one JPEG tile of a level is decoded from the
+    /// tile's bytes by libjpeg-turbo (<see cref="DirectJpegTiles"/>) when libturbojpeg is installed; every other read,
+    /// and every read when it is off, goes through libvips.
+    /// </summary>
+    public static SlideBase Open(string path, bool directJpeg = true)
     {
         if (!File.Exists(path)) throw new UserInputException($"slide file not found: {path}");
         Span<byte> head = stackalloc byte[8];
         using (var f = File.OpenRead(path)) head = head[..f.Read(head)];
-        return TiffDirectory.HasTiffMagic(head) ? OpenTiff(path, TiffDirectory.Read(path)) : ImageSlide.Open(path);
+        return TiffDirectory.HasTiffMagic(head) ? OpenTiff(path, TiffDirectory.Read(path), directJpeg) : ImageSlide.Open(path);
     }
 
-    private static VipsSlide OpenTiff(string path, IReadOnlyList<TiffPage> allPages)
+    private static VipsSlide OpenTiff(string path, IReadOnlyList<TiffPage> allPages, bool directJpeg)
     {
         var pyramid = TiffDirectory.PyramidPages(allPages);
         foreach (var p in pyramid)
@@ -92,7 +99,8 @@ public sealed class VipsSlide : SlideBase
                 (mppX, mppY) = first.ResolutionMpp();
             }
             return new VipsSlide(path, images, pyramid.Select(p => p.Index).ToArray(), file,
-                pyramid.Select(p => JpegTileCheck.For(file, p)).ToArray(), levels, vendor, mppX, mppY, power);
+                pyramid.Select(p => JpegTileCheck.For(file, p)).ToArray(),
+                pyramid.Select(p => directJpeg ? DirectJpegTiles.For(file, p) : null).ToArray(), levels, vendor, mppX, mppY, power);
         }
         catch
         {
@@ -121,8 +129,15 @@ public sealed class VipsSlide : SlideBase
         _ => "",
     };
 
+    /// <summary>True when whole-tile reads of the level are decoded directly (see <see cref="Open"/>).</summary>
+    internal bool DecodesTilesDirectly(int level) => _jpeg[level] is not null;
+
+    protected override RgbImage? ReadLevelRegionInto(int level, long x, long y, int width, int height, byte[] buffer) =>
+        _jpeg[level]?.TryRead(x, y, width, height, buffer);
+
     protected override RgbImage ReadLevelRegion(int level, long x, long y, int width, int height)
     {
+        if (_jpeg[level]?.TryRead(x, y, width, height) is { } tile) return tile;
         _checks[level]?.Check(x, y, width, height);
         try
         {

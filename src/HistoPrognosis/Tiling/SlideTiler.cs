@@ -174,17 +174,23 @@ public static class SlideTiler
             progress?.Report((0, candidates.Count));
             try
             {
-                Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers), CancellationToken = cancel }, i =>
+                var pooled = slide as SlideBase;
+                Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers), CancellationToken = cancel },
+                    // Each worker decodes into its own buffer, reused for all its tiles (a tile is done with before the next).
+                    () => new byte[grid.ReadSize * grid.ReadSize * 3], (i, _, buffer) =>
                 {
                     var (x, y) = candidates[i];
-                    var tile = slide.ReadRegion(grid.Level, x, y, grid.ReadSize, grid.ReadSize);
+                    var tile = pooled is not null
+                        ? pooled.ReadRegion(grid.Level, x, y, grid.ReadSize, grid.ReadSize, buffer)
+                        : slide.ReadRegion(grid.Level, x, y, grid.ReadSize, grid.ReadSize);
                     if (grid.ReadSize != grid.TileSize) tile = Resampler.Area(tile, grid.TileSize, grid.TileSize);
                     status[i] = TileQc.Check(tile, options.Qc);
                     if (status[i] is null && tilesTemp is not null)
                         ImageCodec.WritePng(tile, System.IO.Path.Combine(tilesTemp, $"{x}_{y}.png"));
                     long n = Interlocked.Increment(ref finished);
                     if (progress is not null && (n % 64 == 0 || n == candidates.Count)) progress.Report((n, candidates.Count));
-                });
+                    return buffer;
+                }, _ => { });
             }
             catch (AggregateException ex) when (ex.InnerExceptions.FirstOrDefault(e => e is UserInputException or InvalidDataException or IOException) is { } first)
             {
