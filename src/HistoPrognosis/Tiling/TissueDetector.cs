@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using HistoPrognosis.Imaging;
 using HistoPrognosis.Slides;
 
@@ -115,51 +117,82 @@ public static class TissueDetector
                 sum += src[row + Math.Min(w - 1, x + r + 1)] - src[row + Math.Max(0, x - r)];
             }
         }
+        // Vertical pass row by row with one running sum per column: the same sums as a column walk, in memory order.
         var dst = new byte[w * h];
         int area = (2 * r + 1) * (2 * r + 1);
-        for (int x = 0; x < w; x++)
+        var sums = new int[w];
+        for (int y = -r; y <= r; y++)
         {
-            int sum = 0;
-            for (int y = -r; y <= r; y++) sum += tmp[Math.Clamp(y, 0, h - 1) * w + x];
-            for (int y = 0; y < h; y++)
+            int row = Math.Clamp(y, 0, h - 1) * w;
+            for (int x = 0; x < w; x++) sums[x] += tmp[row + x];
+        }
+        for (int y = 0; y < h; y++)
+        {
+            int row = y * w, add = Math.Min(h - 1, y + r + 1) * w, rem = Math.Max(0, y - r) * w;
+            for (int x = 0; x < w; x++)
             {
-                dst[y * w + x] = (byte)((sum + area / 2) / area);
-                sum += tmp[Math.Min(h - 1, y + r + 1) * w + x] - tmp[Math.Max(0, y - r) * w + x];
+                dst[row + x] = (byte)((sums[x] + area / 2) / area);
+                sums[x] += tmp[add + x] - tmp[rem + x];
             }
         }
         return dst;
     }
 
-    // Square-element dilation/erosion via separable running counts; dilateFirst=true gives closing, false opening.
+    // Square-element dilation/erosion as separable OR/AND passes; dilateFirst=true gives closing, false opening.
     private static bool[] Morphology(bool[] mask, int w, int h, int r, bool dilateFirst)
     {
         if (r <= 0) return mask;
         return dilateFirst ? Erode(Dilate(mask, w, h, r), w, h, r) : Dilate(Erode(mask, w, h, r), w, h, r);
     }
 
-    private static bool[] Dilate(bool[] m, int w, int h, int r) => Pass(Pass(m, w, h, r, horizontal: true, any: true), w, h, r, horizontal: false, any: true);
+    private static bool[] Dilate(bool[] m, int w, int h, int r) => Vertical(Horizontal(m, w, h, r, any: true), w, h, r, any: true);
 
-    // Outside the image counts as background for dilation and as tissue for erosion (no erosion from the border).
-    private static bool[] Erode(bool[] m, int w, int h, int r) => Pass(Pass(m, w, h, r, horizontal: true, any: false), w, h, r, horizontal: false, any: false);
+    // Outside the image counts as background for dilation and as tissue for erosion (no erosion from the border):
+    // so each pass is the OR (dilation) or AND (erosion) of the in-image neighbours within r along one axis.
+    private static bool[] Erode(bool[] m, int w, int h, int r) => Vertical(Horizontal(m, w, h, r, any: false), w, h, r, any: false);
 
-    private static bool[] Pass(bool[] m, int w, int h, int r, bool horizontal, bool any)
+    private static bool[] Horizontal(bool[] m, int w, int h, int r, bool any)
     {
-        var dst = new bool[m.Length];
-        int lines = horizontal ? h : w, len = horizontal ? w : h;
-        for (int line = 0; line < lines; line++)
+        var dst = (bool[])m.Clone();
+        var source = MemoryMarshal.Cast<bool, byte>(m.AsSpan());
+        var target = MemoryMarshal.Cast<bool, byte>(dst.AsSpan());
+        for (int y = 0; y < h; y++)
         {
-            int Index(int i) => horizontal ? line * w + i : i * w + line;
-            int count = 0; // tissue pixels within the window (outside = !any)
-            for (int i = -r; i <= r; i++) count += i < 0 || i >= len ? (any ? 0 : 1) : (m[Index(i)] ? 1 : 0);
-            for (int i = 0; i < len; i++)
+            var row = source.Slice(y * w, w);
+            var into = target.Slice(y * w, w);
+            for (int d = 1; d <= r && d < w; d++)
             {
-                dst[Index(i)] = any ? count > 0 : count == 2 * r + 1;
-                int add = i + r + 1, rem = i - r;
-                count += add >= len ? (any ? 0 : 1) : (m[Index(add)] ? 1 : 0);
-                count -= rem < 0 ? (any ? 0 : 1) : (m[Index(rem)] ? 1 : 0);
+                Combine(into[..(w - d)], row[d..], any); // the neighbour d to the right
+                Combine(into[d..], row[..(w - d)], any); // and d to the left
             }
         }
         return dst;
+    }
+
+    private static bool[] Vertical(bool[] m, int w, int h, int r, bool any)
+    {
+        var dst = (bool[])m.Clone();
+        var source = MemoryMarshal.Cast<bool, byte>(m.AsSpan());
+        var target = MemoryMarshal.Cast<bool, byte>(dst.AsSpan());
+        for (int d = 1; d <= r && d < h; d++)
+        {
+            Combine(target[..((h - d) * w)], source[(d * w)..], any); // the row d below
+            Combine(target[(d * w)..], source[..((h - d) * w)], any); // and d above
+        }
+        return dst;
+    }
+
+    // into[i] = into[i] | from[i] (or &): bools are the bytes 0 and 1, which both operations keep.
+    private static void Combine(Span<byte> into, ReadOnlySpan<byte> from, bool or)
+    {
+        int i = 0, n = into.Length, step = Vector<byte>.Count;
+        for (; i <= n - step; i += step)
+        {
+            var a = new Vector<byte>(into[i..]);
+            var b = new Vector<byte>(from[i..]);
+            (or ? a | b : a & b).CopyTo(into[i..]);
+        }
+        for (; i < n; i++) into[i] = or ? (byte)(into[i] | from[i]) : (byte)(into[i] & from[i]);
     }
 
     /// <summary>Labels 4-connected regions of pixels equal to <paramref name="value"/>; returns labels (0 = other) and region sizes.</summary>
