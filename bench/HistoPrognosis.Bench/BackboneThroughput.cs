@@ -26,8 +26,10 @@ public static class BackboneThroughput
         {
             var engine = FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, device);
             output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, engine):F1} patches/s (the default engine, {ConfigNames.Value(engine)}, fp32)");
-            if (engine != FeatureEngineKind.TorchSharp)
-                output.WriteLine($"extract {size}px batch {batch} [torchsharp, BatchNorm folded]: {Extract(backbone, size, batch, device, FeatureEngineKind.TorchSharp):F1} patches/s");
+            // The other fp32 engines, each on its own line (the CPU-only ones only on the CPU).
+            foreach (var other in new[] { FeatureEngineKind.OnnxRuntime, FeatureEngineKind.OneDnn, FeatureEngineKind.TorchSharp })
+                if (other != engine && (other == FeatureEngineKind.TorchSharp || device.type == TorchSharp.DeviceType.CPU))
+                    output.WriteLine($"extract {size}px batch {batch} [{ConfigNames.Value(other)}{(other == FeatureEngineKind.TorchSharp ? ", BatchNorm folded" : "")}]: {Extract(backbone, size, batch, device, other):F1} patches/s");
             output.WriteLine($"extract {size}px batch {batch} [plain module: separate BatchNorm, NCHW]: {Extract(backbone, size, batch, device, null):F1} patches/s");
         }
         if (device.type == TorchSharp.DeviceType.CPU)

@@ -13,6 +13,11 @@ public enum FeatureEngineKind
     OnnxRuntime,
     /// <summary>The TorchSharp module itself, BatchNorm folded: any device; what training uses.</summary>
     TorchSharp,
+    /// <summary>
+    /// The backbone's ONNX graph (BatchNorm folded) run by LibTorch's oneDNN kernels in their blocked layout, weights
+    /// reordered once (<see cref="OneDnnFeatureEngine"/>): CPU only.
+    /// </summary>
+    OneDnn,
 }
 
 /// <summary>The arithmetic an engine runs the backbone in.</summary>
@@ -56,8 +61,8 @@ public abstract class FeatureEngine : IDisposable
         return requested switch
         {
             FeatureEngineKind.Auto => onnx ? FeatureEngineKind.OnnxRuntime : FeatureEngineKind.TorchSharp,
-            FeatureEngineKind.OnnxRuntime when !onnx => throw new UserInputException(
-                $"features.engine onnxruntime needs a backbone that exports to ONNX on the CPU; {backbone.GetName()} on {device.type} does not (use torchsharp or auto)"),
+            FeatureEngineKind.OnnxRuntime or FeatureEngineKind.OneDnn when !onnx => throw new UserInputException(
+                $"features.engine {Configuration.ConfigNames.Value(requested)} needs a backbone that exports to ONNX on the CPU; {backbone.GetName()} on {device.type} does not (use torchsharp or auto)"),
             _ => requested,
         };
     }
@@ -67,7 +72,9 @@ public abstract class FeatureEngine : IDisposable
     /// last two weights are kept for the process, since the graph export and session start cost about a second each time</param>
     public static FeatureEngine Create(FeatureEngineKind kind, Backbone backbone, Device device, string? weightsHash = null)
     {
-        if (Resolve(kind, backbone, device) != FeatureEngineKind.OnnxRuntime) return new TorchSharpFeatureEngine(backbone);
+        var resolved = Resolve(kind, backbone, device);
+        if (resolved == FeatureEngineKind.OneDnn) return new OneDnnFeatureEngine(backbone);
+        if (resolved != FeatureEngineKind.OnnxRuntime) return new TorchSharpFeatureEngine(backbone);
         if (weightsHash is null) return new OnnxRuntimeFeatureEngine(backbone);
         var key = $"{backbone.Describe()}|{weightsHash}|{get_num_threads()}";
         lock (Sessions)

@@ -31,7 +31,12 @@ public sealed class OnnxModel
     public static OnnxModel Load(string path)
     {
         if (!File.Exists(path)) throw new UserInputException($"ONNX model not found: {path}");
-        var bytes = File.ReadAllBytes(path);
+        return Parse(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Reads a model held in memory (e.g. one <see cref="OnnxGraphBuilder"/> wrote); <paramref name="path"/> names it in errors.</summary>
+    public static OnnxModel Parse(byte[] bytes, string path)
+    {
         try
         {
             var graph = FindGraph(bytes, path);

@@ -11,15 +11,17 @@ namespace HistoPrognosis.Tests.Features;
 [Collection(TorchCollection.Name)]
 public sealed class FeatureEngineTests
 {
-    [Fact]
-    public void TheExportedImageNetGraphGivesTheShippedOnnxFilesFeatures()
+    [Theory]
+    [InlineData(FeatureEngineKind.OnnxRuntime)]
+    [InlineData(FeatureEngineKind.OneDnn)]
+    public void TheExportedImageNetGraphGivesTheShippedOnnxFilesFeatures(FeatureEngineKind kind)
     {
         // The independent reference: ONNX Runtime on the CNTK export as shipped (separate BatchNorm, its own graph),
-        // against ONNX Runtime on the graph we write from the loaded TorchSharp weights.
+        // against our engines on the graph we write from the loaded TorchSharp weights.
         using var backbone = PretrainedWeights.LoadImageNetResNet18();
         backbone.eval();
-        using var engine = FeatureEngine.Create(FeatureEngineKind.OnnxRuntime, backbone, CPU);
-        Assert.Equal(FeatureEngineKind.OnnxRuntime, engine.Kind);
+        using var engine = FeatureEngine.Create(kind, backbone, CPU);
+        Assert.Equal(kind, engine.Kind);
         using var shipped = new InferenceSession(PretrainedWeights.DefaultOnnxPath);
         var inputName = shipped.InputMetadata.Keys.Single();
         const int n = OnnxParityCheck.ImageSize;
@@ -46,6 +48,9 @@ public sealed class FeatureEngineTests
         using (var engine = FeatureEngine.Create(FeatureEngineKind.TorchSharp, backbone, CPU)) torch = engine.Run(x);
         Assert.Equal(3 * backbone.FeatureDimension, onnx.Length);
         AssertClose(torch, onnx, 1e-4, $"resnet{depth} at {size} px");
+        float[] onednn;
+        using (var engine = FeatureEngine.Create(FeatureEngineKind.OneDnn, backbone, CPU)) onednn = engine.Run(x);
+        AssertClose(torch, onednn, 1e-4, $"resnet{depth} at {size} px, oneDNN engine");
         // The engines leave the backbone as it was: the TorchSharp one unfolds its BatchNorm on dispose.
         Assert.All(backbone.modules().OfType<Conv2d>(), c => Assert.Null(c.bias));
     }
