@@ -24,7 +24,7 @@ public static class BackboneThroughput
         output.WriteLine($"threads {get_num_threads()}, device {deviceName}");
         foreach (var (size, batch) in new[] { (224, 32), (96, 64) })
         {
-            var engine = FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, device);
+            var engine = FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, device, size);
             output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, engine):F1} patches/s (the default engine, {ConfigNames.Value(engine)}, fp32)");
             // The other fp32 engines, each on its own line (the CPU-only ones only on the CPU).
             foreach (var other in new[] { FeatureEngineKind.OnnxRuntime, FeatureEngineKind.OneDnn, FeatureEngineKind.TorchSharp })

@@ -7,7 +7,7 @@ namespace HistoPrognosis.Features;
 /// <summary>What runs a backbone for inference (<c>features.engine</c>).</summary>
 public enum FeatureEngineKind
 {
-    /// <summary>ONNX Runtime on the CPU when the backbone exports to ONNX, else TorchSharp.</summary>
+    /// <summary>On the CPU, when the backbone exports to ONNX: oneDNN for small patches, ONNX Runtime for large ones; else TorchSharp.</summary>
     Auto,
     /// <summary>The backbone's weights exported to an ONNX graph (BatchNorm folded) and run by ONNX Runtime: CPU only.</summary>
     OnnxRuntime,
@@ -54,13 +54,21 @@ public abstract class FeatureEngine : IDisposable
         return new OnnxRuntimeFeatureEngine(backbone, calibration);
     }
 
-    /// <summary>The engine <paramref name="requested"/> resolves to for this backbone and device (never <see cref="FeatureEngineKind.Auto"/>).</summary>
-    public static FeatureEngineKind Resolve(FeatureEngineKind requested, Backbone backbone, Device device)
+    /// <summary>Largest patch side (px) for which <see cref="FeatureEngineKind.Auto"/> picks oneDNN over ONNX Runtime.</summary>
+    public const int OneDnnUpTo = 128;
+
+    /// <summary>
+    /// The engine <paramref name="requested"/> resolves to for this backbone, device and patch side (never
+    /// <see cref="FeatureEngineKind.Auto"/>). Auto on the CPU: oneDNN for patches up to <see cref="OneDnnUpTo"/> px, ONNX
+    /// Runtime above (each ahead in all of five same-run rounds at 96 and 224 px, bench/backbone/RESULTS.md); without a
+    /// size, ONNX Runtime.
+    /// </summary>
+    public static FeatureEngineKind Resolve(FeatureEngineKind requested, Backbone backbone, Device device, int? imageSize = null)
     {
         bool onnx = backbone is IOnnxExportable && device.type == TorchSharp.DeviceType.CPU;
         return requested switch
         {
-            FeatureEngineKind.Auto => onnx ? FeatureEngineKind.OnnxRuntime : FeatureEngineKind.TorchSharp,
+            FeatureEngineKind.Auto => !onnx ? FeatureEngineKind.TorchSharp : imageSize <= OneDnnUpTo ? FeatureEngineKind.OneDnn : FeatureEngineKind.OnnxRuntime,
             FeatureEngineKind.OnnxRuntime or FeatureEngineKind.OneDnn when !onnx => throw new UserInputException(
                 $"features.engine {Configuration.ConfigNames.Value(requested)} needs a backbone that exports to ONNX on the CPU; {backbone.GetName()} on {device.type} does not (use torchsharp or auto)"),
             _ => requested,

@@ -127,12 +127,15 @@ public sealed class FeatureEngineTests
     }
 
     [Fact]
-    public void AutoIsOnnxRuntimeOnTheCpuAndAnEngineThatCannotRunIsRefused()
+    public void AutoIsOneDnnForSmallPatchesAndOnnxRuntimeForLargeOnTheCpuAndAnEngineThatCannotRunIsRefused()
     {
         using var backbone = PretrainedWeights.CreateScratch(seed: 3);
         Assert.Equal(FeatureEngineKind.OnnxRuntime, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, CPU));
+        Assert.Equal(FeatureEngineKind.OnnxRuntime, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, CPU, 224));
+        Assert.Equal(FeatureEngineKind.OneDnn, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, CPU, 96));
         Assert.Equal(FeatureEngineKind.TorchSharp, FeatureEngine.Resolve(FeatureEngineKind.TorchSharp, backbone, CPU));
         var cuda = new Device(TorchSharp.DeviceType.CUDA);
+        Assert.Equal(FeatureEngineKind.TorchSharp, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, cuda, 96));
         Assert.Equal(FeatureEngineKind.TorchSharp, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, cuda));
         var ex = Assert.Throws<UserInputException>(() => FeatureEngine.Resolve(FeatureEngineKind.OnnxRuntime, backbone, cuda));
         Assert.Contains("features.engine onnxruntime", ex.Message);

@@ -137,7 +137,7 @@ public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFix
         var root = Path.Combine(fixture.Directory, "cache-keys");
         var device = TorchSharp.torch.CPU;
         var settings = FeatureSettings.Of("scratch", backbone, 32, TorchSharp.torch.CPU, FeatureEngineKind.Auto);
-        Assert.Equal(FeatureEngineKind.OnnxRuntime, settings.Engine);
+        Assert.Equal(FeatureEngineKind.OneDnn, settings.Engine); // Auto at 32 px
         var cache = new FeatureCache(root, PipelineLog.Silent);
         var first = cache.Get(table, patients, new Lazy<Backbone>(() => backbone), settings, device);
         Assert.Equal(2, cache.Extracted);
@@ -176,7 +176,7 @@ public sealed class PrognosisPipelineTests(PrognosisFixture fixture) : IClassFix
         Assert.True(table.Patches.Count > 2048, $"only {table.Patches.Count} patches: too few to span chunks");
         using var backbone = BackboneFactory.Create("scratch", 7);
         var settings = FeatureSettings.Of("scratch", backbone, 32, TorchSharp.torch.CPU, FeatureEngineKind.Auto);
-        Assert.Equal(FeatureEngineKind.OnnxRuntime, settings.Engine);
+        Assert.Equal(FeatureEngineKind.OneDnn, settings.Engine); // Auto at 32 px
         var cache = new FeatureCache(Path.Combine(fixture.Directory, "cache-chunks"), PipelineLog.Silent);
         var all = cache.Get(table, table.PatientIds, new Lazy<Backbone>(() => backbone), settings, TorchSharp.torch.CPU);
         Assert.Equal(table.PatientIds.Count, cache.Extracted);
