@@ -186,7 +186,10 @@ public sealed class WorkFolder
     {
         var units = ReadSettings(Path.Combine(Root, "settings.json")).Units;
         var claimed = Directory.Exists(ClaimsFolder)
-            ? Directory.EnumerateFiles(ClaimsFolder, "*" + SharedClaim.Suffix).Select(p => Path.GetFileName(p)[..^SharedClaim.Suffix.Length]).ToHashSet(StringComparer.Ordinal)
+            // Names starting with '.' are records a killed worker wrote but never linked (FileNames.Temporary keeps the
+            // ".claim" extension); no unit file starts with '.', so they are not claims.
+            ? Directory.EnumerateFiles(ClaimsFolder, "*" + SharedClaim.Suffix).Select(Path.GetFileName).Where(n => !n!.StartsWith('.'))
+                .Select(n => n![..^SharedClaim.Suffix.Length]).ToHashSet(StringComparer.Ordinal)
             : [];
         var result = new List<StageStatus>();
         foreach (var stage in Enum.GetValues<WorkStage>().Where(InUse))
