@@ -9,10 +9,20 @@ public enum ComputeDeviceKind
     Cuda,
 }
 
-/// <summary>Turns the configured device into a TorchSharp device, refusing CUDA clearly when absent.</summary>
+/// <summary>
+/// Turns the configured device into a TorchSharp device, refusing CUDA clearly when absent. Every command that runs a
+/// network resolves its device here first, so this is also where the process keeps LibTorch's large buffers in the
+/// heap (<see cref="NativeHeap"/>).
+/// </summary>
 public static class ComputeDevice
 {
-    public static Device Resolve(ComputeDeviceKind kind) => kind switch
+    public static Device Resolve(ComputeDeviceKind kind)
+    {
+        NativeHeap.KeepLargeBlocks();
+        return ToDevice(kind);
+    }
+
+    private static Device ToDevice(ComputeDeviceKind kind) => kind switch
     {
         ComputeDeviceKind.Cpu => CPU,
         ComputeDeviceKind.Cuda when cuda.is_available() => CUDA,
