@@ -83,9 +83,16 @@ internal sealed class OneDnnFeatureEngine : FeatureEngine
                 && OnlyReader(add.Outputs[0], i + 1) is { OpType: "Relu" } addRelu)
             {
                 var other = add.Inputs[0] == node.Outputs[0] ? add.Inputs[1] : add.Inputs[0];
-                expression = ConvAddRelu(node, Var(other));
-                node = addRelu;
+                // oneDNN cannot describe a 1×1 feature map for the binary post-op ("could not create a memory"): such
+                // maps (patches ≤ 32 px at a ResNet's last stage) take the convolution, then add and ReLU.
+                var (fusedCall, weight, bias) = ConvAddRelu(node, Var(other));
+                body.AppendLine(CultureInfo.InvariantCulture, $"    if torch.size({Var(node.Inputs[0])}, 2) * torch.size({Var(node.Inputs[0])}, 3) > 1:")
+                    .AppendLine(CultureInfo.InvariantCulture, $"      {result} = {fusedCall}")
+                    .AppendLine("    else:")
+                    .AppendLine(CultureInfo.InvariantCulture, $"      {result} = torch.relu(torch.add({Conv(node, "none", weight, bias)}, {Var(other)}))");
+                names[addRelu.Outputs[0]] = result;
                 i += 2;
+                continue;
             }
             else expression = node.OpType switch
             {
@@ -109,18 +116,19 @@ internal sealed class OneDnnFeatureEngine : FeatureEngine
 
         ConvGeometry Geometry(OnnxNode node) => new(Symmetric(node, "pads", 0), Symmetric(node, "strides", 1), Symmetric(node, "dilations", 1), Ints(node, "group", [1])[0]);
 
-        string Conv(OnnxNode node, string unary)
+        string Conv(OnnxNode node, string unary, string? weight = null, string? bias = null)
         {
             var g = Geometry(node);
             return string.Format(inv, "ops.mkldnn._convolution_pointwise({0}, {1}, {2}, [{3}, {3}], [{4}, {4}], [{5}, {5}], {6}, \"{7}\", annotate(List[Optional[number]], []), None)",
-                Var(node.Inputs[0]), Weight(node.Inputs[1], g), Weight(node.Inputs[2], null), g.Padding, g.Stride, g.Dilation, g.Groups, unary);
+                Var(node.Inputs[0]), weight ?? Weight(node.Inputs[1], g), bias ?? Weight(node.Inputs[2], null), g.Padding, g.Stride, g.Dilation, g.Groups, unary);
         }
 
-        string ConvAddRelu(OnnxNode node, string other)
+        (string Call, string Weight, string Bias) ConvAddRelu(OnnxNode node, string other)
         {
             var g = Geometry(node);
-            return string.Format(inv, "ops.mkldnn._convolution_pointwise({0}, {1}, {2}, {3}, [{4}, {4}], [{5}, {5}], [{6}, {6}], {7}, \"add\", None, \"relu\", annotate(List[Optional[number]], []), None)",
-                Var(node.Inputs[0]), other, Weight(node.Inputs[1], g), Weight(node.Inputs[2], null), g.Padding, g.Stride, g.Dilation, g.Groups);
+            string weight = Weight(node.Inputs[1], g), bias = Weight(node.Inputs[2], null);
+            return (string.Format(inv, "ops.mkldnn._convolution_pointwise({0}, {1}, {2}, {3}, [{4}, {4}], [{5}, {5}], [{6}, {6}], {7}, \"add\", None, \"relu\", annotate(List[Optional[number]], []), None)",
+                Var(node.Inputs[0]), other, weight, bias, g.Padding, g.Stride, g.Dilation, g.Groups), weight, bias);
         }
     }
 

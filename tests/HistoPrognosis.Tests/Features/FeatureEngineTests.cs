@@ -38,6 +38,8 @@ public sealed class FeatureEngineTests
     [Theory]
     [InlineData(18, 97)]
     [InlineData(50, 50)]
+    [InlineData(18, 32)] // a 1×1 last stage: the oneDNN engine's unfused Conv, Add, ReLU branch
+    [InlineData(18, 17)]
     public void OnnxRuntimeAndTorchSharpAgreeOnAnySizeAndArchitecture(int depth, int size)
     {
         using var backbone = HistoPrognosis.Tests.Models.TestBackbones.WithNonTrivialStatistics(depth, seed: depth + size);
