@@ -24,7 +24,7 @@ public static class BackboneThroughput
         output.WriteLine($"threads {get_num_threads()}, device {deviceName}");
         foreach (var (size, batch) in new[] { (224, 32), (96, 64) })
         {
-            var engine = FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, device, size);
+            var engine = FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, device);
             output.WriteLine($"extract {size}px batch {batch}: {Extract(backbone, size, batch, device, engine):F1} patches/s (the default engine, {ConfigNames.Value(engine)}, fp32)");
             // The other fp32 engines, each on its own line (the CPU-only ones only on the CPU).
             foreach (var other in new[] { FeatureEngineKind.OnnxRuntime, FeatureEngineKind.OneDnn, FeatureEngineKind.TorchSharp })
@@ -43,8 +43,8 @@ public static class BackboneThroughput
         for (int i = 0; i < 3; i++) FeatureEngine.Create(FeatureEngineKind.OnnxRuntime, backbone, CPU).Dispose();
         output.WriteLine($"onnxruntime engine start-up (graph export + session), fixed cost per extraction: {startup.Elapsed.TotalSeconds / 3:F2} s");
         using var model = new PatchClassifier(backbone);
-        output.WriteLine($"train step 96px batch 64: {TrainStep(model, 96, 64, device, fused: false):F1} patches/s (TorchSharp AdamW.step, as the trainer steps)");
-        output.WriteLine($"train step 96px batch 64 [fused AdamW, torch._fused_adamw_]: {TrainStep(model, 96, 64, device, fused: true):F1} patches/s");
+        output.WriteLine($"train step 96px batch 64: {TrainStep(model, 96, 64, device, fused: true):F1} patches/s (fused AdamW, torch._fused_adamw_, as the trainers step)");
+        output.WriteLine($"train step 96px batch 64 [TorchSharp AdamW.step]: {TrainStep(model, 96, 64, device, fused: false):F1} patches/s");
     }
 
     /// <summary>Patches/s through a feature engine (as FeatureExtractor runs it), or the plain module when <paramref name="engine"/> is null.</summary>

@@ -7,7 +7,7 @@ namespace HistoPrognosis.Features;
 /// <summary>What runs a backbone for inference (<c>features.engine</c>).</summary>
 public enum FeatureEngineKind
 {
-    /// <summary>On the CPU, when the backbone exports to ONNX: oneDNN for small patches, ONNX Runtime for large ones; else TorchSharp.</summary>
+    /// <summary>On the CPU, when the backbone exports to ONNX: oneDNN; else TorchSharp.</summary>
     Auto,
     /// <summary>The backbone's weights exported to an ONNX graph (BatchNorm folded) and run by ONNX Runtime: CPU only.</summary>
     OnnxRuntime,
@@ -29,10 +29,10 @@ public enum FeaturePrecision
 }
 
 /// <summary>
-/// Runs a backbone in inference mode on preprocessed batches. On this project's CPUs ONNX Runtime's prepacked NCHWc
-/// convolutions are about twice LibTorch 2.10's contiguous NCHW ones (whose faster channels-last path computes wrong
-/// results on AVX-512 EPYC hosts), so it is the default on the CPU; both give the same features within float32
-/// rounding (FeatureEngineTests). TorchSharp stays the engine for training and for CUDA.
+/// Runs a backbone in inference mode on preprocessed batches. On the CPU the default is the exported graph on LibTorch's
+/// fused oneDNN convolutions (<see cref="OneDnnFeatureEngine"/>), ahead of ONNX Runtime's prepacked NCHWc graph and
+/// about twice the plain TorchSharp module; all give the same features within float32 rounding (FeatureEngineTests).
+/// TorchSharp stays the engine for training and for CUDA.
 /// </summary>
 public abstract class FeatureEngine : IDisposable
 {
@@ -54,21 +54,18 @@ public abstract class FeatureEngine : IDisposable
         return new OnnxRuntimeFeatureEngine(backbone, calibration);
     }
 
-    /// <summary>Largest patch side (px) for which <see cref="FeatureEngineKind.Auto"/> picks oneDNN over ONNX Runtime.</summary>
-    public const int OneDnnUpTo = 128;
-
     /// <summary>
-    /// The engine <paramref name="requested"/> resolves to for this backbone, device and patch side (never
-    /// <see cref="FeatureEngineKind.Auto"/>). Auto on the CPU: oneDNN for patches up to <see cref="OneDnnUpTo"/> px, ONNX
-    /// Runtime above (each ahead in all of five same-run rounds at 96 and 224 px, bench/backbone/RESULTS.md); without a
-    /// size, ONNX Runtime.
+    /// The engine <paramref name="requested"/> resolves to for this backbone and device (never
+    /// <see cref="FeatureEngineKind.Auto"/>). Auto on the CPU, for a backbone that exports to ONNX: oneDNN, ahead of ONNX
+    /// Runtime at 96 and 224 px in all of five same-run rounds since its convolutions are fused
+    /// (bench/backbone/RESULTS.md); else TorchSharp.
     /// </summary>
-    public static FeatureEngineKind Resolve(FeatureEngineKind requested, Backbone backbone, Device device, int? imageSize = null)
+    public static FeatureEngineKind Resolve(FeatureEngineKind requested, Backbone backbone, Device device)
     {
         bool onnx = backbone is IOnnxExportable && device.type == TorchSharp.DeviceType.CPU;
         return requested switch
         {
-            FeatureEngineKind.Auto => !onnx ? FeatureEngineKind.TorchSharp : imageSize <= OneDnnUpTo ? FeatureEngineKind.OneDnn : FeatureEngineKind.OnnxRuntime,
+            FeatureEngineKind.Auto => onnx ? FeatureEngineKind.OneDnn : FeatureEngineKind.TorchSharp,
             FeatureEngineKind.OnnxRuntime or FeatureEngineKind.OneDnn when !onnx => throw new UserInputException(
                 $"features.engine {Configuration.ConfigNames.Value(requested)} needs a backbone that exports to ONNX on the CPU; {backbone.GetName()} on {device.type} does not (use torchsharp or auto)"),
             _ => requested,

@@ -34,7 +34,7 @@ public sealed record FeatureSettings(string Backbone, string WeightsHash, string
     /// <param name="engine">the engine asked for; the settings hold what it resolves to on <paramref name="device"/></param>
     public static FeatureSettings Of(string backboneSpec, Backbone backbone, int imageSize, Device device, FeatureEngineKind engine, string stainKey = "none") =>
         new(backboneSpec, HashWeights(backbone), backbone.Describe() + StainPart(stainKey), imageSize, backbone.FeatureDimension,
-            FeatureEngine.Resolve(engine, backbone, device, imageSize));
+            FeatureEngine.Resolve(engine, backbone, device));
 
     /// <summary>Whether these features were made with the stain normalization named by <paramref name="stainKey"/>.</summary>
     public bool MadeWithStain(string stainKey) =>

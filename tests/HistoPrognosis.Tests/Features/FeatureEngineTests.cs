@@ -129,15 +129,14 @@ public sealed class FeatureEngineTests
     }
 
     [Fact]
-    public void AutoIsOneDnnForSmallPatchesAndOnnxRuntimeForLargeOnTheCpuAndAnEngineThatCannotRunIsRefused()
+    public void AutoIsOneDnnOnTheCpuAndTorchSharpOnCudaAndAnEngineThatCannotRunIsRefused()
     {
         using var backbone = PretrainedWeights.CreateScratch(seed: 3);
-        Assert.Equal(FeatureEngineKind.OnnxRuntime, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, CPU));
-        Assert.Equal(FeatureEngineKind.OnnxRuntime, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, CPU, 224));
-        Assert.Equal(FeatureEngineKind.OneDnn, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, CPU, 96));
+        Assert.Equal(FeatureEngineKind.OneDnn, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, CPU));
+        Assert.Equal(FeatureEngineKind.OnnxRuntime, FeatureEngine.Resolve(FeatureEngineKind.OnnxRuntime, backbone, CPU));
         Assert.Equal(FeatureEngineKind.TorchSharp, FeatureEngine.Resolve(FeatureEngineKind.TorchSharp, backbone, CPU));
         var cuda = new Device(TorchSharp.DeviceType.CUDA);
-        Assert.Equal(FeatureEngineKind.TorchSharp, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, cuda, 96));
+        Assert.Equal(FeatureEngineKind.TorchSharp, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, cuda));
         Assert.Equal(FeatureEngineKind.TorchSharp, FeatureEngine.Resolve(FeatureEngineKind.Auto, backbone, cuda));
         var ex = Assert.Throws<UserInputException>(() => FeatureEngine.Resolve(FeatureEngineKind.OnnxRuntime, backbone, cuda));
         Assert.Contains("features.engine onnxruntime", ex.Message);

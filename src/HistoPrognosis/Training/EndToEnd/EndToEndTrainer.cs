@@ -83,11 +83,21 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         Dictionary<string, Tensor>? bestState = null;
         try
         {
-            // A resumed run's checkpoint already holds the warm-started head (and step 0's score, when it was the best).
-            if (resumed is null && config.EndToEnd.WarmStartHead)
+            // A resumed run's checkpoint already holds the fitted projection, the warm-started head (and step 0's score,
+            // when it was the best).
+            if (resumed is null)
             {
-                WarmStartHead(model, train, headLoss, label);
-                if (validate) Evaluate(model, trained, validation, phases[0], 0, state, checkpoint, ref bestState, label);
+                var bags = model.Embeddings(train).ToList();
+                try
+                {
+                    network.FitProjection(bags);
+                    if (config.EndToEnd.WarmStartHead) WarmStartHead(model, bags, headLoss, label);
+                }
+                finally
+                {
+                    foreach (var b in bags) b.Dispose();
+                }
+                if (config.EndToEnd.WarmStartHead && validate) Evaluate(model, trained, validation, phases[0], 0, state, checkpoint, ref bestState, label);
             }
             int step = 0;
             for (int phaseIndex = 0; phaseIndex < phases.Count && !state.Stopped; phaseIndex++)
@@ -115,7 +125,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
                         micro.backward();
                         loss += micro.item<float>();
                     }
-                    optimizer.step();
+                    FusedAdamW.Step(optimizer);
                     state.Losses.Add(new StepLoss(step + 1, phase.Name, loss));
                     log.Progress($"{label} {phase.Name}", s + 1, phase.Steps, $"loss {loss:F3}", Math.Max(1, phase.Steps / 8));
                     CrashPoint.Hit("train.step");
@@ -178,31 +188,24 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
     /// (computed once; the backbone does not move), as frozen-feature MIL trains: <c>model.mil</c> epochs, rate and
     /// weight decay, dropout seeded. Keeps the last epoch; early stopping then weighs it as step 0.
     /// </summary>
-    private void WarmStartHead(EndToEndModel model, PatientPatches train, Func<Tensor, int[], Tensor> headLoss, string label)
+    private void WarmStartHead(EndToEndModel model, IReadOnlyList<Tensor> bags, Func<Tensor, int[], Tensor> headLoss, string label)
     {
         var mil = config.Model.Mil;
         var network = model.Network;
-        var bags = model.Embeddings(train).ToList();
-        try
+        var all = Enumerable.Range(0, bags.Count).ToArray();
+        // The aggregator and head only: the fitted projection stays the frozen path's PCA while they fit.
+        using var optimizer = optim.AdamW(network.AggregatorParameters, lr: mil.LearningRate, weight_decay: mil.WeightDecay);
+        network.train();
+        manual_seed(StableSeed.Of(config.Seed + 3, 0)); // dropout draws
+        for (int epoch = 1; epoch <= mil.Epochs; epoch++)
         {
-            var all = Enumerable.Range(0, train.Count).ToArray();
-            using var optimizer = optim.AdamW(network.HeadParameters, lr: mil.LearningRate, weight_decay: mil.WeightDecay);
-            network.train();
-            manual_seed(StableSeed.Of(config.Seed + 3, 0)); // dropout draws
-            for (int epoch = 1; epoch <= mil.Epochs; epoch++)
-            {
-                using var scope = NewDisposeScope();
-                var runs = bags.Select(b => network.RunBag(b)).ToList();
-                var loss = WithInstanceLoss(headLoss(cat(runs.Select(r => r.Outputs).ToList(), 0), all), runs.Select(r => r.InstanceLoss).OfType<Tensor>().ToList());
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                log.Progress($"{label} head warm start", epoch, mil.Epochs, $"loss {loss.item<float>():F3}", Math.Max(1, mil.Epochs / 5));
-            }
-        }
-        finally
-        {
-            foreach (var b in bags) b.Dispose();
+            using var scope = NewDisposeScope();
+            var runs = bags.Select(b => network.RunBag(b)).ToList();
+            var loss = WithInstanceLoss(headLoss(cat(runs.Select(r => r.Outputs).ToList(), 0), all), runs.Select(r => r.InstanceLoss).OfType<Tensor>().ToList());
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            log.Progress($"{label} head warm start", epoch, mil.Epochs, $"loss {loss.item<float>():F3}", Math.Max(1, mil.Epochs / 5));
         }
     }
 
