@@ -178,7 +178,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         output.WriteLine($"cohort loss untrained {warm.Untrained:F4}; after warm start + 1 step {warm.Loss:F4}; without warm start {cold.Loss:F4}");
         Assert.Equal(warm.Untrained, cold.Untrained); // the same seeded initialisation
         Assert.True(warm.Loss < warm.Untrained - 0.1, $"warm start did not fit the head: {warm.Untrained:F4} → {warm.Loss:F4}");
-        Assert.InRange(cold.Loss, cold.Untrained - 1e-3, cold.Untrained + 1e-3);
+        // Without the warm start only the projection is fitted (standardisation + PCA, no outcome seen): the head
+        // stays unfitted, so the warm start's fit is what lowers the loss.
+        Assert.True(warm.Loss < cold.Loss - 0.1, $"warm start {warm.Loss:F4} not below the projection-only model {cold.Loss:F4}");
         Assert.Equal([0, 1], warm.History.Evaluations.Select(e => e.Step));
         Assert.Equal([1], cold.History.Evaluations.Select(e => e.Step));
         // A step at a negligible rate changes nothing: the two evaluations tie and the first (step 0) is kept.

@@ -18,7 +18,7 @@ public sealed record EndToEndManifest(int Version, string Backbone, long Backbon
     SurvivalHeadState Head, string Description, int BestStep, string[] TrainingPatients, Features.FeatureSettings? Features = null);
 
 /// <summary>
-/// A model directory: <c>end-to-end.json</c> and <c>model.safetensors</c> (backbone, norm and MIL weights,
+/// A model directory: <c>end-to-end.json</c> and <c>model.safetensors</c> (backbone, norm, projection and MIL weights,
 /// PyTorch-readable; the backbone's under <c>backbone.</c>), plus <c>losses.csv</c> and <c>metrics.csv</c>. A
 /// <c>config.json</c> naming the starting backbone makes the folder a backbone too, in the layout of
 /// <c>histoprog finetune</c>: <c>--backbone MODEL_DIR</c> extracts features with the fine-tuned weights (two-stage
@@ -26,7 +26,7 @@ public sealed record EndToEndManifest(int Version, string Backbone, long Backbon
 /// </summary>
 public static class EndToEndModelFile
 {
-    public const int Version = 1;
+    public const int Version = 2; // 2: the PCA-initialised projection between LayerNorm and the aggregator
     public const string ManifestName = "end-to-end.json", WeightsName = "model.safetensors", BackboneConfigName = "config.json";
 
     public static bool IsModelDirectory(string directory) => File.Exists(Path.Combine(directory, ManifestName));

@@ -8,27 +8,70 @@ using static TorchSharp.torch.nn;
 namespace HistoPrognosis.Training.EndToEnd;
 
 /// <summary>
-/// Backbone → per-patch embedding → LayerNorm → the MIL prognosis network (aggregator + head) of the frozen-feature
-/// path, for one patient's bag at a time. The frozen path's <see cref="FeatureProjection"/> (standardisation + PCA
-/// fitted once on extracted features) does not apply here: the features move as the backbone trains, so a fit would
-/// go stale after the first steps. Instead LayerNorm standardises each embedding without fitted statistics, and the
-/// aggregator's own first linear layer (512 → <c>model.mil.hidden_dimension</c>) is the learnable projection.
+/// Backbone → per-patch embedding → LayerNorm → a linear projection to <c>model.mil.pca_components</c> dimensions → the
+/// MIL prognosis network (aggregator + head) of the frozen-feature path, for one patient's bag at a time. The
+/// projection starts as the frozen path's <see cref="FeatureProjection"/> (standardisation + PCA fitted on the
+/// starting backbone's embeddings of the training patches, <see cref="FitProjection"/>) and then trains at the head
+/// rate, so it follows the features as the backbone moves instead of going stale. Without it the aggregator read all
+/// 512 dimensions: its warm-started head (step 0) overfit a hundred patients and ranked the test patients below the
+/// frozen-feature MIL it is meant to start from.
 /// </summary>
 public sealed class EndToEndNetwork : Module<Tensor, Tensor>
 {
     private readonly Backbone backbone;
     private readonly LayerNorm norm;
+    private readonly Linear projection;
     private readonly PrognosisNetwork mil;
 
     public EndToEndNetwork(Backbone backbone, PrognosisConfig config, int outputs) : base("end_to_end_network")
     {
         this.backbone = backbone;
-        norm = LayerNorm(backbone.FeatureDimension);
-        mil = PrognosisModel.CreateNetwork(config, backbone.FeatureDimension, clinicalWidth: 0, outputs, CPU);
+        int dim = backbone.FeatureDimension, width = ProjectionWidth(config.Mil.PcaComponents, dim);
+        norm = LayerNorm(dim);
+        projection = Linear(dim, width);
+        mil = PrognosisModel.CreateNetwork(config, width, clinicalWidth: 0, outputs, CPU);
         RegisterComponents();
     }
 
     public Backbone Backbone => backbone;
+
+    /// <summary>Width of the projection: the configured principal components, or the embedding itself (0 or ≥ it).</summary>
+    public static int ProjectionWidth(int components, int dimension) => components > 0 && components < dimension ? components : dimension;
+
+    /// <summary>
+    /// Sets the projection to standardisation + PCA (<see cref="FeatureProjection.Fit"/>) of these patients' normalised
+    /// embeddings: x ↦ ((x − mean) / std) · axes as one linear layer.
+    /// </summary>
+    public void FitProjection(IReadOnlyList<Tensor> embeddingBags)
+    {
+        using var noGrad = no_grad();
+        var bags = embeddingBags.Select((b, i) =>
+        {
+            using var normalised = norm.forward(b).cpu();
+            long rows = normalised.shape[0], dim = normalised.shape[1];
+            var flat = normalised.contiguous().data<float>().ToArray();
+            return new PatientBag(i.ToString(System.Globalization.CultureInfo.InvariantCulture), Enumerable.Range(0, (int)rows).Select(r => flat.AsSpan((int)(r * dim), (int)dim).ToArray()).ToArray());
+        }).ToList();
+        using var fit = FeatureProjection.Fit(bags, projection.out_features == projection.in_features ? 0 : (int)projection.out_features, CPU);
+        var state = fit.State;
+        int d = state.Mean.Length, k = (int)projection.out_features;
+        var weight = new float[k * d];
+        var bias = new float[k];
+        for (int c = 0; c < k; c++)
+        {
+            double b = 0;
+            for (int j = 0; j < d; j++)
+            {
+                double axis = state.Axes is null ? (j == c ? 1 : 0) : state.Axes[j * k + c];
+                weight[c * d + j] = (float)(axis / state.Std[j]);
+                b -= axis * state.Mean[j] / state.Std[j];
+            }
+            bias[c] = (float)b;
+        }
+        var device = projection.weight!.device;
+        projection.weight!.copy_(tensor(weight, [k, d]).to(device));
+        projection.bias!.copy_(tensor(bias, [k]).to(device));
+    }
 
     /// <summary>LoRA adapters on the backbone while a <c>lora</c> policy trains (not in the saved weights: merged into the backbone at the end).</summary>
     public LoraAdapters? Lora { get; private set; }
@@ -55,13 +98,16 @@ public sealed class EndToEndNetwork : Module<Tensor, Tensor>
     }
 
     /// <summary>Everything above the backbone: it learns at the head rate from the first step.</summary>
-    public IEnumerable<Parameter> HeadParameters => norm.parameters().Concat(mil.parameters());
+    /// <summary>The MIL aggregator and survival head alone (what the warm start fits).</summary>
+    public IEnumerable<Parameter> AggregatorParameters => mil.parameters();
+
+    public IEnumerable<Parameter> HeadParameters => norm.parameters().Concat(projection.parameters()).Concat(mil.parameters());
 
     /// <summary>uint8 RGB patches N×3×H×W → backbone embeddings [N × D].</summary>
     public Tensor Embed(Tensor rgb) => backbone.forward(backbone.Preprocess(rgb));
 
     /// <summary>One patient's embeddings [N × D] → head outputs [1 × K] with the patch weights.</summary>
-    public PrognosisOutput RunBag(Tensor embeddings) => mil.Run(norm.forward(embeddings), null);
+    public PrognosisOutput RunBag(Tensor embeddings) => mil.Run(projection.forward(norm.forward(embeddings)), null);
 
     /// <summary>One patient's uint8 patches → head outputs [1 × K].</summary>
     public override Tensor forward(Tensor rgb) => RunBag(Embed(rgb)).Outputs;
