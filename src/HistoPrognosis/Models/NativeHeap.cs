@@ -6,8 +6,8 @@ namespace HistoPrognosis.Models;
 /// Keeps LibTorch's large tensor buffers in the C heap between batches. glibc serves an allocation above its mmap
 /// threshold (128 KiB, rising to at most 32 MiB as blocks are freed) with fresh pages and unmaps them on free, so each
 /// batch's activations (a ResNet stem's output is 36 MiB at 96 px, batch 64) page-fault and are zeroed anew: 0.87
-/// million faults in 34 batches, about 15% of oneDNN extraction and 10% of a training step here. Raising the mmap
-/// threshold and the trim threshold lets freed blocks be reused instead (bench/backbone/RESULTS.md). Process-wide and
+/// million faults in 34 batches, about 10% of oneDNN extraction and of a training step here. Raising the mmap
+/// threshold and the trim threshold lets freed blocks be reused instead (bench/RESULTS.md). Process-wide and
 /// idempotent; a no-op where the C library is not glibc.
 /// </summary>
 public static unsafe class NativeHeap

@@ -31,7 +31,7 @@ public sealed class EndToEndModel : IDisposable
     public string Describe() =>
         $"end-to-end {Config.Optimisation.Policy}{(Config.Optimisation.Policy == Training.FinetunePolicy.Lora ? $" (rank {Config.Optimisation.Lora.Rank}, alpha {Config.Optimisation.Lora.Alpha}, merged into the weights)" : "")} fine-tuning of {Network.Backbone.Describe()}; {Config.Model.Aggregator} MIL, {Config.Model.Loss} loss; " +
         $"{Config.EndToEnd.PatientsPerBatch} patients × ≤{Config.EndToEnd.PatchesPerPatient} patches per micro-batch, {Config.EndToEnd.AccumulationSteps} per step; " +
-        (Config.EndToEnd.WarmStartHead ? "head first fitted on the starting backbone's embeddings (linear probe, then fine-tuning; step 0 a candidate for early stopping); " : "") +
+        (Config.EndToEnd.WarmStartHead ? "head first fitted on the starting backbone's embeddings through their standardisation + PCA (linear probe, then fine-tuning; step 0 a candidate for early stopping); " : "") +
         (Config.EndToEnd.FreezeBatchNormStatistics
             ? "BatchNorm running statistics frozen at their initial values (eval mode) because per-patient batches are small"
             : "BatchNorm running statistics updated in phases that train the whole backbone");
