@@ -57,8 +57,8 @@ public abstract class FeatureEngine : IDisposable
     /// <summary>
     /// The engine <paramref name="requested"/> resolves to for this backbone and device (never
     /// <see cref="FeatureEngineKind.Auto"/>). Auto on the CPU, for a backbone that exports to ONNX: oneDNN, ahead of ONNX
-    /// Runtime at 96 and 224 px in all of five same-run rounds since its convolutions are fused
-    /// (bench/backbone/RESULTS.md); else TorchSharp.
+    /// Runtime at 96 and 224 px in all of five same-run rounds since its convolutions are fused (bench/RESULTS.md);
+    /// else TorchSharp.
     /// </summary>
     public static FeatureEngineKind Resolve(FeatureEngineKind requested, Backbone backbone, Device device)
     {

@@ -12,9 +12,11 @@ namespace HistoPrognosis.Features;
 /// weights prepacked once into oneDNN's blocked format, every Conv→ReLU one <c>mkldnn::_convolution_pointwise</c>
 /// with a ReLU post-op and every Conv→Add→ReLU (a residual block's end) one binary-fused call, so a block's output is
 /// written once instead of three times. PyTorch's <c>torch.utils.mkldnn</c> conversion (the previous form of this
-/// engine) keeps tensors in the blocked layout but runs ReLU and Add as separate passes; measured in the same run here
-/// the fused form was about 1.6× it at 96 px and 1.2× at 224 px. The module is loaded from an in-memory archive
-/// (<see cref="TorchScriptArchive"/>) because only loading resolves <c>ops.mkldnn</c> calls.
+/// engine) keeps tensors in the blocked layout but runs ReLU and Add as separate passes. Measured here the fused form
+/// was 1.6× it at 96 px and 1.2× at 224 px while another job shared the cores, and about equal (96 px) to 1.05×
+/// (224 px) on an idle machine, where the larger gain came from reusing heap blocks (<see cref="Models.NativeHeap"/>).
+/// The module is loaded from an in-memory archive (<see cref="TorchScriptArchive"/>) because only loading resolves
+/// <c>ops.mkldnn</c> calls.
 /// </summary>
 internal sealed class OneDnnFeatureEngine : FeatureEngine
 {

@@ -13,22 +13,19 @@ namespace HistoPrognosis.Models;
 public static unsafe class NativeHeap
 {
     private const int TrimThreshold = -1, TopPad = -2, MmapThreshold = -3;
-    private static int _applied;
+    private static int _attempted;
 
     /// <summary>Largest allocation kept in the heap rather than mapped, and the free memory kept before returning any.</summary>
     public const int KeptBlockBytes = 1 << 30, RetainedBytes = 1 << 29;
 
-    /// <summary>Whether the settings took: false where glibc is absent or refused them.</summary>
-    public static bool Applied => Volatile.Read(ref _applied) == 1;
-
     public static void KeepLargeBlocks()
     {
-        if (Interlocked.CompareExchange(ref _applied, 2, 0) != 0 || !OperatingSystem.IsLinux()) return;
+        if (Interlocked.Exchange(ref _attempted, 1) != 0 || !OperatingSystem.IsLinux()) return;
         if (!NativeLibrary.TryLoad("libc.so.6", out var libc) || !NativeLibrary.TryGetExport(libc, "mallopt", out var address)) return;
         var mallopt = (delegate* unmanaged[Cdecl]<int, int, int>)address;
         // glibc caps the mmap threshold at half its arena heap size (32 MiB on 64-bit) when set through mallopt.
-        bool ok = (mallopt(MmapThreshold, KeptBlockBytes) == 1 || mallopt(MmapThreshold, 32 << 20) == 1)
-            & mallopt(TrimThreshold, RetainedBytes) == 1 & mallopt(TopPad, 64 << 20) == 1;
-        if (ok) Volatile.Write(ref _applied, 1);
+        if (mallopt(MmapThreshold, KeptBlockBytes) != 1) mallopt(MmapThreshold, 32 << 20);
+        mallopt(TrimThreshold, RetainedBytes);
+        mallopt(TopPad, 64 << 20);
     }
 }
