@@ -115,7 +115,8 @@ public sealed class CoxHead(double horizonMonths, double? baselineCumulativeHaza
 
     public override double? SurvivalAt(ReadOnlySpan<float> outputs, double months)
     {
-        if (months == HorizonMonths) return 1 - EventProbability(outputs);
+        // exp(−H₀(h)·e^r) itself, not 1 − EventProbability: the round trip could put S(h) an ulp above an equal S(t < h).
+        if (months == HorizonMonths) return Math.Exp(-(_baseline ?? throw new InvalidOperationException("the Cox head has not been calibrated")) * Math.Exp(outputs[0]));
         if (_times is null || _curve is null) return null;
         int lo = 0, hi = _times.Length;
         while (lo < hi) { int mid = (lo + hi) >> 1; if (_times[mid] <= months) lo = mid + 1; else hi = mid; }

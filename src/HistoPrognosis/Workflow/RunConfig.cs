@@ -74,7 +74,5 @@ public sealed record RunConfig
         if (Study.Enabled) Study.Validate();
         if (Finetune.Enabled && Evaluation.Protocol == EvaluationProtocol.Crossval)
             throw new UserInputException("finetune.enabled needs evaluation.protocol: holdout (fine-tuning on every patient's patches would leak into the cross-validation folds)");
-        if (Finetune is { Enabled: true, Objective: FinetuneObjective.Prognosis } && Model.Clinical.Count > 0)
-            throw new UserInputException("finetune.objective: prognosis is image-only for now: model.clinical must be empty");
     }
 }

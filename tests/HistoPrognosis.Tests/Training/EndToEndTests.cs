@@ -109,6 +109,35 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.All(model.Predict(cohort), p => Assert.True(double.IsFinite(p.Risk) && p.EventProbability is >= 0 and <= 1));
     }
 
+    /// <summary>
+    /// Outcome set by one clinical covariate alone (follow-up ordered by it, unrelated to the image's blueness): with
+    /// the covariate fused, end-to-end training ranks unseen patients almost perfectly; image-only it cannot.
+    /// </summary>
+    [Fact]
+    public void ClinicalCovariatesAreFusedWithTheImage()
+    {
+        var (patches, imageCohort) = Synthetic(24, patchesPerPatient: 3);
+        using var _ = patches;
+        var covariate = Enumerable.Range(0, 24).Select(i => (float)((i * 7 % 24) / 23.0 * 2 - 1)).ToArray();
+        var time = covariate.Select(x => 12 + 50 * (1 - (double)x)).ToArray();
+        PatientPatches Cohort(Func<float, float[]> encode) =>
+            PatientPatches.Create(patches, imageCohort.PatientIds, time, imageCohort.Event, covariate.Select(encode).ToArray());
+        var clinical = Cohort(x => [x]);
+        var imageOnly = PatientPatches.Create(patches, imageCohort.PatientIds, time, imageCohort.Event);
+        int[] train = [.. Enumerable.Range(0, 16)], test = [.. Enumerable.Range(16, 8)];
+        // Two image components (16 patients cannot be memorised through them) and a rate at which the covariate's weight can outgrow them within the warm start.
+        var config = Tiny(FinetunePolicy.Frozen, headSteps: 4, fullSteps: 0) with { Model = new PrognosisConfig { Mil = new MilConfig { PcaComponents = 2, LearningRate = 1e-2 } } };
+        using var fused = new EndToEndTrainer(config, CPU, PipelineLog.Silent).Train(PretrainedWeights.LoadImageNetResNet18(), clinical.Select(train), None(patches));
+        using var plain = new EndToEndTrainer(config, CPU, PipelineLog.Silent).Train(PretrainedWeights.LoadImageNetResNet18(), imageOnly.Select(train), None(patches));
+        double cFused = TrainingC(fused, clinical.Select(test)), cPlain = TrainingC(plain, imageOnly.Select(test));
+        output.WriteLine($"test C with the covariate {cFused:F3}, image only {cPlain:F3}");
+        Assert.Equal(1, fused.Network.ClinicalWidth);
+        Assert.True(cFused > 0.85 && cFused > cPlain + 0.2, $"fused {cFused:F3}, image only {cPlain:F3}");
+        // The covariate moves the prediction: the same patches with the covariate negated reverse the ranking.
+        Assert.True(TrainingC(fused, Cohort(x => [-x]).Select(test)) < 0.5, "negated covariate still ranks as before");
+        Assert.Throws<ArgumentException>(() => fused.Risks(imageOnly));
+    }
+
     [Fact]
     public void ChunkedInferenceMatchesOnePass()
     {
@@ -239,7 +268,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var settings = Path.Combine(dir, "run.yaml");
         File.WriteAllText(settings, "finetune:\n  end_to_end: {patients_per_batch: 4, patches_per_patient: 4}\n");
         var (exit, stdout, error) = Studies.PrognosisPipelineTests.Run("train", "--end-to-end", "--config", settings, "--cohort", cohort, "--patches", TestPaths.DemoLabels,
-            "--max-patients", "12", "--allow-missing", "--image-size", "32", "--policy", "lora", "--lora-rank", "4", "--head-steps", "1", "--full-steps", "2", "--out", model);
+            "--max-patients", "12", "--allow-missing", "--image-size", "32", "--clinical", "age", "--policy", "lora", "--lora-rank", "4", "--head-steps", "1", "--full-steps", "2", "--out", model);
         Assert.True(exit == 0, error);
         Assert.Contains("end-to-end lora/mean/cox: kept step", stdout);
         foreach (var file in new[] { "end-to-end.json", "model.safetensors", "config.json", "losses.csv", "run-config.yaml" }) Assert.True(File.Exists(Path.Combine(model, file)), file);
@@ -267,9 +296,17 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         }
         Assert.Contains("patients_per_batch: 4", File.ReadAllText(Path.Combine(model, "run-config.yaml")));
 
-        // Predict on patients without follow-up.
+        Assert.Equal("age", Assert.Single(card.Manifest.Clinical.Columns).Name);
+
+        // Predict on patients without follow-up: the model fuses age, so a cohort without it is refused before anything is written.
         var bare = Path.Combine(dir, "bare.csv");
-        File.WriteAllLines(bare, ["patient_id", .. Cohort.Load(cohort, requireOutcome: true).Patients.Take(12).Select(p => p.PatientId)]);
+        var first = Cohort.Load(cohort, requireOutcome: true).Patients.Take(12).ToList();
+        File.WriteAllLines(bare, ["patient_id", .. first.Select(p => p.PatientId)]);
+        (exit, _, error) = Studies.PrognosisPipelineTests.Run("predict", "--model", model, "--cohort", bare, "--patches", TestPaths.DemoLabels, "--out", risks);
+        Assert.Equal(2, exit);
+        Assert.Contains("clinical column 'age' is missing", error);
+        Assert.False(File.Exists(risks));
+        File.WriteAllLines(bare, ["patient_id,age", .. first.Select(p => $"{p.PatientId},{p.Columns["age"]}")]);
         (exit, _, error) = Studies.PrognosisPipelineTests.Run("predict", "--model", model, "--cohort", bare, "--patches", TestPaths.DemoLabels, "--out", risks);
         Assert.True(exit == 0, error);
         var rows = CsvTable.Read(risks);

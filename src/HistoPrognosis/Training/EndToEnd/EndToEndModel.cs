@@ -51,12 +51,15 @@ public sealed class EndToEndModel : IDisposable
 
     private List<(float[] Outputs, float[] Attention)> Run(PatientPatches patients)
     {
+        if (patients.Count > 0 && patients.ClinicalWidth != Network.ClinicalWidth)
+            throw new ArgumentException($"the patients carry {patients.ClinicalWidth} clinical values, the model fuses {Network.ClinicalWidth}");
         var results = new List<(float[], float[])>(patients.Count);
+        int patient = 0;
         foreach (var embeddings in Embeddings(patients))
             using (embeddings)
             using (NewDisposeScope())
             {
-                var output = Network.RunBag(embeddings);
+                var output = Network.RunBag(embeddings, patients.Clinical[patient++]);
                 results.Add((output.Outputs.cpu().data<float>().ToArray(), output.Attention.cpu().data<float>().ToArray()));
             }
         return results;

@@ -11,11 +11,12 @@ namespace HistoPrognosis.Training.EndToEnd;
 /// <summary>
 /// Everything but the weights of a saved end-to-end model (<c>end-to-end.json</c>): the backbone it started from
 /// (its architecture is rebuilt from it, then every weight is replaced), input size and stain normalization, the
-/// training settings, the head calibration, the model card line, the training patients, and the feature settings of
-/// the fine-tuned backbone: <c>--backbone MODEL_DIR</c> extracts into the cache folder of that key.
+/// training settings, the head calibration, the clinical encoding fitted on the training patients, the model card
+/// line, the training patients, and the feature settings of the fine-tuned backbone: <c>--backbone MODEL_DIR</c>
+/// extracts into the cache folder of that key.
 /// </summary>
 public sealed record EndToEndManifest(int Version, string Backbone, long BackboneSeed, int ImageSize, StainConfig Stain, EndToEndSetup Config,
-    SurvivalHeadState Head, string Description, int BestStep, string[] TrainingPatients, Features.FeatureSettings? Features = null);
+    SurvivalHeadState Head, Data.ClinicalEncoder Clinical, string Description, int BestStep, string[] TrainingPatients, Features.FeatureSettings? Features = null);
 
 /// <summary>
 /// A model directory: <c>end-to-end.json</c> and <c>model.safetensors</c> (backbone, norm, projection and MIL weights,
@@ -26,7 +27,7 @@ public sealed record EndToEndManifest(int Version, string Backbone, long Backbon
 /// </summary>
 public static class EndToEndModelFile
 {
-    public const int Version = 2; // 2: the PCA-initialised projection between LayerNorm and the aggregator
+    public const int Version = 3; // 2: the PCA-initialised projection between LayerNorm and the aggregator; 3: clinical fusion
     public const string ManifestName = "end-to-end.json", WeightsName = "model.safetensors", BackboneConfigName = "config.json";
 
     public static bool IsModelDirectory(string directory) => File.Exists(Path.Combine(directory, ManifestName));
@@ -60,7 +61,7 @@ public static class EndToEndModelFile
         }
         if (manifest.Version != Version) throw new UserInputException($"{path}: model format version {manifest.Version}, this build reads {Version}");
         var head = SurvivalHead.FromState(manifest.Head);
-        var network = new EndToEndNetwork(BackboneFactory.Create(manifest.Backbone, manifest.BackboneSeed), manifest.Config.Model, head.OutputCount);
+        var network = new EndToEndNetwork(BackboneFactory.Create(manifest.Backbone, manifest.BackboneSeed), manifest.Config.Model, head.OutputCount, manifest.Clinical.Width);
         try
         {
             SafetensorsWeights.Load(network, Path.Combine(directory, WeightsName));

@@ -14,7 +14,8 @@ namespace HistoPrognosis.Training.EndToEnd;
 /// starting backbone's embeddings of the training patches, <see cref="FitProjection"/>) and then trains at the head
 /// rate, so it follows the features as the backbone moves instead of going stale. Without it the aggregator read all
 /// 512 dimensions: its warm-started head (step 0) overfit a hundred patients and ranked the test patients below the
-/// frozen-feature MIL it is meant to start from.
+/// frozen-feature MIL it is meant to start from. Encoded clinical covariates join the bag embedding through the MIL
+/// network's fusion (<see cref="ClinicalFusion"/>, <c>model.clinical</c> and <c>model.fusion</c>), as in frozen-feature MIL.
 /// </summary>
 public sealed class EndToEndNetwork : Module<Tensor, Tensor>
 {
@@ -23,17 +24,20 @@ public sealed class EndToEndNetwork : Module<Tensor, Tensor>
     private readonly Linear projection;
     private readonly PrognosisNetwork mil;
 
-    public EndToEndNetwork(Backbone backbone, PrognosisConfig config, int outputs) : base("end_to_end_network")
+    /// <param name="clinicalWidth">encoded clinical covariates per patient (<see cref="Data.ClinicalEncoder.Width"/>; 0: image only)</param>
+    public EndToEndNetwork(Backbone backbone, PrognosisConfig config, int outputs, int clinicalWidth) : base("end_to_end_network")
     {
         this.backbone = backbone;
         int dim = backbone.FeatureDimension, width = ProjectionWidth(config.Mil.PcaComponents, dim);
         norm = LayerNorm(dim);
         projection = Linear(dim, width);
-        mil = PrognosisModel.CreateNetwork(config, width, clinicalWidth: 0, outputs, CPU);
+        mil = PrognosisModel.CreateNetwork(config, width, clinicalWidth, outputs, CPU);
+        ClinicalWidth = clinicalWidth;
         RegisterComponents();
     }
 
     public Backbone Backbone => backbone;
+    public int ClinicalWidth { get; }
 
     /// <summary>Width of the projection: the configured principal components, or the embedding itself (0 or ≥ it).</summary>
     public static int ProjectionWidth(int components, int dimension) => components > 0 && components < dimension ? components : dimension;
@@ -106,9 +110,14 @@ public sealed class EndToEndNetwork : Module<Tensor, Tensor>
     /// <summary>uint8 RGB patches N×3×H×W → backbone embeddings [N × D].</summary>
     public Tensor Embed(Tensor rgb) => backbone.forward(backbone.Preprocess(rgb));
 
-    /// <summary>One patient's embeddings [N × D] → head outputs [1 × K] with the patch weights.</summary>
-    public PrognosisOutput RunBag(Tensor embeddings) => mil.Run(projection.forward(norm.forward(embeddings)), null);
+    /// <summary>One patient's embeddings [N × D] and encoded covariates (<see cref="ClinicalWidth"/> values) → head outputs [1 × K] with the patch weights.</summary>
+    public PrognosisOutput RunBag(Tensor embeddings, float[] clinical)
+    {
+        if (clinical.Length != ClinicalWidth) throw new ArgumentException($"{clinical.Length} clinical values, the network fuses {ClinicalWidth}");
+        var covariates = ClinicalWidth == 0 ? null : tensor(clinical, [1, ClinicalWidth]).to(embeddings.device);
+        return mil.Run(projection.forward(norm.forward(embeddings)), covariates);
+    }
 
-    /// <summary>One patient's uint8 patches → head outputs [1 × K].</summary>
-    public override Tensor forward(Tensor rgb) => RunBag(Embed(rgb)).Outputs;
+    /// <summary>One patient's uint8 patches → head outputs [1 × K] (an image-only network).</summary>
+    public override Tensor forward(Tensor rgb) => RunBag(Embed(rgb), []).Outputs;
 }

@@ -18,6 +18,5 @@ public sealed record EndToEndSetup(FinetuneConfig Optimisation, PrognosisConfig 
     {
         Optimisation.Validate();
         Model.Validate();
-        if (Model.Clinical.Count > 0) throw new UserInputException("end-to-end training is image-only for now: model.clinical must be empty");
     }
 }

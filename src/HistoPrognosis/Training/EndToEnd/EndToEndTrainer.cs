@@ -26,7 +26,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         var m = config.Model;
         var head = SurvivalHead.Create(m.Loss, train.Time, train.Event, m.HorizonMonths, m.TimeBins, m.Censoring);
         manual_seed(config.Seed);
-        var network = new EndToEndNetwork(backbone, m, head.OutputCount);
+        var network = new EndToEndNetwork(backbone, m, head.OutputCount, train.ClinicalWidth);
         network.to(device);
         if (config.Optimisation.Policy == FinetunePolicy.Lora)
             network.AttachLora(LoraAdapters.Create(backbone, config.Optimisation.Lora, config.Seed, device, log));
@@ -91,7 +91,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
                 try
                 {
                     network.FitProjection(bags);
-                    if (config.EndToEnd.WarmStartHead) WarmStartHead(model, bags, headLoss, label);
+                    if (config.EndToEnd.WarmStartHead) WarmStartHead(model, bags, train.Clinical, headLoss, label);
                 }
                 finally
                 {
@@ -188,7 +188,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
     /// (computed once; the backbone does not move), as frozen-feature MIL trains: <c>model.mil</c> epochs, rate and
     /// weight decay, dropout seeded. Keeps the last epoch; early stopping then weighs it as step 0.
     /// </summary>
-    private void WarmStartHead(EndToEndModel model, IReadOnlyList<Tensor> bags, Func<Tensor, int[], Tensor> headLoss, string label)
+    private void WarmStartHead(EndToEndModel model, IReadOnlyList<Tensor> bags, float[][] clinical, Func<Tensor, int[], Tensor> headLoss, string label)
     {
         var mil = config.Model.Mil;
         var network = model.Network;
@@ -200,7 +200,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         for (int epoch = 1; epoch <= mil.Epochs; epoch++)
         {
             using var scope = NewDisposeScope();
-            var runs = bags.Select(b => network.RunBag(b)).ToList();
+            var runs = bags.Select((b, i) => network.RunBag(b, clinical[i])).ToList();
             var loss = WithInstanceLoss(headLoss(cat(runs.Select(r => r.Outputs).ToList(), 0), all), runs.Select(r => r.InstanceLoss).OfType<Tensor>().ToList());
             optimizer.zero_grad();
             loss.backward();
@@ -232,9 +232,10 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         var outputs = new List<Tensor>(batch.Patients.Length);
         var instanceLosses = new List<Tensor>();
         long offset = 0;
-        foreach (var rows in batch.Rows)
+        for (int p = 0; p < batch.Patients.Length; p++)
         {
-            var run = model.Network.RunBag(embeddings.narrow(0, offset, rows.Length));
+            var rows = batch.Rows[p];
+            var run = model.Network.RunBag(embeddings.narrow(0, offset, rows.Length), train.Clinical[batch.Patients[p]]);
             outputs.Add(run.Outputs);
             if (run.InstanceLoss is { } instance) instanceLosses.Add(instance);
             offset += rows.Length;
