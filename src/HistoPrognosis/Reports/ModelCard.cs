@@ -96,7 +96,7 @@ public sealed record ModelCard
 
     /// <summary>The card of an end-to-end model (backbone fine-tuned through the survival loss), written with its model folder.</summary>
     public static ModelCard ForEndToEndModel(Cohort cohort, string images, FeatureSettings features, StainConfig stain, PrognosisConfig config,
-        string startingBackbone, int trainPatients, int validationPatients, int bestStep, int totalSteps)
+        string startingBackbone, int trainPatients, int validationPatients, int bestStep, int totalSteps, bool headRefitOnAll)
     {
         bool semiSynthetic = IsSemiSynthetic(cohort);
         return new ModelCard
@@ -107,7 +107,8 @@ public sealed record ModelCard
             Participants = ModelCardParticipants.Of(cohort.Time, cohort.Events, config.HorizonMonths),
             Outcome = OutcomeAt(config.HorizonMonths),
             Predictors = PredictorsOf(features, stain, config.Clinical),
-            Splits = [$"Training: {trainPatients} patients fit the weights, {validationPatients} held out (stratified by event) choose the step; no test patient is among them."],
+            Splits = [$"Training: {trainPatients} patients fit the weights, {validationPatients} held out (stratified by event) choose the step" +
+                      (headRefitOnAll && validationPatients > 0 ? $", then the aggregator and head are refit on all {trainPatients + validationPatients}" : "") + "; no test patient is among them."],
             Tuning = $"Settings fixed by the config (no search); the step with the best validation C-index was kept (step {bestStep} of {totalSteps}).",
             Limitations = BaseLimitations(cohort.Patients.Count, semiSynthetic),
         };

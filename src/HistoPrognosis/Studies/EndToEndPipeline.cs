@@ -38,10 +38,11 @@ public sealed class EndToEndPipeline(Device device, PipelineLog log)
         // The features this model's backbone gives as --backbone MODEL_DIR (same weights, preprocessing, size and engine).
         var features = FeatureSettings.Of($"end-to-end model from {source.Backbone}", model.Network.Backbone, source.ImageSize, device, source.Engine, stainKey);
         var manifest = new EndToEndManifest(EndToEndModelFile.Version, source.Backbone, source.BackboneSeed, source.ImageSize, source.Stain, config,
-            model.Head.State, clinical, model.Describe(), model.History?.BestStep ?? 0, train.Select(i => ids[i]).ToArray(), features);
+            model.Head.State, clinical, model.Describe(), model.History?.BestStep ?? 0,
+            (config.EndToEnd.RefitHeadOnAllPatients ? train.Concat(validation) : train).Select(i => ids[i]).ToArray(), features);
         EndToEndModelFile.Save(modelDirectory, model, manifest);
         Reports.ModelCardFile.Write(modelDirectory, Reports.ModelCard.ForEndToEndModel(cohort, source.Patches.SourcePath, features, source.Stain, config.Model,
-            source.Backbone, train.Count, validation.Count, model.History?.BestStep ?? 0, config.Optimisation.TotalSteps));
+            source.Backbone, train.Count, validation.Count, model.History?.BestStep ?? 0, config.Optimisation.TotalSteps, config.EndToEnd.RefitHeadOnAllPatients));
         return model;
     }
 

@@ -194,7 +194,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var (train, validation) = (cohort.Select([.. Enumerable.Range(0, 10)]), cohort.Select([10, 11, 12, 13]));
         (double Loss, double Untrained, TrainingHistory History) Run(bool warm)
         {
-            var tiny = Tiny(FinetunePolicy.Frozen, headSteps: 1, fullSteps: 0, new EndToEndConfig { PatientsPerBatch = 6, PatchesPerPatient = 4, WarmStartHead = warm });
+            var tiny = Tiny(FinetunePolicy.Frozen, headSteps: 1, fullSteps: 0, new EndToEndConfig { PatientsPerBatch = 6, PatchesPerPatient = 4, WarmStartHead = warm, RefitHeadOnAllPatients = false });
             var config = tiny with { Optimisation = tiny.Optimisation with { HeadLearningRate = 1e-9, EvaluateEvery = 1 } };
             var trainer = new EndToEndTrainer(config, CPU, PipelineLog.Silent);
             using var model = trainer.Initialise(PretrainedWeights.LoadImageNetResNet18(), train);
@@ -215,6 +215,37 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         // A step at a negligible rate changes nothing: the two evaluations tie and the first (step 0) is kept.
         Assert.Equal(warm.History.Evaluations[0].Value, warm.History.Evaluations[1].Value, 6);
         Assert.Equal(0, warm.History.BestStep);
+    }
+
+    /// <summary>
+    /// The refit after the kept step: the backbone and the kept step are those of a run without it, bit for bit, and
+    /// only the aggregator and head move, towards the validation patients they now learn from too.
+    /// </summary>
+    [Fact]
+    public void RefitOnAllPatientsMovesOnlyTheHeadAndLearnsTheValidationPatients()
+    {
+        var (patches, cohort) = Synthetic(14);
+        using var _ = patches;
+        var (train, validation) = (cohort.Select([.. Enumerable.Range(0, 10)]), cohort.Select([10, 11, 12, 13]));
+        (Dictionary<string, Tensor> Weights, double ValidationLoss, int Kept, string Described) Run(bool refit)
+        {
+            var tiny = Tiny(FinetunePolicy.Discriminative, headSteps: 1, fullSteps: 2, new EndToEndConfig { PatientsPerBatch = 6, PatchesPerPatient = 4, RefitHeadOnAllPatients = refit });
+            using var model = new EndToEndTrainer(tiny with { Optimisation = tiny.Optimisation with { EvaluateEvery = 1 } }, CPU, PipelineLog.Silent)
+                .Train(PretrainedWeights.LoadImageNetResNet18(), train, validation);
+            return (model.Network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone()), CohortLoss(model, validation), model.History!.BestStep, model.Describe());
+        }
+        var refit = Run(true);
+        var kept = Run(false);
+        output.WriteLine($"kept step {kept.Kept}; validation patients' Cox loss without the refit {kept.ValidationLoss:F4}, with it {refit.ValidationLoss:F4}");
+        Assert.Equal(kept.Kept, refit.Kept);
+        var moved = new List<string>();
+        foreach (var (name, value) in kept.Weights)
+            if (!value.equal(refit.Weights[name]).all().item<bool>()) moved.Add(name);
+        Assert.NotEmpty(moved);
+        Assert.All(moved, name => Assert.StartsWith("mil.", name));
+        Assert.True(refit.ValidationLoss < kept.ValidationLoss, $"validation loss {kept.ValidationLoss:F4} → {refit.ValidationLoss:F4}");
+        Assert.Contains("refit on every training patient", refit.Described);
+        Assert.DoesNotContain("refit", kept.Described);
     }
 
     [Fact]

@@ -40,6 +40,14 @@ public sealed record EndToEndConfig
     /// </summary>
     public bool WarmStartHead { get; init; } = true;
 
+    /// <summary>
+    /// After early stopping has picked the kept step, fit the aggregator and head once more (the warm start's recipe,
+    /// from the kept state) on every training patient, the validation ones included, through the kept backbone and
+    /// projection; the head's calibration then uses them all too. The validation share only chooses the step: without
+    /// this, the head would learn from 80% of the patients that frozen-feature MIL learns from.
+    /// </summary>
+    public bool RefitHeadOnAllPatients { get; init; } = true;
+
     /// <summary>Patches per backbone forward pass at inference (bounds memory for patients with many patches).</summary>
     public int InferenceChunk { get; init; } = 128;
 

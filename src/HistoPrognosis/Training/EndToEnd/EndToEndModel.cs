@@ -32,6 +32,7 @@ public sealed class EndToEndModel : IDisposable
         $"end-to-end {Config.Optimisation.Policy}{(Config.Optimisation.Policy == Training.FinetunePolicy.Lora ? $" (rank {Config.Optimisation.Lora.Rank}, alpha {Config.Optimisation.Lora.Alpha}, merged into the weights)" : "")} fine-tuning of {Network.Backbone.Describe()}; {Config.Model.Aggregator} MIL, {Config.Model.Loss} loss; " +
         $"{Config.EndToEnd.PatientsPerBatch} patients × ≤{Config.EndToEnd.PatchesPerPatient} patches per micro-batch, {Config.EndToEnd.AccumulationSteps} per step; " +
         (Config.EndToEnd.WarmStartHead ? "head first fitted on the starting backbone's embeddings through their standardisation + PCA (linear probe, then fine-tuning; step 0 a candidate for early stopping); " : "") +
+        (Config.EndToEnd.RefitHeadOnAllPatients && Config.EndToEnd.ValidationFraction > 0 ? "aggregator and head refit on every training patient, the validation ones included, after the kept step; " : "") +
         (Config.EndToEnd.FreezeBatchNormStatistics
             ? "BatchNorm running statistics frozen at their initial values (eval mode) because per-patient batches are small"
             : "BatchNorm running statistics updated in phases that train the whole backbone");

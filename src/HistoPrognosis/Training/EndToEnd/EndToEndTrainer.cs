@@ -91,7 +91,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
                 try
                 {
                     network.FitProjection(bags);
-                    if (config.EndToEnd.WarmStartHead) WarmStartHead(model, bags, train.Clinical, headLoss, label);
+                    if (config.EndToEnd.WarmStartHead) FitHead(model, bags, train.Clinical, headLoss, label + " head warm start", seedStep: 0);
                 }
                 finally
                 {
@@ -149,12 +149,28 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         {
             foreach (var t in bestState?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
         }
+        // Deterministic from the kept state, so a resumed run refits to the same bytes.
+        var fitted = train;
+        if (config.EndToEnd.RefitHeadOnAllPatients && validation.Count > 0)
+        {
+            fitted = train.Concat(validation);
+            var bags = model.Embeddings(fitted).ToList();
+            try
+            {
+                FitHead(model, bags, fitted.Clinical, HeadLoss(model.Head, fitted), label + " head refit on all patients", seedStep: 1);
+            }
+            finally
+            {
+                foreach (var b in bags) b.Dispose();
+            }
+        }
         network.eval();
-        model.Head.Calibrate(model.Outputs(train), train.Time, train.Event);
+        model.Head.Calibrate(model.Outputs(fitted), fitted.Time, fitted.Event);
         var history = new TrainingHistory(state.Losses, state.Evaluations, (resumed?.SecondsBeforeResume ?? 0) + clock.Elapsed.TotalSeconds, state.BestStep);
         model.History = history;
         log.Info($"{label}: {state.Losses.Count} steps in {history.Seconds:F1} s" +
-                 (validate ? $", kept step {state.BestStep}{(state.BestStep == 0 ? " (the warm-started head on the starting backbone)" : "")} (validation C {state.BestValue:F3})" : ", no validation: kept the last step"));
+                 (validate ? $", kept step {state.BestStep}{(state.BestStep == 0 ? " (the warm-started head on the starting backbone)" : "")} (validation C {state.BestValue:F3})" : ", no validation: kept the last step") +
+                 (fitted.Count > train.Count ? $"; head refit on all {fitted.Count} patients" : ""));
         return history;
     }
 
@@ -184,11 +200,12 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
     }
 
     /// <summary>
-    /// Fits the aggregator and head, full-batch, on the starting backbone's embeddings of every training patch
+    /// Fits the aggregator and head, full-batch, on the backbone's embeddings of every patch of these patients
     /// (computed once; the backbone does not move), as frozen-feature MIL trains: <c>model.mil</c> epochs, rate and
-    /// weight decay, dropout seeded. Keeps the last epoch; early stopping then weighs it as step 0.
+    /// weight decay, dropout seeded by <paramref name="seedStep"/>. Keeps the last epoch. The warm start (before any
+    /// step; early stopping then weighs it as step 0) and the refit on all patients (after the kept step).
     /// </summary>
-    private void WarmStartHead(EndToEndModel model, IReadOnlyList<Tensor> bags, float[][] clinical, Func<Tensor, int[], Tensor> headLoss, string label)
+    private void FitHead(EndToEndModel model, IReadOnlyList<Tensor> bags, float[][] clinical, Func<Tensor, int[], Tensor> headLoss, string label, int seedStep)
     {
         var mil = config.Model.Mil;
         var network = model.Network;
@@ -196,7 +213,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
         // The aggregator and head only: the fitted projection stays the frozen path's PCA while they fit.
         using var optimizer = optim.AdamW(network.AggregatorParameters, lr: mil.LearningRate, weight_decay: mil.WeightDecay);
         network.train();
-        manual_seed(StableSeed.Of(config.Seed + 3, 0)); // dropout draws
+        manual_seed(StableSeed.Of(config.Seed + 3, seedStep)); // dropout draws
         for (int epoch = 1; epoch <= mil.Epochs; epoch++)
         {
             using var scope = NewDisposeScope();
@@ -205,7 +222,7 @@ public sealed class EndToEndTrainer(EndToEndSetup config, Device device, Pipelin
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
-            log.Progress($"{label} head warm start", epoch, mil.Epochs, $"loss {loss.item<float>():F3}", Math.Max(1, mil.Epochs / 5));
+            log.Progress(label, epoch, mil.Epochs, $"loss {loss.item<float>():F3}", Math.Max(1, mil.Epochs / 5));
         }
     }
 

@@ -49,6 +49,14 @@ public sealed class PatientPatches
     public static PatientPatches ForPrediction(PatchDataset patches, IReadOnlyList<string> patientIds, float[][]? clinical = null) =>
         Create(patches, patientIds, new double[patientIds.Count], new bool[patientIds.Count], clinical);
 
+    /// <summary>These patients, then <paramref name="other"/>'s (the same dataset).</summary>
+    public PatientPatches Concat(PatientPatches other)
+    {
+        if (!ReferenceEquals(Patches, other.Patches)) throw new ArgumentException("patients of different patch datasets");
+        if (Count > 0 && other.Count > 0 && ClinicalWidth != other.ClinicalWidth) throw new ArgumentException("patients with different clinical widths");
+        return new(Patches, [.. PatientIds, .. other.PatientIds], [.. Rows, .. other.Rows], [.. Time, .. other.Time], [.. Event, .. other.Event], [.. Clinical, .. other.Clinical]);
+    }
+
     public PatientPatches Select(IReadOnlyList<int> patients) => new(Patches, patients.Select(i => PatientIds[i]).ToArray(),
         patients.Select(i => Rows[i]).ToArray(), patients.Select(i => Time[i]).ToArray(), patients.Select(i => Event[i]).ToArray(),
         patients.Select(i => Clinical[i]).ToArray());
